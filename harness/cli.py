@@ -1,0 +1,124 @@
+"""The ``linmem`` command line.
+
+Exit status: 0 everything agrees, 1 a difference, 2 bad input or setup
+(nothing was compared), 3 an internal error (a bug in linmem). Errors print
+as one line (plus wabt's caret excerpt for WAT errors), never a traceback,
+unless ``LINMEM_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__
+from .article import DEMO, EXAMPLES, SUM, ExampleResult, compare_example
+from .errors import EXIT_AGREE, EXIT_BAD_INPUT, EXIT_DIFFERENCE, EXIT_INTERNAL, HarnessError, WasmDecodeError
+from .model import decode_module
+from .process import debug_enabled
+from .report import render_terminal, result_document, write_json
+from .resources import write_atomic
+from .runtimes import find_node
+from .wabt import Compiler, check_features, load_module_bytes
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(prog="linmem", description=(
+        "Conformance harness for WebAssembly linear memory: runs modules and their JavaScript glue "
+        "on real Node.js and compares every value with a Python reference model."))
+    parser.add_argument("--version", action="version", version=f"linmem {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    reproduce = commands.add_parser("reproduce", help="reproduce the article's two examples exactly")
+    _add_node_option(reproduce)
+    reproduce.add_argument("--json", type=Path, metavar="FILE", help="write the whole result as JSON")
+    reproduce.add_argument("--demo", metavar="MODULE", default=str(DEMO.wat_path),
+                           help="the demo module (.wat or .wasm; default: %(default)s)")
+    reproduce.add_argument("--sum", metavar="MODULE", default=str(SUM.wat_path),
+                           help="the sum module (.wat or .wasm; default: %(default)s)")
+    reproduce.set_defaults(handler=command_reproduce)
+
+    compile_ = commands.add_parser("compile", help="compile a WAT file to a wasm binary with wabt.js")
+    compile_.add_argument("source", metavar="FILE.wat")
+    compile_.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.wasm")
+    compile_.add_argument("--enable", action="append", default=[], metavar="FEATURE",
+                          help="a wabt feature flag (threads, memory64, multi_memory, ...); repeatable")
+    _add_node_option(compile_)
+    compile_.set_defaults(handler=command_compile)
+    return parser
+
+
+def _add_node_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--node", metavar="PATH",
+                        help="the Node.js executable (default: LINMEM_NODE, then pip's Node, then PATH)")
+
+
+def command_reproduce(arguments: argparse.Namespace) -> int:
+    """``linmem reproduce``: both examples on Node and on the model, against the article."""
+    runtime = find_node(arguments.node)
+    results: list[ExampleResult] = []
+    with Compiler(runtime) as compiler:
+        modules = [load_module_bytes(arguments.demo, compiler), load_module_bytes(arguments.sum, compiler)]
+    for module in modules:
+        check_decodes(module.wasm_bytes, module.source_name)
+    for example, module in zip(EXAMPLES, modules):
+        results.append(compare_example(example, module, runtime))
+    print(render_terminal(results, runtime, compiler.wabt_version))
+    if arguments.json is not None:
+        write_json(arguments.json, result_document(results, runtime, compiler.wabt_version))
+    if any(result.error for result in results):
+        return EXIT_BAD_INPUT
+    return EXIT_AGREE if all(result.agree for result in results) else EXIT_DIFFERENCE
+
+
+def check_decodes(wasm_bytes: bytes, source_name: str) -> None:
+    """Raise :class:`WasmDecodeError` naming the file if the model cannot decode it."""
+    try:
+        decode_module(wasm_bytes)
+    except WasmDecodeError as error:
+        error.path = source_name
+        raise
+
+
+def command_compile(arguments: argparse.Namespace) -> int:
+    """``linmem compile``: WAT to wasm, written atomically."""
+    features = check_features(arguments.enable)
+    runtime = find_node(arguments.node)
+    with Compiler(runtime) as compiler:
+        module = compiler.compile_file(arguments.source, features=features)
+    if not arguments.output.parent.is_dir():
+        raise HarnessError("the output directory does not exist", path=arguments.output.parent)
+    write_atomic(arguments.output, module.wasm_bytes)
+    print(f"{arguments.output}: {len(module.wasm_bytes)} bytes, sha256 {module.sha256}")
+    return EXIT_AGREE
+
+
+def print_error(error: HarnessError) -> None:
+    """One line for the error, plus wabt's caret excerpt or a process's stderr tail."""
+    print(f"linmem: error: {error.one_line()}", file=sys.stderr)
+    if error.detail:
+        for line in error.detail.splitlines()[-12:]:
+            print(f"  {line}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    arguments = build_parser().parse_args(argv)
+    try:
+        return int(arguments.handler(arguments))
+    except HarnessError as error:
+        print_error(error)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("linmem: interrupted", file=sys.stderr)
+        return 130
+    except Exception as bug:  # noqa: BLE001 - the last line of defence against tracebacks
+        if debug_enabled():
+            traceback.print_exc()
+        print(f"linmem: internal error: {type(bug).__name__}: {bug} (this is a bug in linmem; "
+              "LINMEM_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL

@@ -1,0 +1,43 @@
+"""Comparing JSON observations value by value.
+
+JavaScript has one number type, so ``7`` and ``7.0`` are the same value; a
+boolean is never a number; ``NaN`` equals ``NaN`` here because observations
+are compared as values reported, not as IEEE comparisons.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def same_value(left: Any, right: Any) -> bool:
+    """True when two JSON values are the same JavaScript-visible value."""
+    if isinstance(left, bool) or isinstance(right, bool):
+        return type(left) is type(right) and left == right
+    if isinstance(left, (int, float)) and isinstance(right, (int, float)):
+        if isinstance(left, float) and isinstance(right, float) and math.isnan(left) and math.isnan(right):
+            return True
+        return left == right and math.copysign(1, left) == math.copysign(1, right)
+    if isinstance(left, list) and isinstance(right, list):
+        return len(left) == len(right) and all(same_value(a, b) for a, b in zip(left, right))
+    if isinstance(left, dict) and isinstance(right, dict):
+        return left.keys() == right.keys() and all(same_value(left[k], right[k]) for k in left)
+    return type(left) is type(right) and left == right
+
+
+def first_difference(left: Any, right: Any, path: str = "") -> str | None:
+    """Where two values first differ (``[2]``, ``.steps[1]``), or ``None`` if they are the same."""
+    if same_value(left, right):
+        return None
+    if isinstance(left, list) and isinstance(right, list) and len(left) == len(right):
+        for index, (a, b) in enumerate(zip(left, right)):
+            found = first_difference(a, b, f"{path}[{index}]")
+            if found is not None:
+                return found
+    if isinstance(left, dict) and isinstance(right, dict) and left.keys() == right.keys():
+        for key in left:
+            found = first_difference(left[key], right[key], f"{path}.{key}")
+            if found is not None:
+                return found
+    return path or "(whole value)"

@@ -1,0 +1,101 @@
+"""The npm side of linmem: wabt.js, installed on first use into the cache.
+
+``package.json`` and ``package-lock.json`` in the source tree pin what is
+needed. The first time linmem needs them it runs ``npm ci`` with the npm that
+ships beside the chosen Node (pip's Node packages carry a placeholder
+``bin/npm``, so npm's own ``npm-cli.js`` is run with that Node), in a
+temporary directory that is renamed into place only when it is complete. The
+directory is keyed by the lock file's hash, so a changed pin installs anew.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from .errors import NpmInstallError, RuntimeFailure, SetupError
+from .process import run_tool
+from .resources import PACKAGE_JSON, PACKAGE_LOCK, cache_root, sha256_hex
+from .runtimes import Runtime
+
+NPM_TIMEOUT = 600.0
+_COMPLETE_MARKER = ".linmem-complete"
+
+
+def lock_bytes() -> bytes:
+    """The pinned lock file's bytes; a missing one is a broken installation."""
+    try:
+        return PACKAGE_LOCK.read_bytes()
+    except FileNotFoundError:
+        raise SetupError(f"{PACKAGE_LOCK} is missing: linmem's installation is incomplete") from None
+
+
+def pinned_version(package: str) -> str:
+    """The version of an npm ``package`` that the lock file pins."""
+    lock = json.loads(lock_bytes())
+    entry = lock.get("packages", {}).get(f"node_modules/{package}")
+    if not entry:
+        raise SetupError(f"{PACKAGE_LOCK} does not pin the npm package {package}")
+    return str(entry["version"])
+
+
+def modules_dir() -> Path:
+    """Where the installed ``node_modules`` for the current lock file lives."""
+    return cache_root() / "npm" / sha256_hex(lock_bytes())[:16] / "node_modules"
+
+
+def npm_cli(runtime: Runtime) -> list[str]:
+    """The command that runs the npm bundled with ``runtime``."""
+    node_path = Path(runtime.path)
+    for prefix in (node_path.parent.parent, node_path.resolve().parent.parent):
+        cli = prefix / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
+        if cli.is_file():
+            return [runtime.path, str(cli)]
+    on_path = shutil.which("npm")
+    if on_path and Path(on_path).stat().st_size > 0:
+        return [on_path]
+    raise NpmInstallError(f"no npm found beside {runtime.path} nor on PATH; "
+                          "install Node with npm (python -m pip install nodejs-bin==18.4.0a4)")
+
+
+def ensure_installed(runtime: Runtime) -> Path:
+    """Return the ``node_modules`` directory, installing it first if needed.
+
+    Raises :class:`NpmInstallError` (with npm's stderr) if ``npm ci`` fails.
+    """
+    target = modules_dir()
+    if (target / _COMPLETE_MARKER).is_file():
+        return target
+    install_root = target.parent
+    install_root.parent.mkdir(parents=True, exist_ok=True)
+    print(f"linmem: first use: installing the npm side (wabt {pinned_version('wabt')}) with the npm "
+          f"bundled with node {runtime.version} into {install_root}", file=sys.stderr, flush=True)
+    staging = Path(tempfile.mkdtemp(dir=install_root.parent, prefix=".install-"))
+    try:
+        shutil.copy2(PACKAGE_JSON, staging / "package.json")
+        shutil.copy2(PACKAGE_LOCK, staging / "package-lock.json")
+        command = npm_cli(runtime) + ["ci", "--no-audit", "--no-fund", "--ignore-scripts",
+                                      "--loglevel=error"]
+        try:
+            run_tool(command, timeout=NPM_TIMEOUT, cwd=str(staging))
+        except RuntimeFailure as failure:
+            raise NpmInstallError(f"npm ci (npm registry, package wabt) failed: {failure.message}",
+                                  detail=failure.detail) from None
+        (staging / "node_modules" / _COMPLETE_MARKER).write_text("complete\n")
+        _move_into_place(staging, install_root)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _move_into_place(staging: Path, install_root: Path) -> None:
+    """Rename the finished install; if another process won the race, keep theirs."""
+    try:
+        staging.rename(install_root)
+    except OSError:
+        if not (install_root / "node_modules" / _COMPLETE_MARKER).is_file():
+            shutil.rmtree(install_root, ignore_errors=True)
+            staging.rename(install_root)

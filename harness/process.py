@@ -1,0 +1,244 @@
+"""Every child process linmem starts goes through this module.
+
+``run_tool`` runs a short-lived command to completion; :class:`JsonLineWorker`
+keeps one process alive and exchanges one JSON document per line with it.
+Both start the child in its own session so that a timeout kills the whole
+process group, and both turn every way a child can go wrong (missing binary,
+non-zero exit, signal, timeout, garbage on stdout) into a :class:`HarnessError`
+that names the command and carries the tail of its stderr.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from .errors import ProtocolError, RuntimeFailure, ToolTimeout
+
+STDERR_TAIL_LINES = 12
+
+
+def debug_enabled() -> bool:
+    """True when ``LINMEM_DEBUG=1`` asks for every message to be echoed."""
+    return os.environ.get("LINMEM_DEBUG", "") not in ("", "0")
+
+
+def debug(text: str) -> None:
+    """Echo ``text`` to stderr when debugging is on."""
+    if debug_enabled():
+        print(f"[linmem debug] {text}", file=sys.stderr, flush=True)
+
+
+def tail(text: str, lines: int = STDERR_TAIL_LINES) -> str:
+    """The last ``lines`` non-empty lines of ``text``."""
+    kept = [line for line in text.splitlines() if line.strip()]
+    return "\n".join(kept[-lines:])
+
+
+def describe_exit(returncode: int) -> str:
+    """``exit code 3`` or ``signal SIGKILL`` for a finished process."""
+    if returncode < 0:
+        try:
+            return f"signal {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"signal {-returncode}"
+    return f"exit code {returncode}"
+
+
+def kill_group(process: subprocess.Popen[Any]) -> None:
+    """Kill ``process`` and everything it started, then reap it."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a zombie we cannot reap
+        pass
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What a finished command printed, and how it ended."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: bytes
+    stderr: str
+
+
+def run_tool(
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    cwd: str | None = None,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+) -> ToolResult:
+    """Run ``argv`` to completion; raise :class:`RuntimeFailure` if it fails.
+
+    Raises :class:`ToolTimeout` (after killing the process group) when it runs
+    longer than ``timeout`` seconds, and :class:`RuntimeFailure` when it cannot
+    start or, with ``check``, exits non-zero.
+    """
+    command = " ".join(argv)
+    debug(f"run: {command}")
+    try:
+        process = subprocess.Popen(
+            list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            cwd=cwd, env=dict(env) if env is not None else None, start_new_session=True,
+        )
+    except OSError as error:
+        raise RuntimeFailure(f"cannot start {argv[0]}: {error.strerror or error}") from None
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(process)
+        raise ToolTimeout(f"{command} did not finish within {timeout:g} s and was killed") from None
+    result = ToolResult(tuple(argv), process.returncode, stdout, stderr.decode("utf-8", "replace"))
+    if check and process.returncode != 0:
+        raise RuntimeFailure(
+            f"{command} failed with {describe_exit(process.returncode)}", detail=tail(result.stderr)
+        )
+    return result
+
+
+class JsonLineWorker:
+    """A long-lived child that answers one JSON line per JSON line it reads.
+
+    Requests carry an ``id``; the answer must carry the same one. If the child
+    dies or stops answering, the request raises and the next request starts a
+    fresh child, so one bad case never takes the rest of a run down with it.
+    """
+
+    def __init__(self, argv: Sequence[str], *, name: str, env: Mapping[str, str] | None = None,
+                 start_timeout: float = 30.0) -> None:
+        self.argv = list(argv)
+        self.name = name
+        self.env = dict(env) if env is not None else None
+        self.start_timeout = start_timeout
+        self.restarts = 0
+        self._process: subprocess.Popen[bytes] | None = None
+        self._lines: queue.Queue[bytes | None] = queue.Queue()
+        self._stderr: collections.deque[str] = collections.deque(maxlen=200)
+        self._stderr_thread: threading.Thread | None = None
+        self._next_id = 0
+        self._lock = threading.Lock()
+
+    # -- life cycle -------------------------------------------------------
+    def _start(self) -> subprocess.Popen[bytes]:
+        debug(f"start {self.name}: {' '.join(self.argv)}")
+        try:
+            process = subprocess.Popen(
+                self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                env=self.env, start_new_session=True,
+            )
+        except OSError as error:
+            raise RuntimeFailure(f"cannot start {self.name} ({self.argv[0]}): {error.strerror or error}") from None
+        self._lines = queue.Queue()
+        self._stderr.clear()
+        threading.Thread(target=self._pump_stdout, args=(process, self._lines), daemon=True).start()
+        self._stderr_thread = threading.Thread(target=self._pump_stderr, args=(process,), daemon=True)
+        self._stderr_thread.start()
+        return process
+
+    @staticmethod
+    def _pump_stdout(process: subprocess.Popen[bytes], lines: queue.Queue[bytes | None]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    def _pump_stderr(self, process: subprocess.Popen[bytes]) -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            self._stderr.append(line.decode("utf-8", "replace").rstrip("\n"))
+
+    def close(self) -> None:
+        """Stop the child (politely: close its stdin, then kill the group)."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        try:
+            if process.stdin:
+                process.stdin.close()
+            process.wait(timeout=2)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        kill_group(process)
+
+    def __enter__(self) -> "JsonLineWorker":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- requests ---------------------------------------------------------
+    def request(self, message: dict[str, Any], *, timeout: float) -> dict[str, Any]:
+        """Send ``message`` and return the child's answer to it.
+
+        Raises :class:`ToolTimeout` when no answer comes within ``timeout``
+        seconds (the child is killed), :class:`RuntimeFailure` when the child
+        exits, and :class:`ProtocolError` when it prints something else than
+        a JSON answer with the request's id.
+        """
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                if self._process is not None:
+                    self.restarts += 1
+                self._process = self._start()
+            self._next_id += 1
+            envelope = dict(message, id=self._next_id)
+            line = json.dumps(envelope, separators=(",", ":")) + "\n"
+            debug(f"-> {self.name}: {line.rstrip()[:2000]}")
+            try:
+                assert self._process.stdin is not None
+                self._process.stdin.write(line.encode("utf-8"))
+                self._process.stdin.flush()
+            except (BrokenPipeError, OSError):
+                return self._fail_dead()
+            return self._await_answer(envelope["id"], timeout)
+
+    def _await_answer(self, request_id: int, timeout: float) -> dict[str, Any]:
+        try:
+            raw = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            self.close()
+            raise ToolTimeout(f"{self.name} did not answer within {timeout:g} s; it was killed "
+                              "and will be restarted", detail=self.stderr_tail()) from None
+        if raw is None:
+            return self._fail_dead()
+        debug(f"<- {self.name}: {raw.decode('utf-8', 'replace').rstrip()[:2000]}")
+        try:
+            answer = json.loads(raw)
+        except ValueError:
+            self.close()
+            raise ProtocolError(f"{self.name} printed something that is not JSON: "
+                                f"{raw[:200].decode('utf-8', 'replace').rstrip()!r}",
+                                detail=self.stderr_tail()) from None
+        if not isinstance(answer, dict) or answer.get("id") != request_id:
+            self.close()
+            raise ProtocolError(f"{self.name} answered out of turn: {str(answer)[:200]}")
+        return answer
+
+    def _fail_dead(self) -> dict[str, Any]:
+        process = self._process
+        code = process.wait(timeout=5) if process is not None else None
+        if self._stderr_thread is not None:
+            self._stderr_thread.join(timeout=2)
+        self.close()
+        how = describe_exit(code) if code is not None else "an unknown cause"
+        raise RuntimeFailure(f"{self.name} exited with {how}; it will be restarted",
+                             detail=self.stderr_tail())
+
+    def stderr_tail(self) -> str:
+        """The last lines the child wrote to stderr."""
+        return tail("\n".join(self._stderr))
