@@ -25,6 +25,14 @@ from .runtimes import find_node
 from .wabt import Compiler, check_features, load_module_bytes
 
 
+def display_path(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="linmem", description=(
@@ -36,9 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce = commands.add_parser("reproduce", help="reproduce the article's two examples exactly")
     _add_node_option(reproduce)
     reproduce.add_argument("--json", type=Path, metavar="FILE", help="write the whole result as JSON")
-    reproduce.add_argument("--demo", metavar="MODULE", default=str(DEMO.wat_path),
+    reproduce.add_argument("--demo", metavar="MODULE", default=display_path(DEMO.wat_path),
                            help="the demo module (.wat or .wasm; default: %(default)s)")
-    reproduce.add_argument("--sum", metavar="MODULE", default=str(SUM.wat_path),
+    reproduce.add_argument("--sum", metavar="MODULE", default=display_path(SUM.wat_path),
                            help="the sum module (.wat or .wasm; default: %(default)s)")
     reproduce.set_defaults(handler=command_reproduce)
 

@@ -125,6 +125,7 @@ class JsonLineWorker:
         self.name = name
         self.env = dict(env) if env is not None else None
         self.start_timeout = start_timeout
+        self.starts = 0
         self.restarts = 0
         self._process: subprocess.Popen[bytes] | None = None
         self._lines: queue.Queue[bytes | None] = queue.Queue()
@@ -192,9 +193,11 @@ class JsonLineWorker:
         """
         with self._lock:
             if self._process is None or self._process.poll() is not None:
-                if self._process is not None:
+                self.close()
+                if self.starts:
                     self.restarts += 1
                 self._process = self._start()
+                self.starts += 1
             self._next_id += 1
             envelope = dict(message, id=self._next_id)
             line = json.dumps(envelope, separators=(",", ":")) + "\n"

@@ -88,9 +88,11 @@ def wat_error(error: JsError, filename: str) -> WatError:
 class Compiler:
     """Compiles WAT to wasm bytes through one long-lived wabt.js process."""
 
-    def __init__(self, runtime: Runtime, *, use_cache: bool = True) -> None:
+    def __init__(self, runtime: Runtime, *, use_cache: bool = True, cache_dir: Path | None = None) -> None:
         self.runtime = runtime
         self.use_cache = use_cache
+        self.cache_dir = cache_dir if cache_dir is not None else cache_root() / "wasm"
+        self.compilations = 0
         self.wabt_version = pinned_version("wabt")
         self._worker: JsonLineWorker | None = None
 
@@ -111,7 +113,7 @@ class Compiler:
         """
         chosen = check_features(features)
         key = cache_key(source, chosen, validate, self.wabt_version)
-        cached = cache_root() / "wasm" / key[:2] / f"{key}.wasm"
+        cached = self.cache_dir / key[:2] / f"{key}.wasm"
         if self.use_cache and cached.is_file():
             return CompiledModule(cached.read_bytes(), filename, from_cache=True)
         wasm_bytes = self._compile_uncached(source, filename, chosen, validate)
@@ -125,6 +127,7 @@ class Compiler:
                           source_b64=base64.b64encode(source).decode("ascii"),
                           features={name: True for name in features})
         worker = self._service()
+        self.compilations += 1
         outcome = parse_answer(worker.request(message, timeout=COMPILE_TIMEOUT), who=worker.name)
         if isinstance(outcome, JsError):
             if outcome.name == "WatError":
@@ -139,6 +142,11 @@ class Compiler:
     def compile_file(self, path: str | Path, *, features: Iterable[str] = ()) -> CompiledModule:
         """Compile the WAT file at ``path``; a missing file is a :class:`MissingFileError`."""
         return self.compile_text(read_input(path), filename=str(path), features=features)
+
+    @property
+    def service_restarts(self) -> int:
+        """How often the wabt process had to be restarted (0 while it stays healthy)."""
+        return self._worker.restarts if self._worker is not None else 0
 
     def close(self) -> None:
         """Stop the wabt process, if one was started."""

@@ -47,7 +47,7 @@ function compile(request) {
     });
     try {
       runStage('resolve', function () { module.resolveNames(); });
-      if (request.validate !== false) runStage('validate', function () { module.validate(); });
+      if (request.validate !== false) runStage('validate', function () { module.validate(features); });
       var binary = runStage('encode', function () { return module.toBinary({}); });
       return { wasm_b64: Buffer.from(binary.buffer).toString('base64') };
     } finally {

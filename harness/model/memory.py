@@ -3,8 +3,9 @@
 A memory is a byte vector whose length is a whole number of 65,536-byte pages,
 between a minimum and an optional maximum. Bytes are read and written
 little-endian and bounds-checked against the current length. Storage is
-allocated lazily, up to the highest byte ever written, so a memory of 65,536
-pages costs nothing until it is used.
+allocated lazily, one page at a time when a page is first written with
+something other than zeros, so a memory of 65,536 pages costs nothing until
+it is used.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class Memory:
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.pages = limits.minimum
-        self._backing = bytearray()
+        self._chunks: dict[int, bytearray] = {}  # page index -> its bytes, once written
 
     @property
     def byte_length(self) -> int:
@@ -68,27 +69,43 @@ class Memory:
     def load(self, address: int, length: int) -> bytes:
         """The ``length`` bytes at ``address``; traps out of bounds."""
         self.check_range(address, length)
-        end = address + length
-        backing = self._backing
-        if end <= len(backing):
-            return bytes(backing[address:end])
-        present = bytes(backing[address:end]) if address < len(backing) else b""
-        return present + bytes(length - len(present))
+        page, start = divmod(address, PAGE_SIZE)
+        if start + length <= PAGE_SIZE:
+            chunk = self._chunks.get(page)
+            return bytes(chunk[start:start + length]) if chunk is not None else bytes(length)
+        pieces = []
+        while length:
+            piece = min(length, PAGE_SIZE - start)
+            chunk = self._chunks.get(page)
+            pieces.append(bytes(chunk[start:start + piece]) if chunk is not None else bytes(piece))
+            page, start, length = page + 1, 0, length - piece
+        return b"".join(pieces)
 
     def store(self, address: int, data: bytes) -> None:
         """Write ``data`` at ``address``; traps out of bounds (and then writes nothing)."""
         self.check_range(address, len(data))
-        end = address + len(data)
-        if end > len(self._backing):
-            if not any(data):
-                return  # writing zeros beyond the backing changes nothing
-            self._backing.extend(bytes(end - len(self._backing)))
-        self._backing[address:end] = data
+        page, start = divmod(address, PAGE_SIZE)
+        offset = 0
+        while offset < len(data):
+            piece = min(len(data) - offset, PAGE_SIZE - start)
+            chunk = self._chunks.get(page)
+            part = data[offset:offset + piece]
+            if chunk is None:
+                if not any(part):
+                    page, start, offset = page + 1, 0, offset + piece
+                    continue  # zeros over a never-written page change nothing
+                chunk = self._chunks[page] = bytearray(PAGE_SIZE)
+            chunk[start:start + piece] = part
+            page, start, offset = page + 1, 0, offset + piece
 
     def fill(self, address: int, value: int, length: int) -> None:
         """Set ``length`` bytes at ``address`` to ``value`` (``memory.fill``); traps out of bounds."""
         self.check_range(address, length)
-        self.store(address, bytes([value & 0xFF]) * length)
+        byte = bytes([value & 0xFF])
+        while length:
+            piece = min(length, PAGE_SIZE - address % PAGE_SIZE)
+            self.store(address, byte * piece)
+            address, length = address + piece, length - piece
 
     def snapshot(self) -> bytes:
         """The whole memory's bytes (allocates ``byte_length`` bytes: for small memories)."""

@@ -1,0 +1,55 @@
+"""Shared fixtures: the real Node, one long-lived wabt compiler per test process.
+
+Integration tests use the same Node that ``linmem`` would pick by default
+(``--node``-less discovery), so the suite tests what users run. The wasm cache
+of each session lives in a temporary directory; the npm side is installed once
+into the ordinary cache and shared by every xdist worker (it is installed
+atomically, so concurrent first uses are safe).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from harness.runtimes import Runtime, find_node
+from harness.wabt import Compiler
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def node_runtime() -> Runtime:
+    """The Node that linmem finds by default."""
+    return find_node()
+
+
+@pytest.fixture(scope="session")
+def compiler(node_runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Compiler]:
+    """One wabt.js process for the whole session, with a fresh wasm cache."""
+    with Compiler(node_runtime, cache_dir=tmp_path_factory.mktemp("wasm-cache")) as shared:
+        yield shared
+
+
+@pytest.fixture
+def run_linmem(tmp_path: Path):
+    """Run the real ``linmem`` console entry point as a user would, in a subprocess."""
+    def run(*arguments: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        environment = dict(os.environ)
+        environment.update(env or {})
+        return subprocess.run([sys.executable, "-m", "harness", *arguments], capture_output=True,
+                              text=True, cwd=str(cwd or ROOT), env=environment, timeout=180)
+    return run
+
+
+def write_file(directory: Path, name: str, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``directory/name`` and return the path."""
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,110 @@
+"""Child processes: run_tool's failures and the long-lived worker's recovery, on real Node."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.errors import ProtocolError, RuntimeFailure, ToolTimeout
+from harness.process import JsonLineWorker, describe_exit, run_tool, tail
+from harness.protocol import JsError, parse_answer, request
+from harness.resources import JS_DIR
+from harness.runtimes import Runtime
+
+MISBEHAVE = Path(__file__).parent / "fixtures" / "js" / "misbehave.js"
+
+
+@pytest.fixture
+def worker(node_runtime: Runtime):
+    with JsonLineWorker([node_runtime.path, str(JS_DIR / "worker.js"), str(MISBEHAVE)], name="test worker") as live:
+        yield live
+
+
+def ask(worker: JsonLineWorker, op: str, timeout: float = 10.0, **fields: object) -> object:
+    return parse_answer(worker.request(request(op, **fields), timeout=timeout), who=worker.name)
+
+
+def test_worker_answers_requests_in_order(worker: JsonLineWorker) -> None:
+    assert [ask(worker, "echo", payload=n) for n in range(3)] == [{"echoed": n} for n in range(3)]
+
+
+def test_javascript_exceptions_come_back_by_name(worker: JsonLineWorker) -> None:
+    error = ask(worker, "throws")
+    assert isinstance(error, JsError)
+    assert (error.name, error.message) == ("RangeError", "thrown on purpose")
+
+
+def test_a_crashed_worker_is_reported_with_its_stderr_and_restarted(worker: JsonLineWorker) -> None:
+    first_pid = ask(worker, "pid")["pid"]  # type: ignore[index]
+    with pytest.raises(RuntimeFailure) as caught:
+        ask(worker, "crash")
+    assert "exit code 7" in caught.value.message
+    assert "about to crash" in caught.value.detail
+    assert ask(worker, "pid")["pid"] != first_pid  # type: ignore[index]
+    assert worker.restarts == 1
+
+
+def test_a_hung_worker_is_killed_after_its_timeout_and_restarted(worker: JsonLineWorker) -> None:
+    started = time.monotonic()
+    with pytest.raises(ToolTimeout, match="did not answer within 0.5 s"):
+        ask(worker, "hang", timeout=0.5)
+    assert time.monotonic() - started < 5
+    assert ask(worker, "echo", payload="after") == {"echoed": "after"}
+
+
+def test_output_that_is_not_json_is_a_protocol_error(worker: JsonLineWorker) -> None:
+    with pytest.raises(ProtocolError, match="not JSON: 'this is not json'"):
+        ask(worker, "garbage")
+    assert ask(worker, "echo", payload=1) == {"echoed": 1}
+
+
+def test_unknown_ops_are_errors_not_crashes(worker: JsonLineWorker) -> None:
+    error = ask(worker, "no_such_op")
+    assert isinstance(error, JsError) and "unknown op" in error.message
+
+
+def test_run_tool_reports_the_exit_code_and_stderr_tail() -> None:
+    with pytest.raises(RuntimeFailure) as caught:
+        run_tool([sys.executable, "-c", "import sys; sys.stderr.write('boom\\n'); sys.exit(3)"], timeout=30)
+    assert "failed with exit code 3" in caught.value.message
+    assert caught.value.detail == "boom"
+
+
+def test_run_tool_kills_the_whole_process_group_on_timeout(tmp_path: Path) -> None:
+    marker = tmp_path / "grandchild.pid"
+    script = (f"import subprocess, sys, time; p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+              f"open({str(marker)!r}, 'w').write(str(p.pid)); time.sleep(60)")
+    with pytest.raises(ToolTimeout):
+        run_tool([sys.executable, "-c", script], timeout=1.5)
+    grandchild = int(marker.read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _alive(grandchild):
+        time.sleep(0.05)
+    assert not _alive(grandchild)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split()[2] != "Z"
+
+
+def test_a_missing_program_is_a_runtime_failure_not_an_oserror(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeFailure, match="cannot start"):
+        run_tool([str(tmp_path / "nothing-here")], timeout=5)
+
+
+def test_describe_exit_names_signals() -> None:
+    assert describe_exit(-9) == "signal SIGKILL"
+    assert describe_exit(2) == "exit code 2"
+
+
+def test_tail_keeps_the_last_non_empty_lines() -> None:
+    assert tail("a\n\nb\nc\n", lines=2) == "b\nc"
