@@ -137,7 +137,12 @@ class ExampleResult:
     example: ArticleExample
     module: CompiledModule
     steps: list[StepComparison] = field(default_factory=list)
-    error: HarnessError | None = None
+    errors: list[HarnessError] = field(default_factory=list)
+
+    @property
+    def error(self) -> HarnessError | None:
+        """The first failure (Node's before the model's), if any side failed."""
+        return self.errors[0] if self.errors else None
 
     @property
     def binary_matches(self) -> bool:
@@ -160,14 +165,22 @@ def wasm_file_for(module: CompiledModule) -> Path:
 
 
 def compare_example(example: ArticleExample, module: CompiledModule, runtime: Runtime) -> ExampleResult:
-    """Run one example on Node and on the model and compare every value."""
+    """Run one example on Node and on the model and compare every value.
+
+    A side that fails is recorded in ``errors`` (Node's first); the other side
+    still runs, so the report shows everything that went wrong.
+    """
     result = ExampleResult(example, module)
-    try:
-        model_side = _run_model_reporting_failures(example, module.wasm_bytes)
-        node_side = run_on_node(example, runtime, wasm_file_for(module))
-    except HarnessError as error:
-        result.error = error
+    sides: list[Observations] = []
+    for run in (lambda: run_on_node(example, runtime, wasm_file_for(module)),
+                lambda: _run_model_reporting_failures(example, module.wasm_bytes)):
+        try:
+            sides.append(run())
+        except HarnessError as error:
+            result.errors.append(error)
+    if result.errors:
         return result
+    node_side, model_side = sides
     for step, (type_name, article_value) in example.figures.items():
         result.steps.append(StepComparison(step, type_name, node_side[step][1], model_side[step][1],
                                            article_value))

@@ -78,7 +78,10 @@ def command_reproduce(arguments: argparse.Namespace) -> int:
     print(render_terminal(results, runtime, compiler.wabt_version))
     if arguments.json is not None:
         write_json(arguments.json, result_document(results, runtime, compiler.wabt_version))
-    if any(result.error for result in results):
+    failures = [(result.example.name, error) for result in results for error in result.errors]
+    for name, error in failures:
+        print(f"linmem: error: {name}: {error.one_line()}", file=sys.stderr)
+    if failures:
         return EXIT_BAD_INPUT
     return EXIT_AGREE if all(result.agree for result in results) else EXIT_DIFFERENCE
 

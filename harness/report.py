@@ -49,9 +49,9 @@ def render_terminal(results: Sequence[ExampleResult], runtime: Runtime, wabt_ver
     lines = [f"runtime: {runtime.describe()}", f"compiler: wabt.js {wabt_version}", ""]
     for result in results:
         lines.append(_binary_line(result))
-        if result.error is not None:
-            lines.append(f"  ERROR: {result.error.one_line()}")
-            lines += ["    " + line for line in result.error.detail.splitlines()[-8:]]
+        for error in result.errors:
+            lines.append(f"  ERROR: {error.one_line()}")
+            lines += ["    " + line for line in error.detail.splitlines()[-8:]]
         for step in result.steps:
             lines += _step_rows(step, runtime)
         lines.append("")
@@ -89,7 +89,7 @@ def _example_document(result: ExampleResult) -> dict[str, Any]:
         "wasm": {"size": len(result.module.wasm_bytes), "sha256": result.module.sha256,
                  "article_size": result.example.wasm_size, "article_sha256": result.example.wasm_sha256,
                  "matches_article": result.binary_matches},
-        "error": result.error.one_line() if result.error else None,
+        "errors": [error.one_line() for error in result.errors],
         "steps": [{"step": s.step, "type": s.type, "node": s.node, "model": s.model, "article": s.article,
                    "agree": s.agree} for s in result.steps],
         "agree": result.agree,

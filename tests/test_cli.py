@@ -1,0 +1,160 @@
+"""The ``linmem`` command as a user runs it: output, exit status, and every bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.runtimes import Runtime
+from tests.conftest import write_file
+
+FIXTURES = Path(__file__).parent / "fixtures"
+DEMO_SHA256 = "658020eeee7442e4a93ef56df5946eef14df96544191fc0d391bf130575e1647"
+SUM_SHA256 = "ee4dd87b72e05bfaea8b5cf45047fd5b83c74465cf02cb078476b2a5ffbdec09"
+
+
+def assert_one_clean_error(completed: subprocess.CompletedProcess[str], *fragments: str) -> str:
+    assert completed.returncode == 2, completed.stderr + completed.stdout
+    assert "Traceback" not in completed.stderr + completed.stdout
+    first = completed.stderr.splitlines()[0]
+    assert first.startswith("linmem: error: ")
+    for fragment in fragments:
+        assert fragment in first
+    return first
+
+
+def test_reproduce_prints_node_and_model_values_and_agrees(run_linmem) -> None:
+    completed = run_linmem("reproduce")
+    assert completed.returncode == 0, completed.stderr
+    out = completed.stdout
+    assert "Uint32Array(3) [ 7, 4, 11 ]   Uint32Array(3) [ 7, 4, 11 ]   Uint32Array(3) [ 7, 4, 11 ]" in out
+    assert out.count("xịn xò") == 3
+    assert f"42 bytes, sha256 {DEMO_SHA256} = the article's binary" in out
+    assert f"62 bytes, sha256 {SUM_SHA256} = the article's binary" in out
+    assert out.rstrip().endswith("verdict: AGREE: node, the reference model and the article agree on all 4 "
+                                 "values and both binaries")
+
+
+def test_reproduce_json_has_both_binaries_every_value_and_the_runtime(run_linmem, tmp_path: Path,
+                                                                      node_runtime: Runtime) -> None:
+    report = tmp_path / "result.json"
+    assert run_linmem("reproduce", "--json", str(report)).returncode == 0
+    document = json.loads(report.read_text(encoding="utf-8"))
+    assert document["runtime"]["name"] == "node" and document["runtime"]["version"] == node_runtime.version
+    assert document["verdict"] == "agree"
+    assert [e["wasm"]["sha256"] for e in document["examples"]] == [DEMO_SHA256, SUM_SHA256]
+    after_sum = document["examples"][1]["steps"][1]
+    assert {k: after_sum[k] for k in ("node", "model", "article")} == {
+        "node": [7, 4, 11], "model": [7, 4, 11], "article": [7, 4, 11]}
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_python_dash_m_and_the_console_script_are_the_same_program() -> None:
+    script = Path(sys.executable).parent / "linmem"
+    assert script.exists() or shutil.which("linmem"), "pip install -e . installs the linmem console script"
+    completed = subprocess.run([str(script) if script.exists() else "linmem", "--version"],
+                               capture_output=True, text=True, timeout=60)
+    assert completed.stdout.strip() == "linmem 0.1.0"
+
+
+def test_a_wrong_sum_exits_with_one_and_shows_the_step(run_linmem) -> None:
+    completed = run_linmem("reproduce", "--sum", str(FIXTURES / "wrong_sum.wat"))
+    assert completed.returncode == 1
+    assert "step after_sum (Uint32Array): DIFFERENT: node and model differ from the article at [2]" in completed.stdout
+    assert "Uint32Array(3) [ 7, 4, 3 ]" in completed.stdout
+    assert "DIFFERENT from the article's 62 bytes" in completed.stdout
+
+
+def test_a_changed_byte_exits_with_one(run_linmem) -> None:
+    completed = run_linmem("reproduce", "--demo", str(FIXTURES / "changed_byte_demo.wat"))
+    assert completed.returncode == 1
+    assert "step bytes (Uint8Array): DIFFERENT" in completed.stdout
+
+
+def test_compile_writes_the_binary(run_linmem, tmp_path: Path) -> None:
+    output = tmp_path / "demo.wasm"
+    completed = run_linmem("compile", "wat/demo.wat", "-o", str(output))
+    assert completed.returncode == 0, completed.stderr
+    assert hashlib.sha256(output.read_bytes()).hexdigest() == DEMO_SHA256
+    assert completed.stdout.strip() == f"{output}: 42 bytes, sha256 {DEMO_SHA256}"
+
+
+def test_malformed_wat_names_file_line_column_and_shows_the_caret(run_linmem, tmp_path: Path) -> None:
+    source = write_file(tmp_path, "bad.wat", "(module\n  (func (i32.ad (i32.const 1))))\n")
+    completed = run_linmem("compile", str(source), "-o", str(tmp_path / "out.wasm"))
+    assert_one_clean_error(completed, f"{source}:2:10: malformed module: unexpected token \"i32.ad\"")
+    assert completed.stderr.splitlines()[1:] == ["    (func (i32.ad (i32.const 1))))", "           ^^^^^^"]
+    assert not (tmp_path / "out.wasm").exists()
+
+
+def test_wat_that_does_not_validate_is_an_invalid_module(run_linmem, tmp_path: Path) -> None:
+    source = write_file(tmp_path, "invalid.wat", "(module (func (result i32)))")
+    assert_one_clean_error(run_linmem("compile", str(source), "-o", str(tmp_path / "o.wasm")),
+                           f"{source}:1:", "invalid module: type mismatch")
+
+
+def test_a_missing_file_is_one_line(run_linmem, tmp_path: Path) -> None:
+    assert_one_clean_error(run_linmem("reproduce", "--sum", str(tmp_path / "nope.wat")),
+                           f"{tmp_path / 'nope.wat'}: no such file")
+
+
+def test_a_wasm_file_that_is_not_wasm_is_one_line(run_linmem, tmp_path: Path) -> None:
+    fake = tmp_path / "fake.wasm"
+    fake.write_text("(module)")
+    assert_one_clean_error(run_linmem("reproduce", "--demo", str(fake)), f"{fake}: not a WebAssembly binary")
+
+
+def test_a_truncated_wasm_file_names_the_byte_offset(run_linmem, tmp_path: Path) -> None:
+    truncated = tmp_path / "truncated.wasm"
+    truncated.write_bytes(bytes.fromhex("0061736d01000000050301"))
+    assert_one_clean_error(run_linmem("reproduce", "--demo", str(truncated)), f"{truncated}: ", "byte offset")
+
+
+def test_node_option_naming_something_that_is_not_node(run_linmem, tmp_path: Path) -> None:
+    impostor = tmp_path / "node"
+    impostor.write_text("#!/bin/sh\necho not node\n")
+    impostor.chmod(0o755)
+    assert_one_clean_error(run_linmem("reproduce", "--node", str(impostor)),
+                           f"--node names {impostor}, which is not a working Node")
+    assert_one_clean_error(run_linmem("reproduce", "--node", str(tmp_path / "absent")), "which does not exist")
+
+
+def test_linmem_node_is_honoured_and_reported(run_linmem, node_runtime: Runtime) -> None:
+    completed = run_linmem("reproduce", env={"LINMEM_NODE": node_runtime.path})
+    assert completed.returncode == 0
+    assert completed.stdout.splitlines()[0].endswith(f"at {node_runtime.path}, from LINMEM_NODE")
+
+
+def test_a_node_program_that_exits_non_zero_shows_its_stderr_tail(run_linmem) -> None:
+    completed = run_linmem("reproduce", "--sum", str(FIXTURES / "trapping_sum.wat"))
+    assert completed.returncode == 2
+    assert "Traceback" not in completed.stdout + completed.stderr
+    assert "ERROR: " in completed.stdout and "failed with exit code 1" in completed.stdout
+    assert "RuntimeError: unreachable" in completed.stdout
+    assert "verdict: ERROR: sum could not be compared" in completed.stdout
+
+
+def test_a_node_that_prints_something_other_than_json_is_an_error(run_linmem) -> None:
+    noise = FIXTURES / "js" / "stdout_noise.js"
+    completed = run_linmem("reproduce", env={"NODE_OPTIONS": f"--require {noise}"})
+    assert completed.returncode == 2
+    assert "printed something that is not the expected JSON" in completed.stdout
+    assert "Debugger listening on nothing in particular" in completed.stdout
+
+
+def test_unknown_feature_and_bad_arguments_exit_two(run_linmem, tmp_path: Path) -> None:
+    assert_one_clean_error(run_linmem("compile", "wat/demo.wat", "-o", str(tmp_path / "x.wasm"), "--enable", "magic"),
+                           "unknown wabt feature 'magic'")
+    assert run_linmem("frobnicate").returncode == 2
+
+
+def test_output_into_a_missing_directory_is_one_line(run_linmem, tmp_path: Path) -> None:
+    assert_one_clean_error(run_linmem("compile", "wat/demo.wat", "-o", str(tmp_path / "no" / "x.wasm")),
+                           "the output directory does not exist")
