@@ -16,7 +16,8 @@ from typing import Sequence
 
 from . import __version__
 from .article import DEMO, EXAMPLES, SUM, ExampleResult, compare_example
-from .errors import EXIT_AGREE, EXIT_BAD_INPUT, EXIT_DIFFERENCE, EXIT_INTERNAL, HarnessError, WasmDecodeError
+from .errors import EXIT_AGREE, EXIT_BAD_INPUT, EXIT_DIFFERENCE, EXIT_INTERNAL, HarnessError, InputError,
+                     WasmDecodeError
 from .model import decode_module
 from .process import debug_enabled
 from .report import render_terminal, result_document, write_json
@@ -98,11 +99,11 @@ def check_decodes(wasm_bytes: bytes, source_name: str) -> None:
 def command_compile(arguments: argparse.Namespace) -> int:
     """``linmem compile``: WAT to wasm, written atomically."""
     features = check_features(arguments.enable)
+    if not arguments.output.parent.is_dir():
+        raise InputError("the output directory does not exist", path=arguments.output.parent)
     runtime = find_node(arguments.node)
     with Compiler(runtime) as compiler:
         module = compiler.compile_file(arguments.source, features=features)
-    if not arguments.output.parent.is_dir():
-        raise HarnessError("the output directory does not exist", path=arguments.output.parent)
     write_atomic(arguments.output, module.wasm_bytes)
     print(f"{arguments.output}: {len(module.wasm_bytes)} bytes, sha256 {module.sha256}")
     return EXIT_AGREE

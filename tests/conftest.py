@@ -17,6 +17,7 @@ from typing import Iterator
 
 import pytest
 
+from harness.npm import ensure_installed
 from harness.runtimes import Runtime, find_node
 from harness.wabt import Compiler
 
@@ -37,8 +38,14 @@ def compiler(node_runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) ->
         yield shared
 
 
+@pytest.fixture(scope="session")
+def npm_side(node_runtime: Runtime) -> Path:
+    """The installed npm side, so that no command under test prints the first-use notice."""
+    return ensure_installed(node_runtime)
+
+
 @pytest.fixture
-def run_linmem(tmp_path: Path):
+def run_linmem(npm_side: Path):
     """Run the real ``linmem`` console entry point as a user would, in a subprocess."""
     def run(*arguments: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
         environment = dict(os.environ)
