@@ -16,8 +16,8 @@ from typing import Sequence
 
 from . import __version__
 from .article import DEMO, EXAMPLES, SUM, ExampleResult, compare_example
-from .errors import EXIT_AGREE, EXIT_BAD_INPUT, EXIT_DIFFERENCE, EXIT_INTERNAL, HarnessError, InputError,
-                     WasmDecodeError
+from .errors import (EXIT_AGREE, EXIT_BAD_INPUT, EXIT_DIFFERENCE, EXIT_INTERNAL, HarnessError, InputError,
+                     WasmDecodeError)
 from .model import decode_module
 from .process import debug_enabled
 from .report import render_terminal, result_document, write_json
