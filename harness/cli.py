@@ -22,7 +22,7 @@ from .model import decode_module
 from .process import debug_enabled
 from .report import render_terminal, result_document, write_json
 from .resources import write_atomic
-from .runtimes import find_node
+from .runtimes import find_compiler_node, find_node
 from .wabt import Compiler, check_features, load_module_bytes
 
 
@@ -70,15 +70,15 @@ def command_reproduce(arguments: argparse.Namespace) -> int:
     """``linmem reproduce``: both examples on Node and on the model, against the article."""
     runtime = find_node(arguments.node)
     results: list[ExampleResult] = []
-    with Compiler(runtime) as compiler:
+    with Compiler(find_compiler_node(runtime)) as compiler:
         modules = [load_module_bytes(arguments.demo, compiler), load_module_bytes(arguments.sum, compiler)]
     for module in modules:
         check_decodes(module.wasm_bytes, module.source_name)
     for example, module in zip(EXAMPLES, modules):
         results.append(compare_example(example, module, runtime))
-    print(render_terminal(results, runtime, compiler.wabt_version))
+    print(render_terminal(results, runtime, compiler))
     if arguments.json is not None:
-        write_json(arguments.json, result_document(results, runtime, compiler.wabt_version))
+        write_json(arguments.json, result_document(results, runtime, compiler))
     failures = [(result.example.name, error) for result in results for error in result.errors]
     for name, error in failures:
         print(f"linmem: error: {name}: {error.one_line()}", file=sys.stderr)
@@ -101,7 +101,7 @@ def command_compile(arguments: argparse.Namespace) -> int:
     features = check_features(arguments.enable)
     if not arguments.output.parent.is_dir():
         raise InputError("the output directory does not exist", path=arguments.output.parent)
-    runtime = find_node(arguments.node)
+    runtime = find_compiler_node(find_node(arguments.node))
     with Compiler(runtime) as compiler:
         module = compiler.compile_file(arguments.source, features=features)
     write_atomic(arguments.output, module.wasm_bytes)

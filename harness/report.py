@@ -10,6 +10,7 @@ from .article import ExampleResult, StepComparison
 from .jsinspect import format_value
 from .resources import write_atomic
 from .runtimes import Runtime
+from .wabt import Compiler
 
 COLUMN_GAP = "   "
 
@@ -44,9 +45,10 @@ def _binary_line(result: ExampleResult) -> str:
             f"sha256 {module.sha256} {verdict}")
 
 
-def render_terminal(results: Sequence[ExampleResult], runtime: Runtime, wabt_version: str) -> str:
+def render_terminal(results: Sequence[ExampleResult], runtime: Runtime, compiler: Compiler) -> str:
     """The report as printed by ``linmem reproduce``."""
-    lines = [f"runtime: {runtime.describe()}", f"compiler: wabt.js {wabt_version}", ""]
+    lines = [f"runtime: {runtime.describe()}",
+             f"compiler: wabt.js {compiler.wabt_version} on node {compiler.runtime.version}", ""]
     for result in results:
         lines.append(_binary_line(result))
         for error in result.errors:
@@ -71,11 +73,11 @@ def verdict_line(results: Sequence[ExampleResult]) -> str:
     return "verdict: DIFFERENT: see the steps marked DIFFERENT above"
 
 
-def result_document(results: Sequence[ExampleResult], runtime: Runtime, wabt_version: str) -> dict[str, Any]:
+def result_document(results: Sequence[ExampleResult], runtime: Runtime, compiler: Compiler) -> dict[str, Any]:
     """The ``--json`` document: binaries, every value from each side, the runtime."""
     return {
         "runtime": {**runtime.as_json(), "engine": runtime.engine, "engine_version": runtime.engine_version},
-        "compiler": {"name": "wabt.js", "version": wabt_version},
+        "compiler": {"name": "wabt.js", "version": compiler.wabt_version, "node": compiler.runtime.version},
         "verdict": ("error" if any(r.error for r in results)
                     else "agree" if all(r.agree for r in results) else "different"),
         "examples": [_example_document(result) for result in results],

@@ -26,6 +26,8 @@ from .errors import RuntimeBroken, RuntimeFailure, RuntimeNotFound
 from .process import debug, run_tool
 
 INSTALL_HINT = "python -m pip install nodejs-bin==18.4.0a4"
+#: wabt.js 1.0.39 uses syntax (``??=``) that Node 14 cannot parse; Node 16 runs it.
+COMPILER_MIN_MAJOR = 16
 PROBE_TIMEOUT = 30.0
 _PROBE_SCRIPT = (
     "process.stdout.write(JSON.stringify({linmem_probe: 1, version: process.versions.node,"
@@ -55,6 +57,11 @@ class Runtime:
     engine: str
     engine_version: str
     source: str
+
+    @property
+    def major(self) -> int:
+        """The major version number (``20`` for 20.20.2)."""
+        return int(self.version.split(".")[0])
 
     def label(self) -> str:
         """``node-20.20.2``: the runtime as it appears in ids and tables."""
@@ -148,3 +155,27 @@ def find_node(explicit_path: str | None = None) -> Runtime:
         return runtime
     searched = "; ".join(looked) if looked else "no --node, no LINMEM_NODE, no pip-installed Node, no node on PATH"
     raise RuntimeNotFound(f"no working Node.js found ({searched}); install one with: {INSTALL_HINT}")
+
+
+def find_compiler_node(runtime_under_test: Runtime) -> Runtime:
+    """The Node that runs wabt.js: the runtime under test if it can, else the default one.
+
+    Compilation is independent of the runtime under test (the bytes are the
+    same), so a Node too old for wabt.js (14) is tested with modules compiled
+    by the pip-installed or ``PATH`` Node. Raises :class:`RuntimeNotFound` when
+    no Node of at least ``COMPILER_MIN_MAJOR`` exists.
+    """
+    if runtime_under_test.major >= COMPILER_MIN_MAJOR:
+        return runtime_under_test
+    on_path = shutil.which("node")
+    for candidate in pip_node_candidates() + ([Candidate("PATH", on_path)] if on_path else []):
+        try:
+            runtime = probe(candidate)
+        except RuntimeBroken:
+            continue
+        if runtime.major >= COMPILER_MIN_MAJOR:
+            debug(f"runtime: compiling with {runtime.describe()}")
+            return runtime
+    raise RuntimeNotFound(f"wabt.js needs Node {COMPILER_MIN_MAJOR} or later to compile, and node "
+                          f"{runtime_under_test.version} is older; no newer Node was found; install one with: "
+                          f"{INSTALL_HINT}")

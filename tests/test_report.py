@@ -6,7 +6,7 @@ from harness.article import SUM, ExampleResult, StepComparison
 from harness.errors import RuntimeFailure
 from harness.report import result_document, side_by_side, verdict_line
 from harness.runtimes import Runtime
-from harness.wabt import CompiledModule
+from harness.wabt import CompiledModule, Compiler
 
 RUNTIME = Runtime("node", "20.20.2", "/usr/bin/node", "V8", "11.3", "PATH")
 
@@ -29,11 +29,12 @@ def test_the_verdict_names_differences_and_errors() -> None:
 
 
 def test_the_json_document_has_each_side_and_the_binary_against_the_article() -> None:
-    document = result_document([sum_result([7, 4, 3])], RUNTIME, "1.0.39")
+    document = result_document([sum_result([7, 4, 3])], RUNTIME, Compiler(RUNTIME))
     example = document["examples"][0]
     assert document["verdict"] == "different"
     assert document["runtime"] == {"name": "node", "version": "20.20.2", "path": "/usr/bin/node",
                                    "engine": "V8", "engine_version": "11.3"}
+    assert document["compiler"] == {"name": "wabt.js", "version": "1.0.39", "node": "20.20.2"}
     assert example["wasm"]["matches_article"] is False and example["wasm"]["article_size"] == 62
     assert example["steps"][0] == {"step": "after_sum", "type": "Uint32Array", "node": [7, 4, 3],
                                    "model": [7, 4, 3], "article": [7, 4, 11], "agree": False}

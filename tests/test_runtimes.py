@@ -10,7 +10,7 @@ import pytest
 
 from harness import runtimes
 from harness.errors import RuntimeBroken, RuntimeNotFound
-from harness.runtimes import Candidate, Runtime, candidates, find_node, probe
+from harness.runtimes import Candidate, Runtime, candidates, find_compiler_node, find_node, probe
 
 
 def make_script(directory: Path, name: str, body: str) -> Path:
@@ -96,3 +96,22 @@ def test_no_node_anywhere_names_where_it_looked_and_how_to_install(monkeypatch: 
         find_node()
     assert "python -m pip install nodejs-bin==18.4.0a4" in caught.value.message
     assert "no node on PATH" in caught.value.message
+
+
+def test_a_node_new_enough_for_wabt_compiles_its_own_modules(node_runtime: Runtime) -> None:
+    assert node_runtime.major >= 16
+    assert find_compiler_node(node_runtime) is node_runtime
+
+
+def test_modules_for_node_14_are_compiled_by_a_newer_default_node(node_runtime: Runtime) -> None:
+    node14 = Runtime("node", "14.19.3", "/opt/node14/bin/node", "V8", "8.4.371.23", "--node")
+    compiling = find_compiler_node(node14)
+    assert compiling.major >= 16 and compiling.source != "--node"
+
+
+def test_without_a_newer_node_an_old_one_cannot_compile(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(runtimes, "pip_node_candidates", lambda: [])
+    monkeypatch.setenv("PATH", str(tmp_path))
+    node14 = Runtime("node", "14.19.3", "/opt/node14/bin/node", "V8", "8.4.371.23", "--node")
+    with pytest.raises(RuntimeNotFound, match="wabt.js needs Node 16 or later to compile"):
+        find_compiler_node(node14)
