@@ -20,8 +20,11 @@ from .errors import (EXIT_AGREE, EXIT_BAD_INPUT, EXIT_DIFFERENCE, EXIT_INTERNAL,
                      WasmDecodeError)
 from .model import decode_module
 from .process import debug_enabled
-from .report import render_terminal, result_document, write_json
+from .article_report import render_terminal, result_document, write_json
 from .resources import write_atomic
+from .rebase import update_expectations
+from .run_report import render_table, write_reports
+from .runner import PreparedScenario, exit_status, load_all, prepare_all, reference_document, run_on_runtimes
 from .runtimes import find_compiler_node, find_node
 from .wabt import Compiler, check_features, load_module_bytes
 
@@ -50,6 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--sum", metavar="MODULE", default=display_path(SUM.wat_path),
                            help="the sum module (.wat or .wasm; default: %(default)s)")
     reproduce.set_defaults(handler=command_reproduce)
+
+    run = commands.add_parser("run", help="run scenario files on runtimes and on the reference model")
+    run.add_argument("paths", nargs="+", metavar="PATH", help="scenario files, or directories to search")
+    run.add_argument("--node", action="append", default=[], metavar="PATH",
+                     help="a runtime to run on (repeatable; default: LINMEM_NODE, pip's Node, PATH)")
+    run.add_argument("--json", type=Path, metavar="FILE", help="write the report as JSON (contract shape)")
+    run.add_argument("--junit", type=Path, metavar="FILE", help="write the report as JUnit XML")
+    run.add_argument("--update", action="store_true",
+                     help="write the reference model's observations as `expect` keys into the files")
+    run.set_defaults(handler=command_run)
 
     compile_ = commands.add_parser("compile", help="compile a WAT file to a wasm binary with wabt.js")
     compile_.add_argument("source", metavar="FILE.wat")
@@ -94,6 +107,35 @@ def check_decodes(wasm_bytes: bytes, source_name: str) -> None:
     except WasmDecodeError as error:
         error.path = source_name
         raise
+
+
+def command_run(arguments: argparse.Namespace) -> int:
+    """``linmem run``: scenarios on every selected runtime and on the reference."""
+    runtimes = [find_node(spec) for spec in arguments.node] or [find_node(None)]
+    scenarios = load_all(arguments.paths)
+    with Compiler(find_compiler_node(runtimes[0])) as compiler:
+        prepared = prepare_all(scenarios, compiler)
+    if arguments.update:
+        return update_files(prepared)
+    cases = run_on_runtimes(prepared, runtimes)
+    print(render_table(cases))
+    write_reports(cases, runtimes, json_path=arguments.json, junit_path=arguments.junit)
+    return exit_status(cases)
+
+
+def update_files(prepared: list[PreparedScenario]) -> int:
+    """``--update``: pin the reference's observations into every scenario file."""
+    changed = 0
+    for item in prepared:
+        reference, gap = reference_document(item)
+        if reference is None:
+            print(f"{item.scenario.path}: not updated: {gap}", file=sys.stderr)
+            continue
+        if update_expectations(item.scenario, reference):
+            changed += 1
+            print(f"updated {item.scenario.path}")
+    print(f"{changed} of {len(prepared)} scenario file{'s' if len(prepared) != 1 else ''} updated")
+    return EXIT_AGREE
 
 
 def command_compile(arguments: argparse.Namespace) -> int:

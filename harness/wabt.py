@@ -173,7 +173,7 @@ def read_input(path: str | Path) -> bytes:
         raise InputError(f"cannot read: {error.strerror}", path=path) from None
 
 
-def load_module_bytes(path: str | Path, compiler: Compiler) -> CompiledModule:
+def load_module_bytes(path: str | Path, compiler: Compiler, features: Iterable[str] = ()) -> CompiledModule:
     """Wasm bytes for ``path``: a ``.wasm`` file as it is, anything else compiled as WAT.
 
     A ``.wasm`` file that does not start with the wasm magic and version is an
@@ -185,7 +185,7 @@ def load_module_bytes(path: str | Path, compiler: Compiler) -> CompiledModule:
             raise InputError(f"not a WebAssembly binary: it starts with {wasm_bytes[:8].hex(' ') or 'nothing'}"
                              ", not 00 61 73 6d 01 00 00 00", path=path)
         return CompiledModule(wasm_bytes, str(path), from_cache=False)
-    return compiler.compile_file(path)
+    return compiler.compile_file(path, features=features)
 
 
 __all__ = ["Compiler", "CompiledModule", "WABT_FEATURES", "load_module_bytes"]

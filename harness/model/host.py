@@ -40,19 +40,20 @@ class MemoryObject:
 
     @property
     def buffer(self) -> ArrayBufferModel:
-        """The current ``ArrayBuffer`` (refreshed if the memory grew from wasm code)."""
-        if self._buffer.byte_length != self.memory.byte_length and not self.memory.limits.shared:
-            self._buffer.detach()
+        """The current ``ArrayBuffer``, refreshed after any grow (also one made by wasm code).
+
+        A non-shared memory's old buffer is detached; a shared memory's old
+        ``SharedArrayBuffer`` stays usable with its old length.
+        """
+        if self._buffer.byte_length != self.memory.byte_length or self._buffer.detached:
             self._buffer = ArrayBufferModel(self.memory)
         return self._buffer
 
     def grow(self, delta: int) -> int:
         """``memory.grow(delta)``: the old size in pages; ``RangeError`` if it cannot grow."""
-        old_buffer = self.buffer
+        if delta < 0:
+            raise JsException("TypeError", "WebAssembly.Memory.grow(): delta must be non-negative")
         old_pages = self.memory.grow(delta)
         if old_pages < 0:
             raise JsException("RangeError", "WebAssembly.Memory.grow(): maximum memory size exceeded")
-        if not self.memory.limits.shared:
-            old_buffer.detach()
-            self._buffer = ArrayBufferModel(self.memory)
         return old_pages

@@ -79,7 +79,8 @@ def _resolve_imports(module: Module, imports: Mapping[tuple[str, str], ExternVal
         if value is None:
             raise JsException("LinkError", f"{where}: not provided")
         if entry.kind == "memory":
-            if not isinstance(value, Memory) or not memory_limits_match(value.limits, entry.desc):
+            if not isinstance(value, Memory) or not memory_limits_match(
+                    Limits(value.pages, value.limits.maximum, value.limits.shared), entry.desc):
                 raise JsException("LinkError", f"{where}: memory import does not match")
             instance.memories.append(value)
         elif entry.kind == "func":

@@ -40,6 +40,7 @@ class Memory:
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.pages = limits.minimum
+        self.grow_count = 0  # successful grows, including by 0 pages (the JS API refreshes buffers on each)
         self._chunks: dict[int, bytearray] = {}  # page index -> its bytes, once written
 
     @property
@@ -59,6 +60,7 @@ class Memory:
         if delta < 0 or new > min(ceiling, MAX_PAGES):
             return -1
         self.pages = new
+        self.grow_count += 1
         return old
 
     def check_range(self, address: int, length: int) -> None:

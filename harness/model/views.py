@@ -105,21 +105,23 @@ VIEW_KINDS: dict[str, ViewKind] = {kind.name: kind for kind in (
 
 
 class ArrayBufferModel:
-    """``memory.buffer``: a window on the memory's bytes until it is detached."""
+    """``memory.buffer``: a window on the memory's bytes until a grow detaches it."""
 
     def __init__(self, memory: Memory) -> None:
         self.memory = memory
         self._byte_length = memory.byte_length
-        self.detached = False
+        self._grow_count = memory.grow_count
+        self.shared = memory.limits.shared
+
+    @property
+    def detached(self) -> bool:
+        """True once the memory has grown since this buffer was made (never for shared memory)."""
+        return not self.shared and self.memory.grow_count != self._grow_count
 
     @property
     def byte_length(self) -> int:
-        """``byteLength``: 0 once detached."""
+        """``byteLength``: 0 once detached; a shared buffer keeps the length it was made with."""
         return 0 if self.detached else self._byte_length
-
-    def detach(self) -> None:
-        """What a grow does to the old buffer of a non-shared memory."""
-        self.detached = True
 
 
 class TypedArrayModel:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.article import SUM, ExampleResult, StepComparison
 from harness.errors import RuntimeFailure
-from harness.report import result_document, side_by_side, verdict_line
+from harness.article_report import result_document, side_by_side, verdict_line
 from harness.runtimes import Runtime
 from harness.wabt import CompiledModule, Compiler
 

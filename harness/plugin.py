@@ -1,0 +1,173 @@
+"""The pytest plugin (entry point ``pytest11``): scenario files as test items.
+
+Every ``*.scenario.toml`` / ``*.scenario.json`` that pytest comes across is
+collected as one item per runtime, named ``sum.scenario.toml[node-20.20.2]``.
+The hooks only hand work to a :class:`LinmemSession` (one per test process,
+so it is safe under ``pytest -n auto``); a failure is reported as the short
+diff of the steps that differ, never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from .errors import HarnessError
+from .reference import ModelGap, run_reference
+from .run_report import case_detail
+from .runner import CaseResult, PreparedScenario, prepare, run_case
+from .runtimes import Runtime, find_compiler_node, find_node
+from .scenario import SUFFIXES, Scenario, load_scenario
+from .session import RuntimeSession
+from .verdict import Status
+from .wabt import Compiler
+
+_SESSION_KEY = pytest.StashKey["LinmemSession"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("linmem", "linmem scenario files")
+    group.addoption("--node", action="append", default=[], metavar="PATH", dest="linmem_node",
+                    help="a runtime to run scenario files on (repeatable; default: linmem's default Node)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_SESSION_KEY] = LinmemSession(config.getoption("linmem_node") or [])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(_SESSION_KEY, None)
+    if session is not None:
+        session.close()
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> "ScenarioFile | None":
+    if file_path.name.endswith(SUFFIXES):
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+class LinmemSession:
+    """The runtimes, the compiler, the driver processes and the reference results of one test process."""
+
+    def __init__(self, node_specs: list[str]) -> None:
+        self.node_specs = node_specs
+        self._runtimes: list[Runtime] | None = None
+        self._compiler: Compiler | None = None
+        self._drivers: dict[str, RuntimeSession] = {}
+        self._references: dict[Path, tuple[dict[str, Any] | None, str]] = {}
+
+    def runtimes(self) -> list[Runtime]:
+        """The runtimes to run on, found once."""
+        if self._runtimes is None:
+            self._runtimes = [find_node(spec) for spec in self.node_specs] or [find_node(None)]
+        return self._runtimes
+
+    def compiler(self) -> Compiler:
+        """One long-lived wabt process for the whole test process."""
+        if self._compiler is None:
+            self._compiler = Compiler(find_compiler_node(self.runtimes()[0]))
+        return self._compiler
+
+    def driver(self, runtime: Runtime) -> RuntimeSession:
+        """The long-lived driver process of ``runtime``."""
+        if runtime.path not in self._drivers:
+            self._drivers[runtime.path] = RuntimeSession(runtime)
+        return self._drivers[runtime.path]
+
+    def reference(self, prepared: PreparedScenario) -> tuple[dict[str, Any] | None, str]:
+        """The reference document of a scenario, computed once."""
+        path = prepared.scenario.path
+        if path not in self._references:
+            try:
+                self._references[path] = (run_reference(prepared.scenario, prepared.wasm_bytes), "")
+            except ModelGap as gap:
+                self._references[path] = (None, f"reference model: {gap}")
+        return self._references[path]
+
+    def run(self, scenario: Scenario, runtime: Runtime) -> CaseResult:
+        """One scenario on one runtime, judged."""
+        prepared = prepare(scenario, self.compiler())
+        reference, gap = self.reference(prepared)
+        return run_case(prepared, self.driver(runtime), reference, gap)
+
+    def close(self) -> None:
+        """Stop every process this session started."""
+        for driver in self._drivers.values():
+            driver.close()
+        if self._compiler is not None:
+            self._compiler.close()
+
+
+class ScenarioFile(pytest.File):
+    """A scenario file: one item per runtime."""
+
+    def collect(self) -> Iterator["ScenarioItem"]:
+        session: LinmemSession = self.config.stash[_SESSION_KEY]
+        try:
+            scenario = load_scenario(self.path)
+            runtimes = session.runtimes()
+        except HarnessError as error:
+            raise self.CollectError(error.one_line()) from None
+        for runtime in runtimes:
+            yield ScenarioItem.from_parent(self, name=f"{self.path.name}[{runtime.label()}]",
+                                           scenario=scenario, runtime=runtime)
+
+
+class ScenarioFailed(Exception):
+    """A scenario that did not pass on a runtime; its message is the short diff."""
+
+
+class ScenarioItem(pytest.Item):
+    """One scenario on one runtime."""
+
+    def __init__(self, *, scenario: Scenario, runtime: Runtime, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        self.runtime = runtime
+
+    def runtest(self) -> None:
+        session: LinmemSession = self.config.stash[_SESSION_KEY]
+        try:
+            case = session.run(self.scenario, self.runtime)
+        except HarnessError as error:
+            raise ScenarioFailed(error.one_line()) from None
+        self.user_properties.append(("status", case.status.value))
+        if case.status is not Status.PASS:
+            lines = [f"{case.status.value}: {self.scenario.id} on {self.runtime.label()}"] + case_detail(case)
+            raise ScenarioFailed("\n".join(lines))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, ScenarioFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"scenario {self.name}"
+
+
+@pytest.fixture(scope="session")
+def linmem_session(pytestconfig: pytest.Config) -> LinmemSession:
+    """The plugin's session: runtimes, compiler, driver processes."""
+    return pytestconfig.stash[_SESSION_KEY]
+
+
+@pytest.fixture(scope="session")
+def linmem_runtimes(linmem_session: LinmemSession) -> list[Runtime]:
+    """The runtimes selected with ``--node`` (or the default Node)."""
+    return linmem_session.runtimes()
+
+
+@pytest.fixture(scope="session")
+def linmem_compiler(linmem_session: LinmemSession) -> Compiler:
+    """The long-lived wabt.js compiler."""
+    return linmem_session.compiler()
+
+
+@pytest.fixture(scope="session")
+def linmem_model() -> Any:
+    """The reference model package (:mod:`harness.model`)."""
+    from . import model
+    return model

@@ -1,0 +1,57 @@
+"""The update switch (``linmem run --update``): pin the reference's observations as ``expect``.
+
+Like wabt's ``--rebase``: each step's ``expect`` (and ``expect_instantiate``
+when instantiation fails) is set to what the reference model observed. TOML
+files are edited with tomlkit so that comments and layout survive; TOML has
+no null, so a step whose observation is ``null`` keeps no ``expect`` there.
+Files are rewritten atomically.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import tomlkit
+
+from .resources import write_atomic
+from .scenario import Scenario
+
+
+def update_toml(scenario: Scenario, reference: dict[str, Any]) -> bytes:
+    """The TOML file's new text with ``expect`` keys set from ``reference``."""
+    document = tomlkit.parse(scenario.path.read_text(encoding="utf-8"))
+    if reference["instantiate"] is not None:
+        document["expect_instantiate"] = reference["instantiate"]
+    elif "expect_instantiate" in document:
+        del document["expect_instantiate"]
+    steps = document.get("steps", [])
+    for table, observation in zip(steps, reference["steps"]):
+        if observation is None:
+            if "expect" in table:
+                del table["expect"]
+        else:
+            table["expect"] = observation
+    return tomlkit.dumps(document).encode("utf-8")
+
+
+def update_json(scenario: Scenario, reference: dict[str, Any]) -> bytes:
+    """The JSON file's new text with ``expect`` keys set from ``reference``."""
+    document = json.loads(scenario.path.read_text(encoding="utf-8"))
+    if reference["instantiate"] is not None:
+        document["expect_instantiate"] = reference["instantiate"]
+    else:
+        document.pop("expect_instantiate", None)
+    for step, observation in zip(document.get("steps", []), reference["steps"]):
+        step["expect"] = observation
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def update_expectations(scenario: Scenario, reference: dict[str, Any]) -> bool:
+    """Rewrite the scenario file; return True when its text changed."""
+    old = scenario.path.read_bytes()
+    new = update_json(scenario, reference) if scenario.path.name.endswith(".json") else update_toml(scenario, reference)
+    if new == old:
+        return False
+    write_atomic(scenario.path, new)
+    return True

@@ -1,0 +1,83 @@
+"""Lossless JSON encoding of JavaScript values, the same on every runtime and in the model.
+
+- Numbers: JSON numbers, except ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` and ``"-0"``.
+- BigInts (i64, BigInt views): decimal strings such as ``"-1"``.
+- Strings: JSON strings.
+
+:func:`encode_number` / :func:`decode_number` and :func:`encode_bigint` /
+:func:`decode_bigint` are the two directions; ``js/driver.js`` implements the
+same rules.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from typing import Any
+
+SPECIAL_NUMBERS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf, "-0": -0.0}
+
+
+class ValueError_(ValueError):
+    """A JSON value that does not encode a value of the expected kind."""
+
+
+def encode_number(value: float | int) -> float | int | str:
+    """A JavaScript Number as JSON: integral values as ints, special values as strings.
+
+    >>> [encode_number(x) for x in (7, 7.0, 0.5, -0.0, float("nan"), float("-inf"))]
+    [7, 7, 0.5, '-0', 'NaN', '-Infinity']
+    """
+    if isinstance(value, int):
+        return value
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == 0 and math.copysign(1.0, value) < 0:
+        return "-0"
+    if value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def decode_number(encoded: Any) -> float | int:
+    """The Number a JSON value stands for; raises :class:`ValueError_` for anything else."""
+    if isinstance(encoded, bool):
+        raise ValueError_(f"{encoded!r} is not a number")
+    if isinstance(encoded, (int, float)):
+        return encoded
+    if isinstance(encoded, str) and encoded in SPECIAL_NUMBERS:
+        return SPECIAL_NUMBERS[encoded]
+    raise ValueError_(f"{encoded!r} is not a number (special values: NaN, Infinity, -Infinity, -0)")
+
+
+def encode_bigint(value: int) -> str:
+    """A BigInt as a decimal string."""
+    return str(value)
+
+
+def decode_bigint(encoded: Any) -> int:
+    """The BigInt a JSON number or decimal string stands for."""
+    if isinstance(encoded, bool):
+        raise ValueError_(f"{encoded!r} is not an integer")
+    if isinstance(encoded, int):
+        return encoded
+    if isinstance(encoded, float) and encoded.is_integer():
+        return int(encoded)
+    if isinstance(encoded, str):
+        try:
+            return int(encoded.strip(), 10)
+        except ValueError:
+            pass
+    raise ValueError_(f"{encoded!r} is not an integer or a decimal string")
+
+
+def f32_bits_to_number(bits: int) -> float:
+    """The Number a wasm f32 becomes in JavaScript (exact: every f32 is a double)."""
+    return struct.unpack("<f", bits.to_bytes(4, "little"))[0]
+
+
+def f64_bits_to_number(bits: int) -> float:
+    """The Number a wasm f64 becomes in JavaScript."""
+    return struct.unpack("<d", bits.to_bytes(8, "little"))[0]
