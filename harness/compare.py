@@ -18,12 +18,21 @@ def same_value(left: Any, right: Any) -> bool:
     if isinstance(left, (int, float)) and isinstance(right, (int, float)):
         if isinstance(left, float) and isinstance(right, float) and math.isnan(left) and math.isnan(right):
             return True
-        return left == right and math.copysign(1, left) == math.copysign(1, right)
+        return _same_number(left, right)
     if isinstance(left, list) and isinstance(right, list):
         return len(left) == len(right) and all(same_value(a, b) for a, b in zip(left, right))
     if isinstance(left, dict) and isinstance(right, dict):
         return left.keys() == right.keys() and all(same_value(left[k], right[k]) for k in left)
     return type(left) is type(right) and left == right
+
+
+def _same_number(left: float | int, right: float | int) -> bool:
+    """Equal as IEEE doubles (JSON integers past 2**53 stand for doubles), -0 apart from +0."""
+    try:
+        left_double, right_double = float(left), float(right)
+    except OverflowError:  # integers too large for a double: compare exactly
+        return left == right
+    return left_double == right_double and math.copysign(1, left_double) == math.copysign(1, right_double)
 
 
 def first_difference(left: Any, right: Any, path: str = "") -> str | None:

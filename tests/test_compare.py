@@ -12,6 +12,8 @@ def test_numbers_compare_as_javascript_numbers() -> None:
     assert not same_value(0.0, -0.0)
     assert same_value(math.nan, math.nan)
     assert not same_value(1, True)
+    assert same_value(18446744073709552000, 18446744073709551616)  # one double, printed two ways
+    assert not same_value(9007199254740993, 9007199254740995)
 
 
 def test_lists_and_objects_compare_element_by_element() -> None:
