@@ -75,14 +75,8 @@ def encode_element(kind: model.views.ViewKind, value: Any) -> Any:
 def decode_elements(kind: model.views.ViewKind, values: list[Any]) -> list[Any]:
     """JSON values as the JS values the driver passes to ``set``."""
     if kind.bigint:
-        return [_to_bigint(value) for value in values]
+        return [decode_bigint(value) for value in values]
     return [decode_number(value) for value in values]
-
-
-def _to_bigint(value: Any) -> int:
-    if isinstance(value, float) and not value.is_integer():
-        raise JsException("RangeError", f"{value} cannot be converted to a BigInt")
-    return decode_bigint(value)
 
 
 class ReferenceSession:

@@ -20,6 +20,7 @@ from typing import Any, Callable
 from .errors import InputError
 from .model.binary import Module
 from .model.views import VIEW_KINDS
+from .values import decode_bigint, decode_number
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -190,7 +191,19 @@ def _toml_error(path: Path, error: Exception) -> ScenarioError:
     return ScenarioError(f"invalid TOML: {message}", path=path)
 
 
-def _check_step(path: Path, index: int, raw: Any, held_names: set[str]) -> Step:
+def _check_values(path: Path, where: str, key: str, values: list[Any], types: list[str]) -> None:
+    """Each value must encode its type: a number (or NaN, Infinity, -Infinity, -0) or an integer (BigInt)."""
+    for position, (value, value_type) in enumerate(zip(values, types)):
+        try:
+            if value_type == "i64":
+                decode_bigint(value)
+            else:
+                decode_number(value)
+        except ValueError as problem:
+            raise _fail(path, where, f"key '{key}'[{position}]: {problem}") from None
+
+
+def _check_step(path: Path, index: int, raw: Any, held_views: dict[str, str]) -> Step:
     where = f"step {index}"
     if not isinstance(raw, dict):
         raise _fail(path, where, "a step must be a table")
@@ -216,9 +229,12 @@ def _check_step(path: Path, index: int, raw: Any, held_names: set[str]) -> Step:
         except ValueError as problem:
             raise _fail(path, where, f"key '{key}': {problem}") from None
     if op == "hold":
-        held_names.add(fields["name"])
-    if op == "held" and fields["name"] not in held_names:
+        held_views[fields["name"]] = fields["view"]
+    if op == "held" and fields["name"] not in held_views:
         raise _fail(path, where, f"key 'name': no earlier 'hold' step is named {_show(fields['name'])}")
+    view = fields.get("view") or held_views.get(fields.get("name", ""))
+    if fields.get("values") is not None:
+        _check_values(path, where, "values", fields["values"], ["i64" if VIEW_KINDS[view].bigint else "f64"] * len(fields["values"]))
     note = raw.get("note")
     if note is not None and not isinstance(note, str):
         raise _fail(path, where, "key 'note': expected a string")
@@ -234,8 +250,10 @@ def _check_memory_table(path: Path, raw: Any) -> MemorySpec:
     if not isinstance(target, str) or target.count(".") < 1 or target.startswith(".") or target.endswith("."):
         raise _fail(path, f"{where}: key 'import'", f"expected \"module.field\", got {_show(target)}")
     module_name, field_name = target.split(".", 1)
+    if "initial" not in raw:
+        raise _fail(path, where, "missing key 'initial' (pages)")
     try:
-        initial = _integer()(raw.get("initial", _missing("initial")))
+        initial = _integer()(raw["initial"])
         maximum = _integer()(raw["maximum"]) if "maximum" in raw else None
         shared = _boolean(raw["shared"]) if "shared" in raw else False
     except ValueError as problem:
@@ -243,13 +261,6 @@ def _check_memory_table(path: Path, raw: Any) -> MemorySpec:
     if shared and maximum is None:
         raise _fail(path, f"{where}: key 'shared'", "a shared memory needs a 'maximum'")
     return MemorySpec(module_name, field_name, initial, maximum, shared)
-
-
-def _missing(key: str) -> Any:
-    class Missing:
-        def __repr__(self) -> str:
-            return f"nothing (key '{key}' is missing)"
-    return Missing()
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -280,8 +291,8 @@ def load_scenario(path: str | Path) -> Scenario:
     raw_steps = document.get("steps", [])
     if not isinstance(raw_steps, list):
         raise _fail(path, "key 'steps'", "expected a list of steps ([[steps]] tables)")
-    held_names: set[str] = set()
-    steps = tuple(_check_step(path, i, raw, held_names) for i, raw in enumerate(raw_steps, start=1))
+    held_views: dict[str, str] = {}
+    steps = tuple(_check_step(path, i, raw, held_views) for i, raw in enumerate(raw_steps, start=1))
     title = document.get("title", path.name)
     if not isinstance(title, str):
         raise _fail(path, "key 'title'", "expected a string")
@@ -328,6 +339,7 @@ def check_against_module(scenario: Scenario, module: Module) -> None:
             raise _fail(scenario.path, f"step {step.index}: key 'args'",
                         f"{export.name} takes {len(params)} argument{'s' if len(params) != 1 else ''} "
                         f"({', '.join(params) or 'none'}), got {len(step.fields['args'])}")
+        _check_values(scenario.path, f"step {step.index}", "args", step.fields["args"], list(params))
     if scenario.memory is None and any(step.op not in ("call",) for step in scenario.steps):
         memories = [e.name for e in module.exports if e.kind == "memory"]
         if scenario.memory_export is not None and scenario.memory_export not in memories:

@@ -18,7 +18,7 @@ from typing import Any
 SPECIAL_NUMBERS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf, "-0": -0.0}
 
 
-class ValueError_(ValueError):
+class ValueEncodingError(ValueError):
     """A JSON value that does not encode a value of the expected kind."""
 
 
@@ -42,14 +42,14 @@ def encode_number(value: float | int) -> float | int | str:
 
 
 def decode_number(encoded: Any) -> float | int:
-    """The Number a JSON value stands for; raises :class:`ValueError_` for anything else."""
+    """The Number a JSON value stands for; raises :class:`ValueEncodingError` for anything else."""
     if isinstance(encoded, bool):
-        raise ValueError_(f"{encoded!r} is not a number")
+        raise ValueEncodingError(f"{encoded!r} is not a number")
     if isinstance(encoded, (int, float)):
         return encoded
     if isinstance(encoded, str) and encoded in SPECIAL_NUMBERS:
         return SPECIAL_NUMBERS[encoded]
-    raise ValueError_(f"{encoded!r} is not a number (special values: NaN, Infinity, -Infinity, -0)")
+    raise ValueEncodingError(f"{encoded!r} is not a number (special values: NaN, Infinity, -Infinity, -0)")
 
 
 def encode_bigint(value: int) -> str:
@@ -60,7 +60,7 @@ def encode_bigint(value: int) -> str:
 def decode_bigint(encoded: Any) -> int:
     """The BigInt a JSON number or decimal string stands for."""
     if isinstance(encoded, bool):
-        raise ValueError_(f"{encoded!r} is not an integer")
+        raise ValueEncodingError(f"{encoded!r} is not an integer")
     if isinstance(encoded, int):
         return encoded
     if isinstance(encoded, float) and encoded.is_integer():
@@ -70,7 +70,7 @@ def decode_bigint(encoded: Any) -> int:
             return int(encoded.strip(), 10)
         except ValueError:
             pass
-    raise ValueError_(f"{encoded!r} is not an integer or a decimal string")
+    raise ValueEncodingError(f"{encoded!r} is not an integer or a decimal string")
 
 
 def f32_bits_to_number(bits: int) -> float:
