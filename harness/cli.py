@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a runtime to run on (repeatable; default: LINMEM_NODE, pip's Node, PATH)")
     run.add_argument("--json", type=Path, metavar="FILE", help="write the report as JSON (contract shape)")
     run.add_argument("--junit", type=Path, metavar="FILE", help="write the report as JUnit XML")
+    run.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                     help="how long one scenario may take on a runtime (default: %(default)s)")
     run.add_argument("--update", action="store_true",
                      help="write the reference model's observations as `expect` keys into the files")
     run.set_defaults(handler=command_run)
@@ -117,7 +119,7 @@ def command_run(arguments: argparse.Namespace) -> int:
         prepared = prepare_all(scenarios, compiler)
     if arguments.update:
         return update_files(prepared)
-    cases = run_on_runtimes(prepared, runtimes)
+    cases = run_on_runtimes(prepared, runtimes, timeout=arguments.timeout)
     print(render_table(cases))
     write_reports(cases, runtimes, json_path=arguments.json, junit_path=arguments.junit)
     return exit_status(cases)

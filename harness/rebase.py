@@ -18,11 +18,22 @@ from .resources import write_atomic
 from .scenario import Scenario
 
 
+def _inline(value: Any) -> Any:
+    """Objects as inline tables, so an ``expect`` stays on its step's one line."""
+    if isinstance(value, dict):
+        table = tomlkit.inline_table()
+        table.update({key: _inline(item) for key, item in value.items()})
+        return table
+    if isinstance(value, list):
+        return [_inline(item) for item in value]
+    return value
+
+
 def update_toml(scenario: Scenario, reference: dict[str, Any]) -> bytes:
     """The TOML file's new text with ``expect`` keys set from ``reference``."""
     document = tomlkit.parse(scenario.path.read_text(encoding="utf-8"))
     if reference["instantiate"] is not None:
-        document["expect_instantiate"] = reference["instantiate"]
+        document["expect_instantiate"] = _inline(reference["instantiate"])
     elif "expect_instantiate" in document:
         del document["expect_instantiate"]
     steps = document.get("steps", [])
@@ -31,7 +42,7 @@ def update_toml(scenario: Scenario, reference: dict[str, Any]) -> bytes:
             if "expect" in table:
                 del table["expect"]
         else:
-            table["expect"] = observation
+            table["expect"] = _inline(observation)
     return tomlkit.dumps(document).encode("utf-8")
 
 

@@ -15,7 +15,7 @@ from typing import Any, Callable
 from . import model
 from .errors import WasmDecodeError
 from .model.binary import Module
-from .model.traps import JsException, Trap, TrapKind, UnsupportedInstruction
+from .model.traps import FuelExhausted, JsException, Trap, TrapKind, UnsupportedInstruction
 from .model.views import to_float32, to_integer_modulo
 from .scenario import Scenario, Step, memory_export_name
 from .values import (decode_bigint, decode_number, encode_bigint, encode_number, f32_bits_to_number,
@@ -163,7 +163,7 @@ class ReferenceSession:
             return operation(step.fields)
         except (Trap, JsException) as error:
             return error_observation(error)
-        except UnsupportedInstruction as gap:
+        except (UnsupportedInstruction, FuelExhausted) as gap:
             raise ModelGap(str(gap)) from None
 
 
@@ -201,7 +201,7 @@ def run_reference(scenario: Scenario, wasm_bytes: bytes) -> dict[str, Any]:
         module, instance, host_memory = instantiate_reference(scenario, wasm_bytes)
     except (Trap, JsException) as error:
         return {"instantiate": error_observation(error), "steps": []}
-    except UnsupportedInstruction as gap:
+    except (UnsupportedInstruction, FuelExhausted) as gap:
         raise ModelGap(str(gap)) from None
     session = ReferenceSession(scenario, module, instance, host_memory)
     return {"instantiate": None, "steps": [session.run(step) for step in scenario.steps]}

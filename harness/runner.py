@@ -20,7 +20,7 @@ from .model.binary import Module
 from .reference import ModelGap, run_reference
 from .runtimes import Runtime
 from .scenario import Scenario, check_against_module, discover, load_scenario
-from .session import RuntimeSession
+from .session import SCENARIO_TIMEOUT, RuntimeSession
 from .verdict import Status, Verdict, judge
 from .wabt import Compiler, load_module_bytes
 
@@ -131,13 +131,18 @@ def run_case(prepared: PreparedScenario, session: RuntimeSession,
     return CaseResult(scenario, runtime, verdict.status, observed, reference, verdict)
 
 
-def run_on_runtimes(prepared: Sequence[PreparedScenario], runtimes: Sequence[Runtime],
+def run_on_runtimes(prepared: Sequence[PreparedScenario], runtimes: Sequence[Runtime], *,
+                    timeout: float = SCENARIO_TIMEOUT,
                     progress: Callable[[CaseResult], None] = lambda case: None) -> list[CaseResult]:
-    """Every scenario on every runtime, the reference computed once per scenario."""
+    """Every scenario on every runtime, the reference computed once per scenario.
+
+    ``timeout`` is how long one scenario may take on a runtime before it is
+    killed (and restarted for the next scenario).
+    """
     references = [reference_document(item) for item in prepared]
     cases = []
     for runtime in runtimes:
-        session = RuntimeSession(runtime)
+        session = RuntimeSession(runtime, timeout=timeout)
         try:
             for item, (reference, gap) in zip(prepared, references):
                 case = run_case(item, session, reference, gap)

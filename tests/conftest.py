@@ -60,3 +60,6 @@ def write_file(directory: Path, name: str, text: str) -> Path:
     path = directory / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+pytest_plugins = ["pytester"]

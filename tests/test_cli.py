@@ -158,3 +158,49 @@ def test_unknown_feature_and_bad_arguments_exit_two(run_linmem, tmp_path: Path) 
 def test_output_into_a_missing_directory_is_one_line(run_linmem, tmp_path: Path) -> None:
     assert_one_clean_error(run_linmem("compile", "wat/demo.wat", "-o", str(tmp_path / "no" / "x.wasm")),
                            "the output directory does not exist")
+
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+
+
+def test_run_over_the_library_passes_and_writes_every_report(run_linmem, tmp_path: Path) -> None:
+    completed = run_linmem("run", "tests/scenarios", "--json", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.xml"))
+    assert completed.returncode == 0, completed.stdout[-2000:]
+    document = json.loads((tmp_path / "r.json").read_text())
+    assert document["summary"]["pass"] == len(document["cases"]) >= 40
+    assert (tmp_path / "r.xml").read_text().startswith("<?xml")
+
+
+def test_run_exits_one_on_a_difference(run_linmem, tmp_path: Path) -> None:
+    wat = '(module (memory (export "memory") 1))'
+    scenario = write_file(tmp_path, "x.scenario.toml", f"wat = '{wat}'\n[[steps]]\nop = \"size\"\nexpect = {{ pages = 2, byte_length = 131072 }}\n")
+    completed = run_linmem("run", str(scenario))
+    assert completed.returncode == 1
+    assert "FAIL: " in completed.stdout and 'expect:    {"pages": 2, "byte_length": 131072}' in completed.stdout
+
+
+def test_run_rejects_a_bad_scenario_with_one_line_naming_file_step_and_key(run_linmem, tmp_path: Path) -> None:
+    scenario = write_file(tmp_path, "bad.scenario.toml",
+                          'wat = "(module)"\n[[steps]]\nop = "read"\nview = "Uint33Array"\noffset = 0\n')
+    assert_one_clean_error(run_linmem("run", str(scenario)),
+                           f"{scenario}: step 1: key 'view': unknown view 'Uint33Array'; expected one of")
+
+
+def test_run_rejects_a_call_to_a_missing_export(run_linmem, tmp_path: Path) -> None:
+    scenario = write_file(tmp_path, "bad.scenario.toml", 'wat = "(module)"\n[[steps]]\nop = "call"\nexport = "nope"\n')
+    assert_one_clean_error(run_linmem("run", str(scenario)),
+                           f"{scenario}: step 1: key 'export': the module exports no function 'nope'")
+
+
+def test_run_reports_wat_errors_in_inline_modules(run_linmem, tmp_path: Path) -> None:
+    scenario = write_file(tmp_path, "bad.scenario.toml", 'wat = "(module (func (i32.ad)))"\n')
+    assert_one_clean_error(run_linmem("run", str(scenario)), f"{scenario} (wat):1:16: malformed module")
+
+
+def test_run_update_pins_the_references_observations(run_linmem, tmp_path: Path) -> None:
+    scenario = write_file(tmp_path, "u.scenario.toml",
+                          'wat = \'(module (memory (export "memory") 2))\'\n[[steps]]\nop = "size"\n')
+    completed = run_linmem("run", "--update", str(scenario))
+    assert completed.returncode == 0 and "1 of 1 scenario file updated" in completed.stdout
+    assert "expect = {pages = 2, byte_length = 131072}" in scenario.read_text()
+    assert run_linmem("run", str(scenario)).returncode == 0

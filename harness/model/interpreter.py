@@ -17,10 +17,26 @@ from .instance import Function, HostFunction, Instance, WasmFunction
 from .memory import Memory
 from .numeric import BINARY, MASK32, MASK64, UNARY, signed
 from .opcodes import BY_NAME, OPCODES
-from .traps import Trap, TrapKind, UnsupportedInstruction
+from .traps import FuelExhausted, Trap, TrapKind, UnsupportedInstruction
 
 #: Deeper call chains trap with "call stack exhausted" (Python's own stack is the limit).
 MAX_CALL_DEPTH = 300
+#: Backward branches plus calls one invocation from the host may make before the model gives up.
+FUEL_LIMIT = 20_000_000
+
+
+class Fuel:
+    """The budget of one invocation from the host, shared by every call it makes."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.remaining = budget
+
+    def spend(self) -> None:
+        """Use one unit; raise :class:`FuelExhausted` when none is left."""
+        self.remaining -= 1
+        if self.remaining < 0:
+            raise FuelExhausted(self.budget)
 
 # load opcode -> (byte width, sign-extend, result bit width)
 _LOADS = {
@@ -70,25 +86,32 @@ def evaluate_constant(instance: Instance, expression: tuple[Instruction, ...]) -
     return stack[-1]
 
 
-def invoke(function: Function, args: list[int], depth: int = 0) -> list[int]:
-    """Call ``function`` with canonical ``args``; return its results (canonical)."""
+def invoke(function: Function, args: list[int], depth: int = 0, fuel: Fuel | None = None) -> list[int]:
+    """Call ``function`` with canonical ``args``; return its results (canonical).
+
+    Raises :class:`Trap` for traps and :class:`FuelExhausted` when the
+    invocation runs past ``FUEL_LIMIT`` loop iterations and calls.
+    """
     if depth > MAX_CALL_DEPTH:
         raise Trap(TrapKind.CALL_STACK_EXHAUSTED)
+    fuel = fuel if fuel is not None else Fuel(FUEL_LIMIT)
+    fuel.spend()
     if isinstance(function, HostFunction):
         return function.call(list(args))
     locals_ = list(args) + [0] * len(function.body.locals)
-    return Execution(function, locals_, depth).run()
+    return Execution(function, locals_, depth, fuel).run()
 
 
 class Execution:
     """One activation of a :class:`WasmFunction`."""
 
-    def __init__(self, function: WasmFunction, locals_: list[int], depth: int) -> None:
+    def __init__(self, function: WasmFunction, locals_: list[int], depth: int, fuel: Fuel) -> None:
         self.instance = function.instance
         self.code = function.body.code
         self.results = len(function.type.results)
         self.locals = locals_
         self.depth = depth
+        self.fuel = fuel
         self.stack: list[int] = []
         self.labels: list[tuple[int, int, int, bool]] = [(self.results, 0, len(self.code), False)]
 
@@ -125,7 +148,11 @@ class Execution:
             self.stack.extend(values)
         else:
             del self.stack[height:]
-        del self.labels[len(self.labels) - depth - (0 if is_loop else 1):]
+        if is_loop:
+            self.fuel.spend()
+            del self.labels[len(self.labels) - depth:]
+        else:
+            del self.labels[len(self.labels) - depth - 1:]
         return target
 
     def memory_address(self, memarg: tuple[int, int, int]) -> tuple[Memory, int]:
@@ -188,7 +215,7 @@ def _call(execution: Execution, function_index: int, pc: int) -> None:
     stack = execution.stack
     args = stack[len(stack) - count:] if count else []
     del stack[len(stack) - count:]
-    stack.extend(invoke(function, args, execution.depth + 1))
+    stack.extend(invoke(function, args, execution.depth + 1, execution.fuel))
 
 
 def _unreachable(execution: Execution, immediate: Any, pc: int) -> None:

@@ -56,3 +56,11 @@ class UnsupportedInstruction(Exception):
     def __init__(self, name: str) -> None:
         super().__init__(f"the reference model does not execute {name!r}")
         self.instruction = name
+
+
+class FuelExhausted(Exception):
+    """The interpreter stopped a computation that ran past its budget (it may never end)."""
+
+    def __init__(self, budget: int) -> None:
+        super().__init__(f"stopped after {budget} loop iterations and calls: the code may not terminate")
+        self.budget = budget

@@ -1,0 +1,84 @@
+"""The pytest plugin, run through pytester: scenario files become items per runtime."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harness.runtimes import Runtime
+
+ROOT = Path(__file__).resolve().parent.parent
+SUM_WAT = ROOT / "wat" / "sum.wat"
+
+PASSING = f'''module = "{SUM_WAT}"
+[memory]
+import = "js.mem"
+initial = 1
+[[steps]]
+op = "write"
+view = "Uint32Array"
+offset = 0
+values = [7, 4]
+[[steps]]
+op = "call"
+export = "sum"
+[[steps]]
+op = "read"
+view = "Uint32Array"
+offset = 0
+length = 3
+expect = [7, 4, 11]
+'''
+
+
+def test_scenario_files_are_collected_as_one_item_per_runtime(pytester: pytest.Pytester, node_runtime: Runtime) -> None:
+    pytester.makefile(".scenario.toml", sum=PASSING)
+    result = pytester.runpytest("-v", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines([f"*sum.scenario.toml::sum.scenario.toml[[]node-{node_runtime.version}[]] PASSED*"])
+    result.assert_outcomes(passed=1)
+
+
+def test_a_failing_scenario_shows_the_short_diff_and_no_traceback(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".scenario.toml", wrong=PASSING.replace("[7, 4, 11]", "[7, 4, 12]"))
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["fail: wrong.scenario.toml on node-*", "  step 3 (read):",
+                                 "    observed:  [7, 4, 11]", "    reference: [7, 4, 11]", "    expect:    [7, 4, 12]"])
+    assert "Traceback" not in result.stdout.str() and "harness/plugin.py" not in result.stdout.str()
+
+
+def test_a_broken_scenario_file_is_one_collection_error_line(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".scenario.toml", broken='wat = "(module)"\n[[steps]]\nop = "jump"\n')
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*broken.scenario.toml: step 1: key 'op': unknown op 'jump'*"])
+
+
+def test_node_is_repeatable_and_gives_an_item_per_runtime(pytester: pytest.Pytester, node_runtime: Runtime) -> None:
+    other = shutil.which("node")
+    if other is None or Path(other).resolve() == Path(node_runtime.path).resolve():
+        pytest.skip("needs a second Node on PATH (CI has the machine's Node 20) to tell two runtimes apart")
+    pytester.makefile(".scenario.toml", sum=PASSING)
+    result = pytester.runpytest("-v", "-p", "no:cacheprovider", "--node", node_runtime.path, "--node", other)
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([f"*sum.scenario.toml[[]node-{node_runtime.version}[]] PASSED*",
+                                 "*sum.scenario.toml[[]node-*[]] PASSED*"])
+
+
+def test_runs_under_xdist(pytester: pytest.Pytester) -> None:
+    for index in range(4):
+        pytester.makefile(".scenario.toml", **{f"s{index}": PASSING})
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4)
+
+
+def test_the_plugins_fixtures_give_the_compiler_the_runtimes_and_the_model(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile('''
+        def test_fixtures(linmem_compiler, linmem_runtimes, linmem_model):
+            wasm = linmem_compiler.compile_text(b"(module (memory 1))", filename="m.wat").wasm_bytes
+            assert linmem_model.decode_module(wasm).memories == [linmem_model.Limits(1)]
+            assert linmem_runtimes[0].name == "node"
+    ''')
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)

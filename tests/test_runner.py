@@ -1,0 +1,115 @@
+"""Running scenarios end to end on the real Node, with a twin for each kind of difference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.model import interpreter, numeric
+from harness.model.opcodes import BY_NAME
+from harness.runner import InputErrors, exit_status, load_all, prepare, reference_document, run_case, run_on_runtimes
+from harness.runtimes import Runtime
+from harness.scenario import load_scenario
+from harness.session import RuntimeSession
+from harness.verdict import Status
+from harness.wabt import Compiler
+from tests.conftest import write_file
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def run_one(path: Path, compiler: Compiler, runtime: Runtime, *, timeout: float = 30.0):
+    prepared = prepare(load_scenario(path), compiler)
+    reference, gap = reference_document(prepared)
+    session = RuntimeSession(runtime, timeout=timeout)
+    try:
+        return run_case(prepared, session, reference, gap)
+    finally:
+        session.close()
+
+
+def test_the_article_sum_passes(compiler: Compiler, node_runtime: Runtime) -> None:
+    case = run_one(SCENARIOS / "article" / "sum.scenario.toml", compiler, node_runtime)
+    assert case.status is Status.PASS
+    assert case.observed["steps"] == [None, [7, 4, 0], None, [7, 4, 11]]
+    assert case.reference == {"instantiate": None, "steps": [None, [7, 4, 0], None, [7, 4, 11]]}
+
+
+def test_a_wrong_expectation_fails_with_every_side_shown(tmp_path: Path, compiler: Compiler,
+                                                         node_runtime: Runtime) -> None:
+    text = (SCENARIOS / "article" / "sum.scenario.toml").read_text().replace("expect = [7, 4, 11]", "expect = [7, 4, 12]")
+    text = text.replace("../../../wat/sum.wat", str((SCENARIOS.parent.parent / "wat" / "sum.wat").resolve()))
+    case = run_one(write_file(tmp_path, "wrong.scenario.toml", text), compiler, node_runtime)
+    assert case.status is Status.FAIL
+    [difference] = case.verdict.differences
+    assert difference.as_json() == {"step": 4, "op": "read", "observed": [7, 4, 11], "reference": [7, 4, 11],
+                                    "expect": [7, 4, 12]}
+
+
+def test_a_model_that_disagrees_with_the_runtime_fails(compiler: Compiler, node_runtime: Runtime,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(numeric.BINARY, BY_NAME["i32.add"], lambda a, b: (a * b) & numeric.MASK32)
+    case = run_one(SCENARIOS / "article" / "sum.scenario.toml", compiler, node_runtime)
+    assert case.status is Status.FAIL
+    [difference] = case.verdict.differences
+    assert (difference.step, difference.observed, difference.reference) == (4, [7, 4, 11], [7, 4, 28])
+
+
+def test_error_messages_are_never_compared(compiler: Compiler, node_runtime: Runtime) -> None:
+    case = run_one(SCENARIOS / "code" / "integer-traps.scenario.toml", compiler, node_runtime)
+    assert case.status is Status.PASS
+    assert case.observed["steps"][0]["message"]  # the engine's own words are kept...
+    assert "message" not in case.reference["steps"][0]  # ...and the reference has none
+
+
+def test_a_hung_runtime_is_an_error_for_that_scenario_only(tmp_path: Path, compiler: Compiler,
+                                                           node_runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(interpreter, "FUEL_LIMIT", 10_000)
+    spin = write_file(tmp_path, "spin.scenario.toml",
+                      'wat = "(module (func (export \\"spin\\") (loop (br 0))))"\n[[steps]]\nop = "call"\nexport = "spin"\n')
+    scenarios = load_all([spin, SCENARIOS / "article" / "sum.scenario.toml"])
+    prepared = [prepare(scenario, compiler) for scenario in scenarios]
+    cases = run_on_runtimes(prepared, [node_runtime], timeout=1.0)
+    by_name = {case.id: case for case in cases}
+    assert by_name["spin.scenario.toml"].status is Status.ERROR
+    assert "did not answer within 1 s" in by_name["spin.scenario.toml"].verdict.reason
+    assert by_name["sum.scenario.toml"].status is Status.PASS
+    assert exit_status(cases) == 1
+
+
+def test_a_crashed_runtime_is_an_error_for_that_scenario_only(tmp_path: Path, compiler: Compiler,
+                                                              node_runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NODE_OPTIONS", f"--require {FIXTURES / 'js' / 'crash_on_marker.js'}")
+    crash = write_file(tmp_path, "crash.scenario.toml",
+                       'wat = \'(module (memory (export "memory") 1) (data (i32.const 0) "linmem-crash"))\'\n'
+                       '[[steps]]\nop = "size"\n')
+    scenarios = load_all([crash, SCENARIOS / "article" / "demo.scenario.toml"])
+    cases = run_on_runtimes([prepare(s, compiler) for s in scenarios], [node_runtime])
+    crashed, survivor = cases
+    assert crashed.status is Status.ERROR and "exited with exit code 70" in crashed.verdict.reason
+    assert survivor.status is Status.PASS
+
+
+def test_an_instruction_the_model_lacks_is_an_error_naming_it(tmp_path: Path, compiler: Compiler,
+                                                               node_runtime: Runtime) -> None:
+    gap = write_file(tmp_path, "gap.scenario.toml",
+                     'wat = "(module (func (export \\"f\\") (result i32) (ref.is_null (ref.null extern))))"\n'
+                     '[[steps]]\nop = "call"\nexport = "f"\n')
+    case = run_one(gap, compiler, node_runtime)
+    assert case.status is Status.ERROR
+    assert case.verdict.reason == "reference model: the reference model does not execute 'ref.null'"
+    assert case.observed["steps"] == [1]  # the runtime ran it; only the reference could not judge
+
+
+def test_bad_scenarios_are_all_reported_before_anything_runs(tmp_path: Path) -> None:
+    write_file(tmp_path, "a.scenario.toml", 'wat = "(module)"\n[[steps]]\nop = "nope"\n')
+    write_file(tmp_path, "b.scenario.json", '{"steps": []}')
+    with pytest.raises(InputErrors) as caught:
+        load_all([tmp_path])
+    assert caught.value.message == "2 bad inputs:"
+    assert caught.value.detail.splitlines() == [
+        f"{tmp_path / 'a.scenario.toml'}: step 1: key 'op': unknown op 'nope'; expected one of write, read, "
+        "write_string, decode, call, grow, size, hold, held",
+        f"{tmp_path / 'b.scenario.json'}: keys 'module' and 'wat': exactly one is needed"]
