@@ -86,8 +86,8 @@ def test_a_crashed_runtime_is_an_error_for_that_scenario_only(tmp_path: Path, co
                        'wat = \'(module (memory (export "memory") 1) (data (i32.const 0) "linmem-crash"))\'\n'
                        '[[steps]]\nop = "size"\n')
     scenarios = load_all([crash, SCENARIOS / "article" / "demo.scenario.toml"])
-    cases = run_on_runtimes([prepare(s, compiler) for s in scenarios], [node_runtime])
-    crashed, survivor = cases
+    cases = {case.id: case for case in run_on_runtimes([prepare(s, compiler) for s in scenarios], [node_runtime])}
+    crashed, survivor = cases["crash.scenario.toml"], cases["demo.scenario.toml"]
     assert crashed.status is Status.ERROR and "exited with exit code 70" in crashed.verdict.reason
     assert survivor.status is Status.PASS
 
