@@ -15,6 +15,7 @@ from typing import Any, Callable
 from . import model
 from .errors import WasmDecodeError
 from .model.binary import Module
+from .model.text import EncodingNotModelled
 from .model.traps import FuelExhausted, JsException, Trap, TrapKind, UnsupportedInstruction
 from .model.views import to_float32, to_integer_modulo
 from .scenario import Scenario, Step, memory_export_name
@@ -163,7 +164,7 @@ class ReferenceSession:
             return operation(step.fields)
         except (Trap, JsException) as error:
             return error_observation(error)
-        except (UnsupportedInstruction, FuelExhausted) as gap:
+        except (UnsupportedInstruction, FuelExhausted, EncodingNotModelled) as gap:
             raise ModelGap(str(gap)) from None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from harness.model.text import TextDecoderModel, encode_utf8
+from harness.model.text import EncodingNotModelled, TextDecoderModel, encode_utf8
 from harness.model.traps import JsException
 from harness.runtimes import Runtime
 from tests.oracle import ask_node
@@ -53,12 +53,13 @@ byte_strings = st.one_of(
     st.lists(st.sampled_from([b"\xef\xbb\xbf", b"\xc3", b"\xa9", b"\xe2\x82", b"\xac", b"\xf0\x9f", b"\x98\x80",
                               b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xc0\xaf", b"a", b"\x80"]), max_size=8)
     .map(b"".join))
-decoder_options = st.tuples(st.sampled_from(["utf-8", "utf8", " Unicode-1-1-UTF-8 "]), st.booleans(), st.booleans())
+decoder_options = st.tuples(st.sampled_from(["utf-8", "utf8", " Unicode-1-1-UTF-8 ", "latin1", "windows-1252", "utf-16le",
+                                               "UTF-16BE"]), st.booleans(), st.booleans())
 
 
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cases=st.lists(st.tuples(byte_strings, decoder_options), min_size=40, max_size=120))
-def test_utf8_decoding_agrees_with_nodes_text_decoder(cases, node_runtime: Runtime, tmp_path_factory) -> None:
+def test_decoding_agrees_with_nodes_text_decoder(cases, node_runtime: Runtime, tmp_path_factory) -> None:
     requests = [[data.hex(), label, fatal, ignore_bom] for data, (label, fatal, ignore_bom) in cases]
     answers = ask_node(node_runtime, tmp_path_factory.mktemp("text"), decode=requests)["decode"]
     for (data, (label, fatal, ignore_bom)), node in zip(cases, answers):
@@ -67,3 +68,12 @@ def test_utf8_decoding_agrees_with_nodes_text_decoder(cases, node_runtime: Runti
         except JsException as thrown:
             model = {"error": thrown.name}
         assert model == node, (data.hex(), label, fatal, ignore_bom)
+
+
+def test_latin1_is_windows_1252_with_c1_controls_in_its_gaps() -> None:
+    assert TextDecoderModel("latin1").decode(b"\x80\x81\x9d\xe9") == "\u20ac\u0081\u009d\u00e9"
+
+
+def test_encodings_the_model_lacks_are_said_to_be_missing_not_invalid() -> None:
+    with pytest.raises(EncodingNotModelled, match="does not decode shift_jis"):
+        TextDecoderModel("Shift_JIS")
