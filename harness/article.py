@@ -87,7 +87,7 @@ def run_on_node(example: ArticleExample, runtime: Runtime, wasm_path: Path) -> O
     Raises :class:`RuntimeFailure` when the program fails or hangs, and
     :class:`ProtocolError` when its output is not the expected document.
     """
-    result = run_tool([runtime.path, str(example.program), str(wasm_path)], timeout=PROGRAM_TIMEOUT)
+    result = run_tool(runtime.command(example.program, str(wasm_path)), timeout=PROGRAM_TIMEOUT)
     stdout = result.stdout.decode("utf-8", "replace")
     try:
         document = json.loads(stdout)

@@ -135,6 +135,8 @@ class ScenarioItem(pytest.Item):
         except HarnessError as error:
             raise ScenarioFailed(error.one_line()) from None
         self.user_properties.append(("status", case.status.value))
+        if case.status is Status.UNSUPPORTED:
+            pytest.skip(f"unsupported: {case.verdict.reason}")
         if case.status is not Status.PASS:
             lines = [f"{case.status.value}: {self.scenario.id} on {self.runtime.label()}"] + case_detail(case)
             raise ScenarioFailed("\n".join(lines))

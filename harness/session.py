@@ -50,8 +50,16 @@ class RuntimeSession:
     def __init__(self, runtime: Runtime, *, timeout: float = SCENARIO_TIMEOUT) -> None:
         self.runtime = runtime
         self.timeout = timeout
-        argv = [runtime.path, str(JS_DIR / "worker.js"), str(JS_DIR / "driver.js")]
+        argv = runtime.command(JS_DIR / "worker.js", str(JS_DIR / "driver.js"))
         self.worker = JsonLineWorker(argv, name=f"{runtime.label()} driver")
+        self._features: dict[str, Any] | None = None
+
+    def features(self) -> dict[str, Any]:
+        """What the runtime can do (probed once per executable; see :mod:`harness.probes`)."""
+        if self._features is None:
+            from .probes import probe_features
+            self._features = probe_features(self.runtime)
+        return self._features
 
     def run(self, scenario: Scenario, wasm_bytes: bytes, module: Module,
             reference: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -101,7 +101,7 @@ class Compiler:
             modules = ensure_installed(self.runtime)
 
             env = dict(os.environ, LINMEM_NODE_MODULES=str(modules))
-            argv = [self.runtime.path, str(JS_DIR / "worker.js"), str(JS_DIR / "wabt_compile.js")]
+            argv = self.runtime.command(JS_DIR / "worker.js", str(JS_DIR / "wabt_compile.js"))
             self._worker = JsonLineWorker(argv, name=f"wabt service ({self.runtime.label()})", env=env)
         return self._worker
 

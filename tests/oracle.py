@@ -16,4 +16,4 @@ def ask_node(runtime: Runtime, directory: Path, **batches: list[Any]) -> dict[st
     """Send ``batches`` to ``host_oracle.js`` on ``runtime`` and return its answers."""
     request_file = directory / "oracle-request.json"
     request_file.write_text(json.dumps(batches))
-    return json.loads(run_tool([runtime.path, str(HOST_ORACLE), str(request_file)], timeout=60).stdout)
+    return json.loads(run_tool(runtime.command(HOST_ORACLE, str(request_file)), timeout=60).stdout)

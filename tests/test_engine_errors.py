@@ -34,6 +34,7 @@ KNOWN_MESSAGES = [
     ("Division by zero", K.INTEGER_DIVIDE_BY_ZERO),
     ("Integer overflow", K.INTEGER_OVERFLOW),
     ("Out of bounds Float to Integer conversion", K.INTEGER_OVERFLOW),
+    ("Out of bounds Trunc operation (evaluating 'f.apply(null, args)')", K.INTEGER_OVERFLOW),
     ("Unreachable code should not be executed", K.UNREACHABLE),
     ("call_indirect to a signature that does not match", K.INDIRECT_CALL),
     ("Out of bounds call_indirect", K.OUT_OF_BOUNDS_TABLE),

@@ -191,7 +191,7 @@ def test_i32_instructions_agree_with_v8(calls: list[tuple[str, int, int]], all_i
     request_file = tmp_path_factory.mktemp("calls") / "request.json"
     request_file.write_text(json.dumps({"wasm_b64": base64.b64encode(all_i32_ops).decode(),
                                         "calls": [[op, [signed(a, 32), signed(b, 32)]] for op, a, b in calls]}))
-    node_outcomes = json.loads(run_tool([node_runtime.path, str(CALL_EXPORTS), str(request_file)], timeout=60).stdout)
+    node_outcomes = json.loads(run_tool(node_runtime.command(CALL_EXPORTS, str(request_file)), timeout=60).stdout)
     instance = instantiate(decode_module(all_i32_ops))
     for (op, a, b), node in zip(calls, node_outcomes):
         try:

@@ -20,7 +20,7 @@ MISBEHAVE = Path(__file__).parent / "fixtures" / "js" / "misbehave.js"
 
 @pytest.fixture
 def worker(node_runtime: Runtime):
-    with JsonLineWorker([node_runtime.path, str(JS_DIR / "worker.js"), str(MISBEHAVE)], name="test worker") as live:
+    with JsonLineWorker(node_runtime.command(JS_DIR / "worker.js", str(MISBEHAVE)), name="test worker") as live:
         yield live
 
 

@@ -1,0 +1,108 @@
+"""What each runtime can do, found by running ``js/probe.js`` once per executable.
+
+Results are cached per executable (its path, size and modification time) under
+``<cache>/probes``. :func:`missing_features` compares them with what a
+scenario's module needs (:func:`requirements`), so a scenario a runtime cannot
+run is ``unsupported`` with a reason, never a false difference.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from .errors import ProtocolError, RuntimeFailure
+from .model.binary import Module
+from .model.opcodes import PREFIX_FC
+from .process import run_tool
+from .resources import JS_DIR, cache_root, sha256_hex, write_atomic
+from .runtimes import Runtime
+from .scenario import Scenario
+
+PROBE_TIMEOUT = 60.0
+#: feature -> what a report says a runtime lacks
+FEATURE_NAMES = {
+    "bigint_i64": "i64 <-> BigInt at the JS boundary",
+    "multi_value": "multiple results (multi-value)",
+    "shared_memory": "real shared memory (SharedArrayBuffer)",
+    "bulk_memory": "bulk memory instructions",
+    "sign_extension": "sign-extension instructions",
+    "sat_float_to_int": "saturating float-to-int instructions",
+    "multi_memory": "multiple memories",
+    "memory64": "64-bit memories",
+}
+_SIGN_EXTENSION = range(0xC0, 0xC5)
+_SATURATING = range(PREFIX_FC << 8, (PREFIX_FC << 8) + 8)
+_BULK = range((PREFIX_FC << 8) + 8, (PREFIX_FC << 8) + 12)
+
+
+def probe_features(runtime: Runtime) -> dict[str, Any]:
+    """The runtime's features, probed once per executable and cached."""
+    stat = os.stat(runtime.path)
+    key = sha256_hex(f"{runtime.path}|{stat.st_size}|{stat.st_mtime_ns}|{(JS_DIR / 'probe.js').read_bytes()!r}".encode())
+    cached = cache_root() / "probes" / f"{key[:32]}.json"
+    if cached.is_file():
+        return json.loads(cached.read_text())
+    try:
+        result = run_tool(runtime.command(JS_DIR / "probe.js"), timeout=PROBE_TIMEOUT)
+        features = json.loads(result.stdout)
+    except ValueError:
+        raise ProtocolError(f"{runtime.label()} answered the feature probe with something that is not JSON") from None
+    except RuntimeFailure as failure:
+        raise RuntimeFailure(f"{runtime.label()} failed the feature probe: {failure.message}",
+                             detail=failure.detail) from None
+    write_atomic(cached, json.dumps(features, sort_keys=True).encode())
+    return features
+
+
+def _instructions(module: Module) -> set[int]:
+    return {opcode for body in module.bodies for opcode, _ in body.code}
+
+
+def requirements(scenario: Scenario, module: Module | None) -> dict[str, Any]:
+    """The features a scenario needs, each with why (``{"bigint_i64": "step 3 calls f(i64)"}``)."""
+    needs: dict[str, Any] = {}
+    if scenario.memory is not None:
+        if scenario.memory.shared:
+            needs["shared_memory"] = "the [memory] table is shared"
+        needs["max_memory_pages"] = scenario.memory.initial
+    if module is None:
+        return needs
+    memories = list(module.memories) + [entry.desc for entry in module.imports if entry.kind == "memory"]
+    if any(limits.shared for limits in memories):
+        needs["shared_memory"] = "the module's memory is shared"
+    if len(memories) > 1:
+        needs["multi_memory"] = f"the module has {len(memories)} memories"
+    if memories:
+        needs["max_memory_pages"] = max(needs.get("max_memory_pages", 0), *(limits.minimum for limits in memories))
+    if any(len(signature.results) > 1 for signature in module.types):
+        needs["multi_value"] = "a function type has several results"
+    opcodes = _instructions(module)
+    for feature, codes in (("sign_extension", _SIGN_EXTENSION), ("sat_float_to_int", _SATURATING),
+                           ("bulk_memory", _BULK)):
+        if opcodes.intersection(codes):
+            needs[feature] = f"the module uses {FEATURE_NAMES[feature]}"
+    if any(segment.mode == "passive" for segment in module.data):
+        needs["bulk_memory"] = "the module has a passive data segment"
+    for step in scenario.steps:
+        if step.op == "call":
+            export = module.export(step.fields["export"])
+            signature = module.function_type(export.index) if export is not None else None
+            if signature is not None and "i64" in signature.params + signature.results:
+                needs["bigint_i64"] = f"step {step.index} calls {export.name} with an i64 parameter or result"
+                break
+    return needs
+
+
+def missing_features(needs: dict[str, Any], features: dict[str, Any]) -> list[str]:
+    """Why the runtime cannot run a scenario with these needs (empty when it can)."""
+    reasons = []
+    for feature, why in needs.items():
+        if feature == "max_memory_pages":
+            largest = features.get("max_memory_pages", 0)
+            if why > largest:
+                reasons.append(f"allocates at most {largest} pages; the scenario needs a memory of {why}")
+        elif not features.get(feature, False):
+            reasons.append(f"lacks {FEATURE_NAMES[feature]} ({why})")
+    return reasons
