@@ -9,6 +9,7 @@ unless ``LINMEM_DEBUG=1``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -25,7 +26,9 @@ from .resources import write_atomic
 from .rebase import update_expectations
 from .run_report import render_table, write_reports
 from .runner import PreparedScenario, exit_status, load_all, prepare_all, reference_document, run_on_runtimes
-from .runtimes import find_compiler_node, find_node
+from . import provision
+from .probes import probe_features
+from .runtimes import find_compiler_node, find_node, installed_runtimes
 from .wabt import Compiler, check_features, load_module_bytes
 
 
@@ -65,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--update", action="store_true",
                      help="write the reference model's observations as `expect` keys into the files")
     run.set_defaults(handler=command_run)
+
+    runtimes = commands.add_parser("runtimes", help="what runtimes are installed, and what --node can install")
+    runtimes.add_argument("--probe", action="store_true", help="also probe each installed runtime's features")
+    runtimes.set_defaults(handler=command_runtimes)
 
     compile_ = commands.add_parser("compile", help="compile a WAT file to a wasm binary with wabt.js")
     compile_.add_argument("source", metavar="FILE.wat")
@@ -140,6 +147,24 @@ def update_files(prepared: list[PreparedScenario]) -> int:
     return EXIT_AGREE
 
 
+def command_runtimes(arguments: argparse.Namespace) -> int:
+    """``linmem runtimes``: installed runtimes (with their features) and installable specs."""
+    print("installed:")
+    for runtime in installed_runtimes():
+        print(f"  {runtime.describe()}")
+        if arguments.probe:
+            features = probe_features(runtime)
+            print("    " + ", ".join(f"{name}={value}" for name, value in sorted(features.items())))
+    print("installable with --node SPEC (into the cache, on first use):")
+    for spec in [*map(str, provision.MAJORS), "deno", "bun"]:
+        package = provision.package_for(spec)
+        assert package is not None
+        state = "installed" if provision.installed_binary(package) else "not installed"
+        print(f"  {spec:<6} {package.describe():<52} {state}")
+    print("  system the node on PATH; a path to any executable; an exact version such as 22.20.0")
+    return EXIT_AGREE
+
+
 def command_compile(arguments: argparse.Namespace) -> int:
     """``linmem compile``: WAT to wasm, written atomically."""
     features = check_features(arguments.enable)
@@ -172,6 +197,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("linmem: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader (head, less) went away: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_AGREE
     except Exception as bug:  # noqa: BLE001 - the last line of defence against tracebacks
         if debug_enabled():
             traceback.print_exc()

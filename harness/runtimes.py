@@ -234,3 +234,16 @@ def find_compiler_node(runtime_under_test: Runtime) -> Runtime:
     raise RuntimeNotFound(f"wabt.js needs Node {COMPILER_MIN_MAJOR} or later to compile, and "
                           f"{runtime_under_test.name} {runtime_under_test.version} is not that; no such Node was "
                           f"found; install one with: {INSTALL_HINT}")
+
+
+def installed_runtimes() -> list[Runtime]:
+    """Every working runtime already on this machine: pip's and PATH's Node, and the cache's."""
+    found: list[Runtime] = []
+    places = candidates(None, ignore_environment=True)
+    places += [Candidate(f"cache ({package.describe()})", str(binary)) for package, binary in provision.installed_packages()]
+    for candidate in places:
+        try:
+            found.append(probe(candidate))
+        except RuntimeBroken as broken:
+            debug(f"runtime: {candidate.source} does not work: {broken.message}")
+    return found

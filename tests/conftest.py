@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -36,6 +36,18 @@ def compiler(node_runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) ->
     """One wabt.js process for the whole session, with a fresh wasm cache."""
     with Compiler(node_runtime, cache_dir=tmp_path_factory.mktemp("wasm-cache")) as shared:
         yield shared
+
+
+@pytest.fixture(scope="session")
+def provisioned() -> "Callable[[str], Runtime]":
+    """Runtimes by spec (``"14"``, ``"deno"``, ``"bun"``), provisioned into the cache on first use."""
+    found: dict[str, Runtime] = {}
+
+    def get(spec: str) -> Runtime:
+        if spec not in found:
+            found[spec] = find_node(spec)
+        return found[spec]
+    return get
 
 
 @pytest.fixture(scope="session")

@@ -204,3 +204,40 @@ def test_run_update_pins_the_references_observations(run_linmem, tmp_path: Path)
     assert completed.returncode == 0 and "1 of 1 scenario file updated" in completed.stdout
     assert "expect = {pages = 2, byte_length = 131072}" in scenario.read_text()
     assert run_linmem("run", str(scenario)).returncode == 0
+
+
+def test_the_articles_programs_reproduce_on_node_14(run_linmem, provisioned) -> None:
+    provisioned("14")
+    completed = run_linmem("reproduce", "--node", "14")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.stdout.startswith("runtime: node 14.19.3 (V8 8.4")
+    assert "compiler: wabt.js 1.0.39 on node " in completed.stdout  # compiled by a newer Node
+
+
+def test_the_articles_programs_reproduce_on_deno_and_bun(run_linmem, provisioned) -> None:
+    for spec in ("deno", "bun"):
+        provisioned(spec)
+        completed = run_linmem("reproduce", "--node", spec)
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+        assert completed.stdout.startswith(f"runtime: {spec} ")
+
+
+def test_the_library_is_pass_or_unsupported_on_node_14_deno_and_bun(run_linmem, provisioned, tmp_path: Path) -> None:
+    for spec in ("14", "deno", "bun"):
+        provisioned(spec)
+    completed = run_linmem("run", "tests/scenarios", "--node", "14", "--node", "deno", "--node", "bun",
+                           "--json", str(tmp_path / "m.json"))
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    statuses = {(case["runtime"]["name"], case["status"]) for case in json.loads((tmp_path / "m.json").read_text())["cases"]}
+    assert statuses <= {("node", "pass"), ("node", "unsupported"), ("deno", "pass"), ("bun", "pass")}
+
+
+def test_runtimes_lists_installed_and_installable(run_linmem) -> None:
+    completed = run_linmem("runtimes")
+    assert completed.returncode == 0
+    assert completed.stdout.startswith("installed:\n  node ")
+    assert "  bun    npm package @oven/bun-linux-x64" in completed.stdout
+
+
+def test_an_unknown_runtime_spec_is_one_line(run_linmem) -> None:
+    assert_one_clean_error(run_linmem("run", "tests/scenarios", "--node", "13"), "unknown runtime spec '13'")

