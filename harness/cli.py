@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a runtime to run on (repeatable; default: LINMEM_NODE, pip's Node, PATH)")
     run.add_argument("--json", type=Path, metavar="FILE", help="write the report as JSON (contract shape)")
     run.add_argument("--junit", type=Path, metavar="FILE", help="write the report as JUnit XML")
+    run.add_argument("--html", type=Path, metavar="FILE", help="write the matrix as a self-contained HTML page")
+    run.add_argument("--markdown", type=Path, metavar="FILE", help="write the matrix as a Markdown table")
     run.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                      help="how long one scenario may take on a runtime (default: %(default)s)")
     run.add_argument("--update", action="store_true",
@@ -128,7 +130,8 @@ def command_run(arguments: argparse.Namespace) -> int:
         return update_files(prepared)
     cases = run_on_runtimes(prepared, runtimes, timeout=arguments.timeout)
     print(render_table(cases))
-    write_reports(cases, runtimes, json_path=arguments.json, junit_path=arguments.junit)
+    write_reports(cases, runtimes, json_path=arguments.json, junit_path=arguments.junit,
+                  html_path=arguments.html, markdown_path=arguments.markdown)
     return exit_status(cases)
 
 

@@ -131,8 +131,13 @@ def junit_document(cases: Sequence[CaseResult]) -> bytes:
 
 
 def write_reports(cases: Sequence[CaseResult], runtimes: Sequence[Runtime], *, json_path: Path | None,
-                  junit_path: Path | None) -> None:
+                  junit_path: Path | None, html_path: Path | None = None, markdown_path: Path | None = None) -> None:
     """Write the requested report files, each atomically."""
+    from .matrix_report import render_html, render_markdown
+    if html_path is not None:
+        write_atomic(html_path, render_html(cases, runtimes).encode("utf-8"))
+    if markdown_path is not None:
+        write_atomic(markdown_path, render_markdown(cases).encode("utf-8"))
     if json_path is not None:
         text = json.dumps(json_document(cases, runtimes), indent=2, ensure_ascii=False) + "\n"
         write_atomic(json_path, text.encode("utf-8"))
