@@ -110,24 +110,24 @@ def parse_report(example: ArticleExample, document: Any) -> Observations:
 
 @dataclass(frozen=True)
 class StepComparison:
-    """One value: what Node, the model and the article say."""
+    """One value: what the runtime, the model and the article say."""
 
     step: str
     type: str
-    node: Any
+    observed: Any  # what the runtime reported
     model: Any
     article: Any
 
     @property
     def agree(self) -> bool:
         """True when all three are the same value."""
-        return same_value(self.node, self.model) and same_value(self.model, self.article)
+        return same_value(self.observed, self.model) and same_value(self.model, self.article)
 
     def where(self) -> str:
         """Which side differs, and at which element."""
-        if not same_value(self.node, self.model):
-            return f"node and model differ at {first_difference(self.node, self.model)}"
-        return f"node and model differ from the article at {first_difference(self.model, self.article)}"
+        if not same_value(self.observed, self.model):
+            return f"runtime and model differ at {first_difference(self.observed, self.model)}"
+        return f"runtime and model differ from the article at {first_difference(self.model, self.article)}"
 
 
 @dataclass

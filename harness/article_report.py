@@ -27,11 +27,11 @@ def side_by_side(cells: Sequence[str], widths: Sequence[int]) -> list[str]:
 
 
 def _step_rows(step: StepComparison, runtime: Runtime) -> list[str]:
-    cells = [format_value(step.type, step.node), format_value(step.type, step.model),
+    cells = [format_value(step.type, step.observed), format_value(step.type, step.model),
              format_value(step.type, step.article)]
     width = max(24, *(len(line) for cell in cells for line in cell.splitlines()))
     mark = "agree" if step.agree else f"DIFFERENT: {step.where()}"
-    header = side_by_side([f"node {runtime.version}", "reference model", "article"], [width] * 3)
+    header = side_by_side([f"{runtime.name} {runtime.version}", "reference model", "article"], [width] * 3)
     lines = [f"  step {step.step} ({step.type}): {mark}"]
     lines += ["    " + row for row in header + side_by_side(cells, [width] * 3)]
     return lines
@@ -68,8 +68,8 @@ def verdict_line(results: Sequence[ExampleResult]) -> str:
         return f"verdict: ERROR: {failed} could not be compared"
     if all(result.agree for result in results):
         count = sum(len(result.steps) for result in results)
-        return (f"verdict: AGREE: node, the reference model and the article agree on all {count} values "
-                f"and both binaries")
+        return (f"verdict: AGREE: the runtime, the reference model and the article agree on all {count} "
+                f"values and both binaries")
     return "verdict: DIFFERENT: see the steps marked DIFFERENT above"
 
 
@@ -92,7 +92,7 @@ def _example_document(result: ExampleResult) -> dict[str, Any]:
                  "article_size": result.example.wasm_size, "article_sha256": result.example.wasm_sha256,
                  "matches_article": result.binary_matches},
         "errors": [error.one_line() for error in result.errors],
-        "steps": [{"step": s.step, "type": s.type, "node": s.node, "model": s.model, "article": s.article,
+        "steps": [{"step": s.step, "type": s.type, "observed": s.observed, "model": s.model, "article": s.article,
                    "agree": s.agree} for s in result.steps],
         "agree": result.agree,
     }

@@ -18,7 +18,7 @@ from typing import Callable, Iterator
 import pytest
 
 from harness.npm import ensure_installed
-from harness.runtimes import Runtime, find_node
+from harness.runtimes import Runtime, find_compiler_node, find_node
 from harness.wabt import Compiler
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,15 +27,43 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 @pytest.fixture(scope="session")
 def node_runtime() -> Runtime:
-    """The Node that linmem finds by default."""
-    return find_node()
+    """The runtime under test: ``LINMEM_NODE`` (tox sets it per env), else linmem's default Node."""
+    return runtime_under_test()
 
 
 @pytest.fixture(scope="session")
 def compiler(node_runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Compiler]:
-    """One wabt.js process for the whole session, with a fresh wasm cache."""
-    with Compiler(node_runtime, cache_dir=tmp_path_factory.mktemp("wasm-cache")) as shared:
+    """One wabt.js process for the whole session (on a Node that can run it), with a fresh wasm cache."""
+    with Compiler(find_compiler_node(node_runtime), cache_dir=tmp_path_factory.mktemp("wasm-cache")) as shared:
         yield shared
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "needs_node(why, min_major=14): the runtime under test must be Node")
+    config.addinivalue_line("markers", "needs_engine(engine, why): the runtime under test must run this engine")
+
+
+_RUNTIME_UNDER_TEST: list[Runtime] = []
+
+
+def runtime_under_test() -> Runtime:
+    """The runtime the suite tests (LINMEM_NODE, else the default), found once per process."""
+    if not _RUNTIME_UNDER_TEST:
+        _RUNTIME_UNDER_TEST.append(find_node())
+    return _RUNTIME_UNDER_TEST[0]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests that only make sense on some runtimes are unsupported elsewhere, with the reason."""
+    for marker in item.iter_markers("needs_node"):
+        runtime = runtime_under_test()
+        minimum = marker.kwargs.get("min_major", 14)
+        if runtime.name != "node" or runtime.major < minimum:
+            pytest.skip(f"unsupported on {runtime.label()}: needs Node {minimum}+ ({marker.args[0]})")
+    for marker in item.iter_markers("needs_engine"):
+        runtime = runtime_under_test()
+        if runtime.engine != marker.args[0]:
+            pytest.skip(f"unsupported on {runtime.label()}: needs {marker.args[0]} ({marker.args[1]})")
 
 
 @pytest.fixture(scope="session")

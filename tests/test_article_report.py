@@ -36,5 +36,5 @@ def test_the_json_document_has_each_side_and_the_binary_against_the_article() ->
                                    "engine": "V8", "engine_version": "11.3"}
     assert document["compiler"] == {"name": "wabt.js", "version": "1.0.39", "node": "20.20.2"}
     assert example["wasm"]["matches_article"] is False and example["wasm"]["article_size"] == 62
-    assert example["steps"][0] == {"step": "after_sum", "type": "Uint32Array", "node": [7, 4, 3],
+    assert example["steps"][0] == {"step": "after_sum", "type": "Uint32Array", "observed": [7, 4, 3],
                                    "model": [7, 4, 3], "article": [7, 4, 11], "agree": False}

@@ -38,7 +38,7 @@ def test_reproduce_prints_node_and_model_values_and_agrees(run_linmem) -> None:
     assert out.count("xịn xò") == 3
     assert f"42 bytes, sha256 {DEMO_SHA256} = the article's binary" in out
     assert f"62 bytes, sha256 {SUM_SHA256} = the article's binary" in out
-    assert out.rstrip().endswith("verdict: AGREE: node, the reference model and the article agree on all 4 "
+    assert out.rstrip().endswith("verdict: AGREE: the runtime, the reference model and the article agree on all 4 "
                                  "values and both binaries")
 
 
@@ -47,12 +47,12 @@ def test_reproduce_json_has_both_binaries_every_value_and_the_runtime(run_linmem
     report = tmp_path / "result.json"
     assert run_linmem("reproduce", "--json", str(report)).returncode == 0
     document = json.loads(report.read_text(encoding="utf-8"))
-    assert document["runtime"]["name"] == "node" and document["runtime"]["version"] == node_runtime.version
+    assert document["runtime"]["name"] == node_runtime.name and document["runtime"]["version"] == node_runtime.version
     assert document["verdict"] == "agree"
     assert [e["wasm"]["sha256"] for e in document["examples"]] == [DEMO_SHA256, SUM_SHA256]
     after_sum = document["examples"][1]["steps"][1]
-    assert {k: after_sum[k] for k in ("node", "model", "article")} == {
-        "node": [7, 4, 11], "model": [7, 4, 11], "article": [7, 4, 11]}
+    assert {k: after_sum[k] for k in ("observed", "model", "article")} == {
+        "observed": [7, 4, 11], "model": [7, 4, 11], "article": [7, 4, 11]}
     assert not list(tmp_path.glob("*.part"))
 
 
@@ -67,7 +67,7 @@ def test_python_dash_m_and_the_console_script_are_the_same_program() -> None:
 def test_a_wrong_sum_exits_with_one_and_shows_the_step(run_linmem) -> None:
     completed = run_linmem("reproduce", "--sum", str(FIXTURES / "wrong_sum.wat"))
     assert completed.returncode == 1
-    assert "step after_sum (Uint32Array): DIFFERENT: node and model differ from the article at [2]" in completed.stdout
+    assert "step after_sum (Uint32Array): DIFFERENT: runtime and model differ from the article at [2]" in completed.stdout
     assert "Uint32Array(3) [ 7, 4, 3 ]" in completed.stdout
     assert "DIFFERENT from the article's 62 bytes" in completed.stdout
 
@@ -137,10 +137,11 @@ def test_a_node_program_that_exits_non_zero_shows_its_stderr_tail(run_linmem) ->
     assert completed.returncode == 2
     assert "Traceback" not in completed.stdout + completed.stderr
     assert "ERROR: " in completed.stdout and "failed with exit code 1" in completed.stdout
-    assert "RuntimeError: unreachable" in completed.stdout
+    assert "RuntimeError" in completed.stdout
     assert "verdict: ERROR: sum could not be compared" in completed.stdout
 
 
+@pytest.mark.needs_node("the noise comes from a NODE_OPTIONS preload")
 def test_a_node_that_prints_something_other_than_json_is_an_error(run_linmem) -> None:
     noise = FIXTURES / "js" / "stdout_noise.js"
     completed = run_linmem("reproduce", env={"NODE_OPTIONS": f"--require {noise}"})
@@ -167,7 +168,9 @@ def test_run_over_the_library_passes_and_writes_every_report(run_linmem, tmp_pat
     completed = run_linmem("run", "tests/scenarios", "--json", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.xml"))
     assert completed.returncode == 0, completed.stdout[-2000:]
     document = json.loads((tmp_path / "r.json").read_text())
-    assert document["summary"]["pass"] == len(document["cases"]) >= 40
+    assert len(document["cases"]) >= 40
+    assert {case["status"] for case in document["cases"]} <= {"pass", "unsupported"}
+    assert document["summary"]["pass"] >= 40
     assert (tmp_path / "r.xml").read_text().startswith("<?xml")
 
 

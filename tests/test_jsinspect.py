@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from harness.jsinspect import format_typed_array, format_value
@@ -36,6 +37,7 @@ arrays = st.one_of(
 )
 
 
+@pytest.mark.needs_node("the target is Node's console format")
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cases=st.lists(arrays, min_size=30, max_size=60))
 def test_layout_agrees_with_nodes_util_inspect(cases, node_runtime: Runtime, tmp_path_factory) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from harness.matrix_report import STATUS_COLOURS, render_html, render_markdown
 from harness.runner import load_all, prepare_all, run_on_runtimes
-from harness.runtimes import Runtime
+from harness.runtimes import find_node_default
 from harness.wabt import Compiler
 from tests.conftest import write_file
 
@@ -22,14 +22,14 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 
 
 @pytest.fixture(scope="module")
-def matrix(compiler: Compiler, node_runtime: Runtime, provisioned, tmp_path_factory: pytest.TempPathFactory):
+def matrix(compiler: Compiler, provisioned, tmp_path_factory: pytest.TempPathFactory):
     directory = tmp_path_factory.mktemp("matrix")
     sum_wat = (SCENARIOS.parent.parent / "wat" / "sum.wat").resolve()
     write_file(directory, "broken-on-purpose.scenario.toml",
                (SCENARIOS / "article" / "sum.scenario.toml").read_text()
                .replace("../../../wat/sum.wat", str(sum_wat)).replace("[7, 4, 11]", "[7, 4, 99]"))
     scenarios = load_all([SCENARIOS / "article", SCENARIOS / "memory" / "four-gib-memory.scenario.toml", directory])
-    runtimes = [node_runtime, provisioned("14")]
+    runtimes = [find_node_default(), provisioned("14")]  # a report test: two fixed Nodes
     return run_on_runtimes(prepare_all(scenarios, compiler), runtimes), runtimes
 
 
@@ -58,11 +58,11 @@ def test_html_has_the_matrix_a_legend_and_every_difference(matrix) -> None:
     assert "allocates at most 32767 pages" in page
 
 
-def test_markdown_is_a_table_for_pull_requests(matrix, node_runtime: Runtime) -> None:
-    cases, _ = matrix
+def test_markdown_is_a_table_for_pull_requests(matrix) -> None:
+    cases, runtimes = matrix
     text = render_markdown(cases)
     header, rule = text.splitlines()[:2]
-    assert header == f"| scenario | node-{node_runtime.version} | node-14.19.3 |"
+    assert header == f"| scenario | {runtimes[0].label()} | node-14.19.3 |"
     assert rule == "| --- | --- | --- |"
     assert re.search(r"\| `.*four-gib-memory.scenario.toml` \| pass \| unsupported \|", text)
     assert "**fail**: `" in text

@@ -120,6 +120,7 @@ def steps_for(name: str, a: int, b: int) -> list[dict]:
             {"op": "read", "view": result_view, "offset": 16, "length": 1}]
 
 
+@pytest.mark.needs_engine("V8", "where the spec allows several NaNs, the model makes the x86-64 V8 choice")
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batch=st.lists(cases, min_size=60, max_size=120))
 def test_float_results_are_bit_exact_with_v8(batch, compiler: Compiler, node_runtime: Runtime,

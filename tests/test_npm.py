@@ -14,6 +14,7 @@ def test_the_lock_file_pins_wabt_1_0_39() -> None:
     assert npm.pinned_version("wabt") == "1.0.39"
 
 
+@pytest.mark.needs_node("npm ships with Node")
 def test_npm_is_run_through_its_cli_script_beside_the_node(node_runtime: Runtime) -> None:
     command = npm.npm_cli(node_runtime)
     if len(command) == 2:
@@ -21,6 +22,7 @@ def test_npm_is_run_through_its_cli_script_beside_the_node(node_runtime: Runtime
     assert Path(command[-1]).stat().st_size > 0  # never pip's 0-byte bin/npm placeholder
 
 
+@pytest.mark.needs_node("npm ships with Node")
 def test_first_use_installs_wabt_and_says_so(node_runtime: Runtime, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("LINMEM_CACHE_DIR", str(tmp_path))
@@ -32,6 +34,7 @@ def test_first_use_installs_wabt_and_says_so(node_runtime: Runtime, tmp_path: Pa
     assert capsys.readouterr().err == ""  # second use: nothing to install, nothing said
 
 
+@pytest.mark.needs_node("npm ships with Node")
 def test_a_failed_install_leaves_nothing_behind(node_runtime: Runtime, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LINMEM_CACHE_DIR", str(tmp_path))

@@ -36,15 +36,15 @@ expect = [7, 4, 11]
 def test_scenario_files_are_collected_as_one_item_per_runtime(pytester: pytest.Pytester, node_runtime: Runtime) -> None:
     pytester.makefile(".scenario.toml", sum=PASSING)
     result = pytester.runpytest("-v", "-p", "no:cacheprovider")
-    result.stdout.fnmatch_lines([f"*sum.scenario.toml::sum.scenario.toml[[]node-{node_runtime.version}[]] PASSED*"])
+    result.stdout.fnmatch_lines([f"*sum.scenario.toml::sum.scenario.toml[[]{node_runtime.label()}[]] PASSED*"])
     result.assert_outcomes(passed=1)
 
 
-def test_a_failing_scenario_shows_the_short_diff_and_no_traceback(pytester: pytest.Pytester) -> None:
+def test_a_failing_scenario_shows_the_short_diff_and_no_traceback(pytester: pytest.Pytester, node_runtime: Runtime) -> None:
     pytester.makefile(".scenario.toml", wrong=PASSING.replace("[7, 4, 11]", "[7, 4, 12]"))
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["fail: wrong.scenario.toml on node-*", "  step 3 (read):",
+    result.stdout.fnmatch_lines([f"fail: wrong.scenario.toml on {node_runtime.label()}", "  step 3 (read):",
                                  "    observed:  [7, 4, 11]", "    reference: [7, 4, 11]", "    expect:    [7, 4, 12]"])
     assert "Traceback" not in result.stdout.str() and "harness/plugin.py" not in result.stdout.str()
 
@@ -63,7 +63,7 @@ def test_node_is_repeatable_and_gives_an_item_per_runtime(pytester: pytest.Pytes
     pytester.makefile(".scenario.toml", sum=PASSING)
     result = pytester.runpytest("-v", "-p", "no:cacheprovider", "--node", node_runtime.path, "--node", other)
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines([f"*sum.scenario.toml[[]node-{node_runtime.version}[]] PASSED*",
+    result.stdout.fnmatch_lines([f"*sum.scenario.toml[[]{node_runtime.label()}[]] PASSED*",
                                  "*sum.scenario.toml[[]node-*[]] PASSED*"])
 
 
@@ -74,11 +74,12 @@ def test_runs_under_xdist(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=4)
 
 
-def test_the_plugins_fixtures_give_the_compiler_the_runtimes_and_the_model(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile('''
+def test_the_plugins_fixtures_give_the_compiler_the_runtimes_and_the_model(pytester: pytest.Pytester,
+                                                                          node_runtime: Runtime) -> None:
+    pytester.makepyfile(f'''
         def test_fixtures(linmem_compiler, linmem_runtimes, linmem_model):
             wasm = linmem_compiler.compile_text(b"(module (memory 1))", filename="m.wat").wasm_bytes
             assert linmem_model.decode_module(wasm).memories == [linmem_model.Limits(1)]
-            assert linmem_runtimes[0].name == "node"
+            assert linmem_runtimes[0].label() == "{node_runtime.label()}"
     ''')
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)

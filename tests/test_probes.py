@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from harness.model import decode_module
 from harness.probes import missing_features, probe_features, requirements
 from harness.runner import prepare, reference_document, run_case
@@ -24,6 +26,7 @@ def test_node_14_matches_the_known_facts(provisioned) -> None:
     assert features["multi_value"] is False
 
 
+@pytest.mark.needs_node("it checks a modern Node", min_major=16)
 def test_the_default_node_has_what_the_library_needs(node_runtime: Runtime) -> None:
     features = probe_features(node_runtime)
     assert features["bigint_i64"] and features["shared_memory"] and features["bulk_memory"]

@@ -30,12 +30,12 @@ def cases(compiler: Compiler, node_runtime: Runtime, tmp_path_factory: pytest.Te
 
 def test_json_report_has_the_contracts_shape(cases, node_runtime: Runtime) -> None:
     document = json_document(cases, [node_runtime])
-    assert document["runtimes"] == [{"name": "node", "version": node_runtime.version, "path": node_runtime.path}]
+    assert document["runtimes"] == [node_runtime.as_json()]
     by_id = {case["id"]: case for case in document["cases"]}
     passing, failing = by_id["sum.scenario.toml"], by_id["failing.scenario.toml"]
     assert set(passing) == {"id", "file", "runtime", "status", "observed", "reference", "differences"}
     assert passing["id"] == "sum.scenario.toml" and passing["file"] == "tests/scenarios/article/sum.scenario.toml"
-    assert passing["runtime"] == {"name": "node", "version": node_runtime.version}
+    assert passing["runtime"] == {"name": node_runtime.name, "version": node_runtime.version}
     assert passing["observed"] == {"instantiate": None, "steps": [None, [7, 4, 0], None, [7, 4, 11]]}
     assert failing["differences"] == [{"step": 4, "op": "read", "observed": [7, 4, 11], "reference": [7, 4, 11],
                                        "expect": [7, 4, 99]}]
@@ -45,7 +45,7 @@ def test_json_report_has_the_contracts_shape(cases, node_runtime: Runtime) -> No
 def test_junit_report_has_a_suite_per_runtime_and_a_failure_per_failing_case(cases, node_runtime: Runtime) -> None:
     root = ElementTree.fromstring(junit_document(cases))
     [suite] = root.findall("testsuite")
-    assert suite.get("name") == f"node-{node_runtime.version}"
+    assert suite.get("name") == node_runtime.label()
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("2", "1", "0")
     failing = [case for case in suite.findall("testcase") if case.find("failure") is not None]
     assert [case.get("name") for case in failing] == ["failing.scenario.toml"]
@@ -55,7 +55,7 @@ def test_junit_report_has_a_suite_per_runtime_and_a_failure_per_failing_case(cas
 def test_the_table_has_a_column_per_runtime_and_details_under_it(cases, node_runtime: Runtime) -> None:
     table = render_table(cases)
     header, *rows = table.splitlines()[:3]
-    assert header.split() == ["scenario", f"node-{node_runtime.version}"]
+    assert header.split() == ["scenario", node_runtime.label()]
     assert ["tests/scenarios/article/sum.scenario.toml", "pass"] in [row.split() for row in rows]
     assert "summary: 1 pass, 1 fail, 0 error, 0 unsupported" in table
     assert "  step 4 (read):\n    observed:  [7, 4, 11]\n    reference: [7, 4, 11]\n    expect:    [7, 4, 99]" in table

