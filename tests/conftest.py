@@ -18,10 +18,14 @@ from typing import Callable, Iterator
 import pytest
 
 from harness.npm import ensure_installed
+from harness.resources import cache_root
 from harness.runtimes import Runtime, find_compiler_node, find_node
 from harness.wabt import Compiler
 
 ROOT = Path(__file__).resolve().parent.parent
+# pytester gives the tests it runs a HOME of their own; pin the cache first, so
+# those runs reuse the installed npm side and provisioned runtimes.
+os.environ.setdefault("LINMEM_CACHE_DIR", str(cache_root()))
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 

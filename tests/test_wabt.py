@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import InputError, MissingFileError, WatError
+from harness.errors import InputError, MissingFileError, WasmDecodeError, WatError
+from harness.model import decode_module
 from harness.resources import WAT_DIR
 from harness.runtimes import Runtime, find_compiler_node
 from harness.wabt import Compiler, cache_key, load_module_bytes, wat_error
@@ -131,3 +132,14 @@ def test_wabt_messages_with_several_errors_report_the_first_and_count_the_rest()
                "m.wat:1:16: error: type mismatch at end of function\n(module)\n   ^\n")
     error = wat_error(JsError("WatError", message, stage="validate"), "m.wat")
     assert error.one_line() == "m.wat:1:16: invalid module: type mismatch in i32.add (and 1 more error)"
+
+
+def test_wabt_1_0_39_drops_the_memory_index_of_a_data_segment_for_memory_1(compiler: Compiler) -> None:
+    # A finding, pinned so that a wabt upgrade that fixes it is noticed: the flags
+    # say "explicit memory index" (2) but no index follows, so the expression's
+    # i32.const opcode (0x41) is read as memory 65. Scenarios store by code instead.
+    source = b'(module (memory 1) (memory $b 1) (data (memory $b) (i32.const 0) "hi"))'
+    wasm = compiler.compile_text(source, filename="dm.wat", features=["multi_memory"]).wasm_bytes
+    assert wasm.endswith(bytes.fromhex("0b080102" "41000b" "026869"))
+    with pytest.raises(WasmDecodeError, match="data segment 0 names memory 65"):
+        decode_module(wasm)

@@ -461,5 +461,22 @@ def decode_module(wasm_bytes: bytes) -> Module:
         reader.offset = section.end
     if len(module.functions) != len(module.bodies):
         raise WasmDecodeError("function and code section have inconsistent lengths")
+    check_segments(module)
     return module
+
+
+#: Instructions a constant expression may use (extended constant expressions included).
+CONSTANT_OPCODES = frozenset({0x41, 0x42, 0x43, 0x44, 0x23, 0xD0, 0xD2, 0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E, 0x0B})
+
+
+def check_segments(module: Module) -> None:
+    """Reject segments a validator would: a memory index out of range, a non-constant offset."""
+    memory_count = len(module.memories) + len(module.imported("memory"))
+    for index, segment in enumerate(module.data):
+        if segment.mode == "active" and segment.memory >= memory_count:
+            raise WasmDecodeError(f"invalid module: data segment {index} names memory {segment.memory}, "
+                                  f"and there are {memory_count}")
+        for opcode, _ in segment.offset:
+            if opcode not in CONSTANT_OPCODES:
+                raise WasmDecodeError(f"invalid module: data segment {index}'s offset is not a constant expression")
 
