@@ -16,7 +16,6 @@ the same process:
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import subprocess
 import sys

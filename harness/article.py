@@ -18,7 +18,7 @@ from . import model
 from .compare import first_difference, same_value
 from .errors import HarnessError, ProtocolError, RuntimeFailure
 from .process import run_tool
-from .resources import JS_DIR, WAT_DIR, cache_root, sha256_hex, write_atomic
+from .resources import JS_DIR, WAT_DIR, cache_root, write_atomic
 from .runtimes import Runtime
 from .wabt import CompiledModule
 

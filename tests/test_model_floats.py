@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import struct
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -13,12 +12,10 @@ from harness.model.floats import F32, F64, int_to_float_bits
 from harness.model.numeric import BINARY, UNARY
 from harness.model.opcodes import BY_NAME
 from harness.model.traps import Trap, TrapKind
-from harness.runner import prepare, reference_document, run_case
 from harness.runtimes import Runtime
-from harness.scenario import load_scenario
-from harness.session import RuntimeSession
 from harness.verdict import Status
 from harness.wabt import Compiler
+from tests.oracle import judge_scenario
 
 
 def f32(value: float) -> int:
@@ -128,12 +125,6 @@ def test_float_results_are_bit_exact_with_v8(batch, compiler: Compiler, node_run
     steps = [step for name, a, b in batch for step in steps_for(name, a, b)]
     path = tmp_path_factory.mktemp("floats") / "floats.scenario.json"
     path.write_text(json.dumps({"wat": float_module(), "steps": steps}))
-    prepared = prepare(load_scenario(path), compiler)
-    reference, gap = reference_document(prepared)
-    session = RuntimeSession(node_runtime)
-    try:
-        case = run_case(prepared, session, reference, gap)
-    finally:
-        session.close()
+    case = judge_scenario(path, compiler, node_runtime)
     described = [(d.step, batch[(d.step - 1) // 4], d.observed, d.reference) for d in case.verdict.differences]
     assert case.status is Status.PASS, described[:5]

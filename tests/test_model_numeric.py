@@ -11,12 +11,10 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from harness.runner import prepare, reference_document, run_case
 from harness.runtimes import Runtime
-from harness.scenario import load_scenario
-from harness.session import RuntimeSession
 from harness.verdict import Status
 from harness.wabt import Compiler
+from tests.oracle import judge_scenario
 
 I64_BINARY = ["add", "sub", "mul", "div_s", "div_u", "rem_s", "rem_u", "and", "or", "xor", "shl", "shr_s", "shr_u",
               "rotl", "rotr", "eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"]
@@ -64,12 +62,6 @@ def test_integer_instructions_and_conversions_agree_with_v8(batch, compiler: Com
     path = tmp_path_factory.mktemp("numeric") / "numeric.scenario.json"
     path.write_text(json.dumps({"wat": module_text(),
                                 "steps": [s for name, a, b in batch for s in steps_for(name, a, b)]}))
-    prepared = prepare(load_scenario(path), compiler)
-    reference, gap = reference_document(prepared)
-    session = RuntimeSession(node_runtime)
-    try:
-        case = run_case(prepared, session, reference, gap)
-    finally:
-        session.close()
+    case = judge_scenario(path, compiler, node_runtime)
     described = [(batch[(d.step - 1) // 3], d.observed, d.reference) for d in case.verdict.differences]
     assert case.status is Status.PASS, described[:5]

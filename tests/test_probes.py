@@ -8,12 +8,11 @@ import pytest
 
 from harness.model import decode_module
 from harness.probes import missing_features, probe_features, requirements
-from harness.runner import prepare, reference_document, run_case
 from harness.runtimes import Runtime
 from harness.scenario import load_scenario
-from harness.session import RuntimeSession
 from harness.verdict import Status
 from harness.wabt import Compiler
+from tests.oracle import judge_scenario
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 
@@ -56,12 +55,6 @@ def test_missing_features_are_named_with_why() -> None:
 
 
 def test_a_scenario_the_runtime_cannot_run_is_unsupported_not_failed(compiler: Compiler, provisioned) -> None:
-    prepared = prepare(load_scenario(SCENARIOS / "memory" / "four-gib-memory.scenario.toml"), compiler)
-    reference, gap = reference_document(prepared)
-    session = RuntimeSession(provisioned("14"))
-    try:
-        case = run_case(prepared, session, reference, gap)
-    finally:
-        session.close()
+    case = judge_scenario(SCENARIOS / "memory" / "four-gib-memory.scenario.toml", compiler, provisioned("14"))
     assert case.status is Status.UNSUPPORTED
     assert case.verdict.reason == "node-14.19.3: allocates at most 32767 pages; the scenario needs a memory of 65536"

@@ -8,26 +8,18 @@ import pytest
 
 from harness.model import interpreter, numeric
 from harness.model.opcodes import BY_NAME
-from harness.runner import InputErrors, exit_status, load_all, prepare, reference_document, run_case, run_on_runtimes
+from harness.runner import InputErrors, exit_status, load_all, prepare, run_on_runtimes
 from harness.runtimes import Runtime
-from harness.scenario import load_scenario
-from harness.session import RuntimeSession
 from harness.verdict import Status
 from harness.wabt import Compiler
+from tests.oracle import judge_scenario
 from tests.conftest import write_file
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def run_one(path: Path, compiler: Compiler, runtime: Runtime, *, timeout: float = 30.0):
-    prepared = prepare(load_scenario(path), compiler)
-    reference, gap = reference_document(prepared)
-    session = RuntimeSession(runtime, timeout=timeout)
-    try:
-        return run_case(prepared, session, reference, gap)
-    finally:
-        session.close()
+run_one = judge_scenario
 
 
 def test_the_article_sum_passes(compiler: Compiler, node_runtime: Runtime) -> None:

@@ -171,35 +171,31 @@ class Reader:
         self.offset += count
         return chunk
 
-    def unsigned(self, bits: int = 32) -> int:
-        """An unsigned LEB128 integer of at most ``bits`` bits."""
+    def _leb128(self) -> tuple[int, int, int]:
+        """The raw LEB128 value, how many bits it spans, and its last byte."""
         result = shift = 0
         while True:
             value = self.byte()
             result |= (value & 0x7F) << shift
             shift += 7
             if not value & 0x80:
-                break
-            if shift >= bits + 7:
+                return result, shift, value
+            if shift >= 70:
                 raise self.fail("integer representation too long")
-        if result >> bits:
+
+    def unsigned(self, bits: int = 32) -> int:
+        """An unsigned LEB128 integer of at most ``bits`` bits."""
+        result, shift, _ = self._leb128()
+        if shift > bits + 7 or result >> bits:
             raise self.fail("integer too large")
         return result
 
     def signed(self, bits: int) -> int:
         """A signed LEB128 integer of at most ``bits`` bits."""
-        result = shift = 0
-        while True:
-            value = self.byte()
-            result |= (value & 0x7F) << shift
-            shift += 7
-            if not value & 0x80:
-                break
-            if shift >= bits + 7:
-                raise self.fail("integer representation too long")
-        if value & 0x40:
+        result, shift, last = self._leb128()
+        if last & 0x40:
             result -= 1 << shift
-        if not -(1 << (bits - 1)) <= result < (1 << (bits - 1)):
+        if shift > bits + 7 or not -(1 << (bits - 1)) <= result < (1 << (bits - 1)):
             raise self.fail("integer too large")
         return result
 
