@@ -12,24 +12,49 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+from .values import encode_number
+
 BREAK_LENGTH = 80
 COMPACT = 3
 MAX_ARRAY_LENGTH = 100
 
 
 def format_number(value: int | float) -> str:
-    """A number as ``util.inspect`` writes it (``-0``, ``NaN``, ``Infinity``, ``1.5``)."""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        if value == 0 and math.copysign(1, value) < 0:
-            return "-0"
-        if value.is_integer() and abs(value) < 1e21:
-            return str(int(value))
-        return repr(value)
-    return str(value)
+    """A number as ``util.inspect`` writes it (``-0``, ``NaN``, ``Infinity``, ``1.5``, ``1e-7``)."""
+    encoded = encode_number(value)
+    if isinstance(encoded, str):
+        return encoded  # NaN, Infinity, -Infinity, -0 print as they are encoded
+    if isinstance(encoded, int):
+        return str(encoded)
+    return number_to_string(encoded)
+
+
+def number_to_string(value: float) -> str:
+    """ECMAScript's Number::toString for a finite, non-zero double.
+
+    Python's ``repr`` gives the same shortest round-trip digits; only the
+    layout differs (JavaScript writes 1e21 as ``1e+21`` but 1e20 in full, and
+    0.000001 in full but 1e-7 as ``1e-7``).
+
+    >>> [number_to_string(x) for x in (0.5, 1e20, 1e21, 1e-7, 0.000001, -2.5e-7, 123.0)]
+    ['0.5', '100000000000000000000', '1e+21', '1e-7', '0.000001', '-2.5e-7', '123']
+    """
+    sign = "-" if value < 0 else ""
+    mantissa, _, exponent_text = repr(abs(value)).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = (whole + fraction.rstrip("0")).lstrip("0") or "0"
+    # the decimal exponent n of ECMAScript: value = 0.d1d2...dk * 10**n
+    leading_zeros = len(whole + fraction) - len((whole + fraction).lstrip("0"))
+    n = len(whole) + int(exponent_text or 0) - leading_zeros
+    k = len(digits)
+    if k <= n <= 21:
+        return sign + digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return sign + digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return sign + "0." + "0" * -n + digits
+    exponent = f"e{'+' if n - 1 >= 0 else '-'}{abs(n - 1)}"
+    return sign + digits[0] + ("." + digits[1:] if k > 1 else "") + exponent
 
 
 def _group(output: list[str], numeric: bool) -> list[str]:

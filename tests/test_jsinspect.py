@@ -34,6 +34,8 @@ arrays = st.one_of(
               st.lists(st.integers(0, 255), max_size=130)),
     st.tuples(st.just("Int32Array"), st.lists(st.integers(-2**31, 2**31 - 1), max_size=40)),
     st.tuples(st.just("Uint32Array"), st.lists(st.sampled_from([0, 7, 11, 4294967295, 65536]), max_size=30)),
+    st.tuples(st.just("Float64Array"), st.lists(st.floats(allow_nan=False, allow_infinity=False), max_size=12)),
+    st.tuples(st.just("Float64Array"), st.lists(st.sampled_from([0.5, 1e20, 1e21, 2.5e-7, 1e-6, -0.0, 123.25]), max_size=9)),
 )
 
 
