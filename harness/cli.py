@@ -24,7 +24,7 @@ from .process import debug_enabled
 from .article_report import render_terminal, result_document, write_json
 from .resources import write_atomic
 from .rebase import update_expectations
-from .run_report import render_table, write_reports
+from .run_report import render_runtimes, render_table, write_reports
 from .runner import PreparedScenario, exit_status, load_all, prepare_all, reference_document, run_on_runtimes
 from . import provision
 from .probes import probe_features
@@ -129,6 +129,7 @@ def command_run(arguments: argparse.Namespace) -> int:
     if arguments.update:
         return update_files(prepared)
     cases = run_on_runtimes(prepared, runtimes, timeout=arguments.timeout)
+    print(render_runtimes(runtimes) + "\n")
     print(render_table(cases))
     write_reports(cases, runtimes, json_path=arguments.json, junit_path=arguments.junit,
                   html_path=arguments.html, markdown_path=arguments.markdown)

@@ -51,6 +51,11 @@ def case_detail(case: CaseResult) -> list[str]:
     return []
 
 
+def render_runtimes(runtimes: Sequence[Runtime]) -> str:
+    """One line per runtime: name, version, engine and engine version, path, and where it came from."""
+    return "\n".join(f"runtime: {runtime.describe()}" for runtime in runtimes)
+
+
 def render_table(cases: Sequence[CaseResult]) -> str:
     """One row per scenario, one column per runtime; then the details of every non-pass."""
     labels = list(dict.fromkeys(_label(case.runtime) for case in cases))
@@ -97,7 +102,8 @@ def _without_runtime(document: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def json_document(cases: Sequence[CaseResult], runtimes: Sequence[Runtime]) -> dict[str, Any]:
     """The machine-readable report (scenario contract, ``linmem run ... --json FILE``)."""
-    return {"runtimes": [runtime.as_json() for runtime in runtimes],
+    return {"runtimes": [{**runtime.as_json(), "engine": runtime.engine, "engine_version": runtime.engine_version}
+                         for runtime in runtimes],
             "cases": [case_document(case) for case in cases],
             "summary": summary(cases)}
 

@@ -30,7 +30,8 @@ def cases(compiler: Compiler, node_runtime: Runtime, tmp_path_factory: pytest.Te
 
 def test_json_report_has_the_contracts_shape(cases, node_runtime: Runtime) -> None:
     document = json_document(cases, [node_runtime])
-    assert document["runtimes"] == [node_runtime.as_json()]
+    assert document["runtimes"] == [{**node_runtime.as_json(), "engine": node_runtime.engine,
+                                     "engine_version": node_runtime.engine_version}]
     by_id = {case["id"]: case for case in document["cases"]}
     passing, failing = by_id["sum.scenario.toml"], by_id["failing.scenario.toml"]
     assert set(passing) == {"id", "file", "runtime", "status", "observed", "reference", "differences"}
