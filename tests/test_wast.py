@@ -1,0 +1,118 @@
+"""Reading .wast scripts: our own files exercise every command and value form."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+
+from harness.model.floats import F32, F64
+from harness.sexpr import SexprError, read_all
+from harness.wast import (Action, Assertion, Either, ModuleCommand, Register, Value, WastError, parse_float,
+                          parse_integer, read_script)
+
+WAST = Path(__file__).parent / "wast"
+
+
+def f32(value: float) -> int:
+    return int.from_bytes(struct.pack("<f", value), "little")
+
+
+@pytest.fixture(scope="module")
+def commands():
+    return read_script(WAST / "commands.wast")
+
+
+def test_every_command_is_read_with_its_line(commands) -> None:
+    kinds = [(c.line, type(c).__name__, getattr(c, "kind", None)) for c in commands]
+    assert kinds[:4] == [(4, "ModuleCommand", None), (11, "Register", None), (12, "Action", "invoke"),
+                         (13, "Action", "get")]
+    assertion_kinds = [c.kind for c in commands if isinstance(c, Assertion)]
+    assert assertion_kinds == ["assert_return"] * 6 + ["assert_trap", "assert_exhaustion", "assert_invalid",
+                                                       "assert_malformed", "assert_malformed", "assert_unlinkable",
+                                                       "assert_uninstantiable", "assert_trap", "assert_return"]
+
+
+def test_a_text_module_keeps_its_exact_source(commands) -> None:
+    module = commands[0]
+    assert isinstance(module, ModuleCommand) and module.name == "$M" and module.form == "text"
+    assert module.source.startswith(b"(module $M\n  (memory") and module.source.endswith(b"(call $loop)))")
+
+
+def test_register_and_named_actions(commands) -> None:
+    assert commands[1] == Register(11, "M", "$M")
+    assert commands[2] == Action(12, "invoke", None, "add", (Value("i32", 1), Value("i32", 2)))
+    assert commands[3] == Action(13, "get", "$M", "g")
+
+
+def test_integer_literals_take_underscores_hex_and_sign(commands) -> None:
+    check = commands[4]
+    assert check.subject.args == (Value("i32", 0x7FFFFFFF), Value("i32", 1))
+    assert check.results == (Value("i32", 0x80000000),)
+
+
+def test_float_literals_nan_patterns_and_either(commands) -> None:
+    hex_float, payload, canonical, either = commands[5], commands[6], commands[7], commands[8]
+    assert hex_float.subject.args == (Value("f32", 1),) and hex_float.results == (Value("f32", 1),)
+    assert payload.subject.args == (Value("f32", 0x7FA00000),) and payload.results == (Value("f32", nan="arithmetic"),)
+    assert canonical.subject.args == (Value("f32", 0xFFC00000),) and canonical.results == (Value("f32", nan="canonical"),)
+    assert either.results == (Either((Value("f32", 0x7F800000), Value("f32", 0xFF800000))),)
+
+
+def test_module_assertions_binary_quote_and_definition(commands) -> None:
+    by_line = {c.line: c for c in commands}
+    assert by_line[23].subject.form == "quote" and by_line[23].subject.source == b"(module (func (i32.ad)))"
+    assert by_line[24].subject == ModuleCommand(24, None, "binary", b"\x00asm\x02\x00\x00\x00")
+    assert by_line[27].subject.form == "text" and by_line[27].message == "out of bounds memory access"
+    definition = by_line[28]
+    assert definition.definition and definition.name == "$D" and definition.source == b"(module $D (memory 1))"
+    assert by_line[29].source == b"\x00asm\x01\x00\x00\x00"
+
+
+def test_reference_results(commands) -> None:
+    assert commands[-1].results == (Value("externref", reference="null"), Value("externref", 1, reference="extern"),
+                                    Value("funcref", reference="func"))
+
+
+def test_an_unknown_command_names_file_and_line() -> None:
+    with pytest.raises(WastError) as caught:
+        read_script(WAST / "bad-command.wast")
+    assert caught.value.one_line() == f"{WAST / 'bad-command.wast'}:3: unknown command 'assert_something'"
+
+
+def test_an_out_of_range_literal_names_file_and_line() -> None:
+    with pytest.raises(WastError, match="does not fit i32") as caught:
+        read_script(WAST / "bad-literal.wast")
+    assert caught.value.line == 2
+
+
+@pytest.mark.parametrize("source, message", [
+    (b'(module "\\q")', "unknown escape"), (b"(module (; open", "unterminated block comment"),
+    (b"(module", "unclosed"), (b')', "unexpected '\\)'"), (b'(module "a\nb")', "newline in a string"),
+])
+def test_malformed_scripts_are_errors_with_lines(source: bytes, message: str) -> None:
+    with pytest.raises(SexprError, match=message):
+        read_all(source, "x.wast")
+
+
+def test_string_escapes_decode_to_bytes() -> None:
+    [node] = read_all(b'("\\t\\n\\\\\\\'\\"\\41\\u{1F600}")', "s.wast")
+    assert node.items[0].value == b"\t\n\\'\"A" + "😀".encode()
+
+
+@pytest.mark.parametrize("text, fmt, bits", [
+    ("0.1", F32, f32(0.1)), ("0x1.fffffep127", F32, 0x7F7FFFFF), ("0x1.ffffffp127", F32, 0x7F800000),
+    ("0x1.00000100000000000001p0", F32, 0x3F800001),  # just above a tie: a double would round it down
+    ("2.4703282292062328e-324", F64, 1), ("2.4703282292062327e-324", F64, 0), ("-0", F64, 1 << 63),
+    ("nan:0x1", F64, 0x7FF0000000000001), ("-inf", F32, 0xFF800000),
+])
+def test_floats_round_once_to_their_format(text: str, fmt, bits: int) -> None:
+    assert parse_float(text, fmt) == bits
+
+
+def test_integers_accept_both_signed_and_unsigned_ranges() -> None:
+    assert parse_integer("-0x8000_0000", 32) == 0x80000000
+    assert parse_integer("0xffff_ffff", 32) == 0xFFFFFFFF
+    with pytest.raises(ValueError):
+        parse_integer("-0x8000_0001", 32)

@@ -1,0 +1,3 @@
+(module)
+
+(assert_something (invoke "f") (i32.const 0))
