@@ -19,7 +19,7 @@ from . import __version__
 from .article import DEMO, EXAMPLES, SUM, ExampleResult, compare_example
 from .errors import (EXIT_AGREE, EXIT_BAD_INPUT, EXIT_DIFFERENCE, EXIT_INTERNAL, HarnessError, InputError,
                      WasmDecodeError)
-from .model import decode_module
+from .model import UnsupportedInstruction, decode_module
 from .process import debug_enabled
 from .article_report import render_terminal, result_document, write_json
 from .resources import write_atomic
@@ -118,6 +118,8 @@ def check_decodes(wasm_bytes: bytes, source_name: str) -> None:
     except WasmDecodeError as error:
         error.path = source_name
         raise
+    except UnsupportedInstruction as gap:
+        raise InputError(f"the reference model cannot run this module: {gap}", path=source_name) from None
 
 
 def command_run(arguments: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Sequence
 from .errors import HarnessError, InputError, RuntimeFailure
 from .model import decode_module
 from .model.binary import Module
+from .model.traps import UnsupportedInstruction
 from .probes import missing_features, requirements
 from .reference import ModelGap, run_reference
 from .runtimes import Runtime
@@ -90,8 +91,8 @@ def prepare(scenario: Scenario, compiler: Compiler) -> PreparedScenario:
         wasm_bytes = load_module_bytes(scenario.module_path, compiler, scenario.features).wasm_bytes
     try:
         module: Module | None = decode_module(wasm_bytes)
-    except HarnessError:
-        module = None
+    except (HarnessError, UnsupportedInstruction):
+        module = None  # the runtimes' CompileError, or the model's gap, is the observation
     if module is not None:
         check_against_module(scenario, module)
     return PreparedScenario(scenario, wasm_bytes, module)

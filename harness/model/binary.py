@@ -15,6 +15,7 @@ from typing import Any, Callable
 from ..errors import WasmDecodeError
 from . import opcodes as op
 from .memory import Limits
+from .traps import UnsupportedInstruction
 
 MAGIC = b"\0asm"
 VERSION = b"\x01\0\0\0"
@@ -142,10 +143,13 @@ class Module:
 class Reader:
     """A cursor over the binary with the format's primitive decoders."""
 
-    def __init__(self, data: bytes, offset: int = 0, end: int | None = None) -> None:
+    def __init__(self, data: bytes, offset: int = 0, end: int | None = None, *, multi_memory: bool = False) -> None:
         self.data = data
         self.offset = offset
         self.end = len(data) if end is None else end
+        # Bit 6 of a memarg's flags names a memory index only in modules with several memories
+        # (multi-memory); in a single-memory module such flags are malformed, as the 2.0 spec says.
+        self.multi_memory = multi_memory
 
     def fail(self, message: str) -> WasmDecodeError:
         """An error at the current offset."""
@@ -228,6 +232,10 @@ class Reader:
         return Limits(minimum, maximum, shared=bool(flags & 2))
 
 
+#: Instruction prefixes of proposals the model does not execute: reported as a model gap, not as malformed.
+UNMODELLED_PREFIXES = {0xFB: "GC", 0xFD: "SIMD", 0xFE: "threads (atomic)"}
+
+
 def read_block_type(reader: Reader) -> Any:
     """``None`` (empty), a value type name, or a type index."""
     first = reader.data[reader.offset] if reader.offset < reader.end else None
@@ -241,10 +249,18 @@ def read_block_type(reader: Reader) -> Any:
 
 
 def _memarg(reader: Reader) -> tuple[int, int, int]:
-    """``(align, offset, memory)``; bit 6 of the alignment flags a memory index."""
+    """``(align, offset, memory)``; bit 6 of the alignment flags a memory index.
+
+    An alignment exponent of 32 or more (or flags of 128 or more) is malformed.
+    """
+    start = reader.offset
     flags = reader.unsigned()
-    memory = reader.unsigned() if flags & 0x40 else 0
-    return flags & ~0x40, reader.unsigned(64), memory
+    explicit_memory = bool(flags & 0x40) and reader.multi_memory
+    align = flags & ~0x40 if explicit_memory else flags
+    if flags >= 0x80 or align >= 32:
+        raise WasmDecodeError("malformed memop flags", offset=start)
+    memory = reader.unsigned() if explicit_memory else 0
+    return align, reader.unsigned(64), memory
 
 
 _IMMEDIATE_READERS: dict[str, Callable[[Reader], Any]] = {
@@ -284,6 +300,8 @@ def read_expression(reader: Reader) -> tuple[Instruction, ...]:
     while True:
         start = reader.offset
         opcode = reader.byte()
+        if opcode in UNMODELLED_PREFIXES:
+            raise UnsupportedInstruction(f"{UNMODELLED_PREFIXES[opcode]} instructions (prefix 0x{opcode:02x})")
         if opcode == op.PREFIX_FC:
             opcode = (op.PREFIX_FC << 8) | reader.unsigned()
         entry = op.OPCODES.get(opcode)
@@ -373,7 +391,7 @@ def _section_elements(reader: Reader, module: Module) -> None:
 def _section_code(reader: Reader, module: Module) -> None:
     def one() -> FunctionBody:
         size = reader.unsigned()
-        body = Reader(reader.data, reader.offset, reader.offset + size)
+        body = Reader(reader.data, reader.offset, reader.offset + size, multi_memory=reader.multi_memory)
         declared: list[str] = []
         for _ in range(body.unsigned()):
             count, value_type = body.unsigned(), body.value_type()
@@ -441,7 +459,8 @@ def decode_module(wasm_bytes: bytes) -> Module:
     while not reader.at_end():
         section_id = reader.byte()
         size = reader.unsigned()
-        section = Reader(wasm_bytes, reader.offset, reader.offset + size)
+        memory_count = len(module.memories) + len(module.imported("memory"))
+        section = Reader(wasm_bytes, reader.offset, reader.offset + size, multi_memory=memory_count > 1)
         if section.end > len(wasm_bytes):
             raise reader.fail("section size runs past the end of the module")
         if section_id != 0:

@@ -10,11 +10,11 @@ ones written) and runs its start function. Linking failures raise
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Union
+from typing import Any, Callable, Mapping, Union
 
 from .binary import FuncType, FunctionBody, GlobalType, Module
 from .memory import Limits, Memory
-from .traps import JsException, UnsupportedInstruction
+from .traps import JsException, Trap, TrapKind, UnsupportedInstruction
 
 
 @dataclass
@@ -23,6 +23,24 @@ class GlobalInstance:
 
     type: GlobalType
     value: int
+
+
+@dataclass
+class TableInstance:
+    """A table: its element type, limits, and elements (``None`` is a null reference)."""
+
+    element_type: str
+    elements: list[Any]
+    maximum: int | None = None
+
+    def grow(self, delta: int, value: Any) -> int:
+        """``table.grow``: the old size, or -1 past the maximum (or 2**32 - 1 entries)."""
+        old = len(self.elements)
+        ceiling = self.maximum if self.maximum is not None else 0xFFFFFFFF
+        if old + delta > ceiling:
+            return -1
+        self.elements.extend([value] * delta)
+        return old
 
 
 @dataclass(frozen=True)
@@ -43,7 +61,7 @@ class HostFunction:
 
 
 Function = Union[WasmFunction, HostFunction]
-ExternValue = Union[Function, Memory, GlobalInstance]
+ExternValue = Union[Function, Memory, GlobalInstance, TableInstance]
 
 
 @dataclass
@@ -54,8 +72,11 @@ class Instance:
     functions: list[Function] = field(default_factory=list)
     memories: list[Memory] = field(default_factory=list)
     globals: list[GlobalInstance] = field(default_factory=list)
+    tables: list[TableInstance] = field(default_factory=list)
     exports: dict[str, ExternValue] = field(default_factory=dict)
     dropped_data: set[int] = field(default_factory=set)
+    dropped_elements: set[int] = field(default_factory=set)
+    element_values: list[list[Any]] = field(default_factory=list)
 
     def memory(self, index: int = 0) -> Memory:
         """The ``index``-th memory of the instance."""
@@ -91,6 +112,12 @@ def _resolve_imports(module: Module, imports: Mapping[tuple[str, str], ExternVal
             if not isinstance(value, GlobalInstance) or value.type != entry.desc:
                 raise JsException("LinkError", f"{where}: global import does not match")
             instance.globals.append(value)
+        elif entry.kind == "table":
+            wanted = entry.desc.limits
+            if not isinstance(value, TableInstance) or len(value.elements) < wanted.minimum or (
+                    wanted.maximum is not None and (value.maximum is None or value.maximum > wanted.maximum)):
+                raise JsException("LinkError", f"{where}: table import does not match")
+            instance.tables.append(value)
         else:
             raise UnsupportedInstruction(f"{entry.kind} import")
 
@@ -99,8 +126,6 @@ def instantiate(module: Module, imports: Mapping[tuple[str, str], ExternValue] |
     """Instantiate ``module``; raises ``JsException('LinkError')`` or a ``Trap``."""
     from .interpreter import evaluate_constant, invoke  # the interpreter needs Instance
 
-    if module.tables or module.elements:
-        raise UnsupportedInstruction("tables and element segments")
     instance = Instance(module)
     _resolve_imports(module, imports or {}, instance)
     instance.memories.extend(Memory(limits) for limits in module.memories)
@@ -108,11 +133,26 @@ def instantiate(module: Module, imports: Mapping[tuple[str, str], ExternValue] |
         instance.globals.append(GlobalInstance(definition.type, evaluate_constant(instance, definition.init)))
     for type_index, body in zip(module.functions, module.bodies):
         instance.functions.append(WasmFunction(module.types[type_index], instance, body))
-    spaces = {"func": instance.functions, "memory": instance.memories, "global": instance.globals}
+    instance.tables.extend(TableInstance(table.element, [None] * table.limits.minimum, table.limits.maximum)
+                           for table in module.tables)
+    instance.element_values = [[evaluate_constant(instance, item) for item in segment.items]
+                               for segment in module.elements]
+    spaces = {"func": instance.functions, "memory": instance.memories, "global": instance.globals,
+              "table": instance.tables}
     for export in module.exports:
         if export.kind not in spaces:
             raise UnsupportedInstruction(f"{export.kind} export")
         instance.exports[export.name] = spaces[export.kind][export.index]
+    for index, segment in enumerate(module.elements):
+        if segment.mode != "passive":
+            instance.dropped_elements.add(index)  # active and declarative segments are dropped after use
+        if segment.mode == "active":
+            offset = evaluate_constant(instance, segment.offset)
+            table = instance.tables[segment.table]
+            values = instance.element_values[index]
+            if offset + len(values) > len(table.elements):
+                raise Trap(TrapKind.OUT_OF_BOUNDS_TABLE)
+            table.elements[offset:offset + len(values)] = values
     for segment in module.data:
         if segment.mode == "active":
             offset = evaluate_constant(instance, segment.offset)
@@ -131,3 +171,10 @@ def call_export(instance: Instance, name: str, args: list[int]) -> list[int]:
         raise JsException("TypeError", f"export {name!r} is not a function")
     return invoke(function, args)
 
+
+
+def invoke_function(function: "WasmFunction | HostFunction", args: list[int]) -> list[int]:
+    """Invoke any function value with canonical arguments (for scripts that call imports' exports)."""
+    from .interpreter import invoke
+
+    return invoke(function, args)

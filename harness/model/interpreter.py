@@ -78,6 +78,10 @@ def evaluate_constant(instance: Instance, expression: tuple[Instruction, ...]) -
             stack.append(int.from_bytes(immediate, "little"))
         elif opcode == BY_NAME["global.get"]:
             stack.append(instance.globals[immediate].value)
+        elif opcode == BY_NAME["ref.func"]:
+            stack.append(instance.functions[immediate])
+        elif opcode == BY_NAME["ref.null"]:
+            stack.append(None)
         elif opcode in BINARY:  # extended constant expressions: add, sub, mul
             right = stack.pop()
             stack.append(BINARY[opcode](stack.pop(), right))
@@ -218,6 +222,84 @@ def _call(execution: Execution, function_index: int, pc: int) -> None:
     stack.extend(invoke(function, args, execution.depth + 1, execution.fuel))
 
 
+def _call_indirect(execution: Execution, immediate: Any, pc: int) -> None:
+    type_index, table_index = immediate
+    table = execution.instance.tables[table_index]
+    slot = execution.stack.pop()
+    if slot >= len(table.elements):
+        raise Trap(TrapKind.OUT_OF_BOUNDS_TABLE)
+    function = table.elements[slot]
+    if function is None:
+        raise Trap(TrapKind.UNINITIALIZED_ELEMENT)
+    if function.type != execution.instance.module.types[type_index]:
+        raise Trap(TrapKind.INDIRECT_CALL)
+    count = len(function.type.params)
+    stack = execution.stack
+    args = stack[len(stack) - count:] if count else []
+    del stack[len(stack) - count:]
+    stack.extend(invoke(function, args, execution.depth + 1, execution.fuel))
+
+
+def _table_access(execution: Execution, table_index: int, slot: int) -> Any:
+    table = execution.instance.tables[table_index]
+    if slot >= len(table.elements):
+        raise Trap(TrapKind.OUT_OF_BOUNDS_TABLE)
+    return table
+
+
+def _table_get(execution: Execution, table_index: int, pc: int) -> None:
+    slot = execution.stack.pop()
+    execution.stack.append(_table_access(execution, table_index, slot).elements[slot])
+
+
+def _table_set(execution: Execution, table_index: int, pc: int) -> None:
+    value, slot = execution.stack.pop(), execution.stack.pop()
+    _table_access(execution, table_index, slot).elements[slot] = value
+
+
+def _table_size(execution: Execution, table_index: int, pc: int) -> None:
+    execution.stack.append(len(execution.instance.tables[table_index].elements))
+
+
+def _table_grow(execution: Execution, table_index: int, pc: int) -> None:
+    delta, value = execution.stack.pop(), execution.stack.pop()
+    execution.stack.append(execution.instance.tables[table_index].grow(delta, value) & MASK32)
+
+
+def _table_fill(execution: Execution, table_index: int, pc: int) -> None:
+    stack = execution.stack
+    length, value, start = stack.pop(), stack.pop(), stack.pop()
+    table = execution.instance.tables[table_index]
+    if start + length > len(table.elements):
+        raise Trap(TrapKind.OUT_OF_BOUNDS_TABLE)
+    table.elements[start:start + length] = [value] * length
+
+
+def _table_copy(execution: Execution, immediate: Any, pc: int) -> None:
+    destination_table, source_table = (execution.instance.tables[i] for i in immediate)
+    stack = execution.stack
+    length, source, destination = stack.pop(), stack.pop(), stack.pop()
+    if source + length > len(source_table.elements) or destination + length > len(destination_table.elements):
+        raise Trap(TrapKind.OUT_OF_BOUNDS_TABLE)
+    destination_table.elements[destination:destination + length] = source_table.elements[source:source + length]
+
+
+def _table_init(execution: Execution, immediate: Any, pc: int) -> None:
+    element_index, table_index = immediate
+    instance = execution.instance
+    stack = execution.stack
+    length, source, destination = stack.pop(), stack.pop(), stack.pop()
+    values = [] if element_index in instance.dropped_elements else instance.element_values[element_index]
+    table = instance.tables[table_index]
+    if source + length > len(values) or destination + length > len(table.elements):
+        raise Trap(TrapKind.OUT_OF_BOUNDS_TABLE)
+    table.elements[destination:destination + length] = values[source:source + length]
+
+
+def _elem_drop(execution: Execution, element_index: int, pc: int) -> None:
+    execution.instance.dropped_elements.add(element_index)
+
+
 def _unreachable(execution: Execution, immediate: Any, pc: int) -> None:
     raise Trap(TrapKind.UNREACHABLE)
 
@@ -330,6 +412,18 @@ _HANDLERS: dict[int, Handler] = {
     BY_NAME["br_table"]: _br_table,
     BY_NAME["return"]: _return,
     BY_NAME["call"]: _call,
+    BY_NAME["call_indirect"]: _call_indirect,
+    BY_NAME["table.get"]: _table_get,
+    BY_NAME["table.set"]: _table_set,
+    BY_NAME["table.size"]: _table_size,
+    BY_NAME["table.grow"]: _table_grow,
+    BY_NAME["table.fill"]: _table_fill,
+    BY_NAME["table.copy"]: _table_copy,
+    BY_NAME["table.init"]: _table_init,
+    BY_NAME["elem.drop"]: _elem_drop,
+    BY_NAME["ref.null"]: lambda execution, immediate, pc: execution.stack.append(None),
+    BY_NAME["ref.is_null"]: lambda execution, immediate, pc: execution.stack.append(int(execution.stack.pop() is None)),
+    BY_NAME["ref.func"]: lambda execution, index, pc: execution.stack.append(execution.instance.functions[index]),
     BY_NAME["drop"]: _drop,
     BY_NAME["select"]: _select,
     0x1C: _select,

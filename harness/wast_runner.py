@@ -1,0 +1,235 @@
+"""Running ``.wast`` scripts on the reference model (JavaScript runtimes come next).
+
+One case per command (``file.wast:LINE``), judged by the script's own
+expectation. Modules are compiled by wabt (without its validation when the
+script expects the module to be invalid); malformed *text* is judged against
+wabt itself, separately (runtime ``wabt``), because it is a property of the
+text parser, not of any engine. The ``spectest`` host module provides a
+one-page memory (maximum 2), the ``global_*`` globals (666 / 666.6) and the
+``print*`` functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from . import model
+from .errors import HarnessError, WasmDecodeError, WatError
+from .model.binary import FuncType, GlobalType
+from .model.floats import F32, F64, Format
+from .model.instance import GlobalInstance, HostFunction, Instance, TableInstance, WasmFunction, invoke_function
+from .model.traps import FuelExhausted, JsException, Trap, TrapKind, UnsupportedInstruction
+from .wabt import Compiler
+from .wast import (Action, Assertion, Command, Either, ModuleCommand, Register, Result, Value, read_script)
+
+#: how the spec scripts word each trap kind (prefixes of their messages)
+SPEC_TRAP_MESSAGES = {
+    "out of bounds memory access": TrapKind.OUT_OF_BOUNDS_MEMORY, "integer divide by zero": TrapKind.INTEGER_DIVIDE_BY_ZERO,
+    "integer overflow": TrapKind.INTEGER_OVERFLOW, "invalid conversion to integer": TrapKind.INVALID_CONVERSION,
+    "unreachable": TrapKind.UNREACHABLE, "call stack exhausted": TrapKind.CALL_STACK_EXHAUSTED,
+    "indirect call type mismatch": TrapKind.INDIRECT_CALL, "undefined element": TrapKind.OUT_OF_BOUNDS_TABLE,
+    "uninitialized element": TrapKind.UNINITIALIZED_ELEMENT, "out of bounds table access": TrapKind.OUT_OF_BOUNDS_TABLE,
+}
+
+
+@dataclass(frozen=True)
+class WastCase:
+    """One command of a script on one runtime."""
+
+    file: Path
+    line: int
+    command: str
+    runtime: str
+    status: str  # pass, fail, error, unsupported
+    detail: str = ""
+
+    @property
+    def id(self) -> str:
+        """``memory.wast:42``."""
+        return f"{self.file.name}:{self.line}"
+
+
+def spectest_imports() -> dict[tuple[str, str], Any]:
+    """The ``spectest`` module's exports, as the spec interpreter defines them."""
+    def printer(*params: str) -> HostFunction:
+        return HostFunction(FuncType(tuple(params), ()), lambda args: [])
+    return {
+        ("spectest", "memory"): model.Memory(model.Limits(1, 2)),
+        ("spectest", "global_i32"): GlobalInstance(GlobalType("i32", False), 666),
+        ("spectest", "global_i64"): GlobalInstance(GlobalType("i64", False), 666),
+        ("spectest", "global_f32"): GlobalInstance(GlobalType("f32", False), F32.from_float(666.6)),
+        ("spectest", "global_f64"): GlobalInstance(GlobalType("f64", False), F64.from_float(666.6)),
+        ("spectest", "table"): TableInstance("funcref", [None] * 10, 20),
+        ("spectest", "print"): printer(),
+        ("spectest", "print_i32"): printer("i32"),
+        ("spectest", "print_i64"): printer("i64"),
+        ("spectest", "print_f32"): printer("f32"),
+        ("spectest", "print_f64"): printer("f64"),
+        ("spectest", "print_i32_f32"): printer("i32", "f32"),
+        ("spectest", "print_f64_f64"): printer("f64", "f64"),
+    }
+
+
+class ModelScript:
+    """The reference model's state while it runs one script."""
+
+    def __init__(self, path: Path, compiler: Compiler) -> None:
+        self.path = path
+        self.compiler = compiler
+        self.instances: dict[str, Instance] = {}
+        self.registered: dict[str, Instance] = {}
+        self.current: Instance | None = None
+        self.spectest = spectest_imports()
+
+    # -- modules ------------------------------------------------------------
+    def wasm_bytes(self, command: ModuleCommand, *, validate: bool = True) -> bytes:
+        """The module's binary: as given, or compiled from its text by wabt."""
+        if command.form == "binary":
+            return command.source
+        return self.compiler.compile_text(command.source, filename=f"{self.path}:{command.line}",
+                                          validate=validate).wasm_bytes
+
+    def imports_for(self, module: model.Module) -> dict[tuple[str, str], Any]:
+        """Every import resolved from registered instances or ``spectest``; missing ones stay missing."""
+        provided: dict[tuple[str, str], Any] = {}
+        for entry in module.imports:
+            key = (entry.module, entry.name)
+            if entry.module in self.registered and entry.name in self.registered[entry.module].exports:
+                provided[key] = self.registered[entry.module].exports[entry.name]
+            elif key in self.spectest:
+                provided[key] = self.spectest[key]
+        return provided
+
+    def instantiate(self, command: ModuleCommand) -> Instance:
+        """Decode and instantiate (raises what instantiation raises)."""
+        module = model.decode_module(self.wasm_bytes(command))
+        return model.instantiate(module, self.imports_for(module))
+
+    def define(self, command: ModuleCommand) -> None:
+        """A module command: instantiate it and make it current (and named)."""
+        if command.definition:
+            model.decode_module(self.wasm_bytes(command))
+            return
+        instance = self.instantiate(command)
+        self.current = instance
+        if command.name:
+            self.instances[command.name] = instance
+
+    # -- actions ------------------------------------------------------------
+    def perform(self, action: Action) -> list[int]:
+        """Run an action; its results as canonical bits."""
+        instance = self.instances[action.module] if action.module else self.current
+        if instance is None:
+            raise KeyError(f"no module for {action.name!r}")
+        extern = instance.exports[action.name]
+        if action.kind == "get":
+            assert isinstance(extern, GlobalInstance)
+            return [extern.value]
+        assert isinstance(extern, (WasmFunction, HostFunction))
+        return invoke_function(extern, [arg.bits or 0 for arg in action.args])
+
+
+def result_matches(expected: Result, bits: int) -> bool:
+    """Whether a result's bits satisfy an expectation (NaN patterns and ``either`` included)."""
+    if isinstance(expected, Either):
+        return any(result_matches(alternative, bits) for alternative in expected.alternatives)
+    if expected.nan is not None:
+        fmt: Format = F32 if expected.type == "f32" else F64
+        if not fmt.is_nan(bits):
+            return False
+        payload = bits & fmt.mantissa_mask
+        return payload == fmt.quiet if expected.nan == "canonical" else bool(payload & fmt.quiet)
+    if expected.reference is not None:
+        raise UnsupportedInstruction("reference results")
+    return expected.bits == bits
+
+
+def _judge(script: ModelScript, command: Command) -> tuple[str, str, str]:
+    """``(command name, status, detail)`` for one command on the model."""
+    if isinstance(command, ModuleCommand):
+        script.define(command)
+        return "module", "pass", ""
+    if isinstance(command, Register):
+        instance = script.instances[command.module] if command.module else script.current
+        assert instance is not None
+        script.registered[command.as_name] = instance
+        return "register", "pass", ""
+    if isinstance(command, Action):
+        script.perform(command)
+        return command.kind, "pass", ""
+    return command.kind, *_judge_assertion(script, command)
+
+
+def _expect_failure(action: Callable[[], object], wanted: type[BaseException], check: Callable[[BaseException], str]) -> tuple[str, str]:
+    try:
+        action()
+    except wanted as failure:
+        problem = check(failure)
+        return ("fail", problem) if problem else ("pass", "")
+    return "fail", f"expected {wanted.__name__}, but it succeeded"
+
+
+def _trap_check(message: str) -> Callable[[BaseException], str]:
+    wanted = next((kind for prefix, kind in SPEC_TRAP_MESSAGES.items() if message.startswith(prefix)), None)
+
+    def check(failure: BaseException) -> str:
+        assert isinstance(failure, Trap)
+        return "" if wanted is None or failure.kind is wanted else f"trapped with {failure.kind.value!r}, expected {message!r}"
+    return check
+
+
+def _judge_assertion(script: ModelScript, assertion: Assertion) -> tuple[str, str]:
+    kind, subject = assertion.kind, assertion.subject
+    if kind == "assert_return":
+        assert isinstance(subject, Action)
+        results = script.perform(subject)
+        if len(results) != len(assertion.results) or not all(
+                result_matches(expected, bits) for expected, bits in zip(assertion.results, results)):
+            return "fail", f"results {[hex(r) for r in results]} do not match the expectation"
+        return "pass", ""
+    if kind in ("assert_trap", "assert_exhaustion"):
+        run = (lambda: script.perform(subject)) if isinstance(subject, Action) else (lambda: script.instantiate(subject))
+        return _expect_failure(run, Trap, _trap_check(assertion.message or ""))
+    assert isinstance(subject, ModuleCommand)
+    if kind == "assert_uninstantiable":
+        return _expect_failure(lambda: script.instantiate(subject), Trap, lambda failure: "")
+    if kind == "assert_unlinkable":
+        def link_error(failure: BaseException) -> str:
+            return "" if getattr(failure, "name", "") == "LinkError" else f"failed with {failure}, not a LinkError"
+        return _expect_failure(lambda: script.instantiate(subject), JsException, link_error)
+    if kind == "assert_malformed" and subject.form == "binary":
+        return _expect_failure(lambda: model.decode_module(subject.source), WasmDecodeError, lambda failure: "")
+    if kind == "assert_invalid":
+        return "error", "reference model: no validator yet (issue 5)"
+    raise AssertionError(kind)
+
+
+def run_on_model(path: Path, compiler: Compiler) -> list[WastCase]:
+    """Every command of a script, judged on the reference model (malformed text on wabt)."""
+    script = ModelScript(path, compiler)
+    cases = []
+    for command in read_script(path):
+        if isinstance(command, Assertion) and command.kind == "assert_malformed" and \
+                isinstance(command.subject, ModuleCommand) and command.subject.form != "binary":
+            cases.append(_malformed_text(path, command, compiler))
+            continue
+        try:
+            name, status, detail = _judge(script, command)
+        except (UnsupportedInstruction, FuelExhausted) as gap:
+            name, status, detail = type(command).__name__, "error", f"reference model: {gap}"
+        except (Trap, JsException, HarnessError, KeyError, AssertionError) as failure:
+            name, status, detail = type(command).__name__, "fail", f"{type(failure).__name__}: {failure}"
+        cases.append(WastCase(path, command.line, name, "reference", status, detail))
+    return cases
+
+
+def _malformed_text(path: Path, command: Assertion, compiler: Compiler) -> WastCase:
+    """Malformed text is a property of the text parser: judged against wabt."""
+    assert isinstance(command.subject, ModuleCommand)
+    try:
+        compiler.compile_text(command.subject.source, filename=f"{path}:{command.line}", validate=False)
+    except WatError:
+        return WastCase(path, command.line, "assert_malformed", "wabt", "pass")
+    return WastCase(path, command.line, "assert_malformed", "wabt", "fail", "wabt parsed text the script calls malformed")
