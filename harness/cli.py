@@ -9,6 +9,7 @@ unless ``LINMEM_DEBUG=1``.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import traceback
@@ -24,6 +25,8 @@ from .process import debug_enabled
 from .article_report import render_terminal, result_document, write_json
 from .resources import write_atomic
 from .rebase import update_expectations
+from .wast_report import render_wast, wast_document
+from .wast_runner import run_on_model
 from .run_report import render_runtimes, render_table, write_reports
 from .runner import PreparedScenario, exit_status, load_all, prepare_all, reference_document, run_on_runtimes
 from . import provision
@@ -123,7 +126,10 @@ def check_decodes(wasm_bytes: bytes, source_name: str) -> None:
 
 
 def command_run(arguments: argparse.Namespace) -> int:
-    """``linmem run``: scenarios on every selected runtime and on the reference."""
+    """``linmem run``: scenarios on every selected runtime and on the reference; .wast scripts on the model."""
+    wast_files = [Path(p) for p in arguments.paths if str(p).endswith(".wast")]
+    if wast_files:
+        return run_wast_files(wast_files, arguments)
     runtimes = [find_node(spec) for spec in arguments.node] or [find_node(None)]
     scenarios = load_all(arguments.paths)
     with Compiler(find_compiler_node(runtimes[0])) as compiler:
@@ -136,6 +142,19 @@ def command_run(arguments: argparse.Namespace) -> int:
     write_reports(cases, runtimes, json_path=arguments.json, junit_path=arguments.junit,
                   html_path=arguments.html, markdown_path=arguments.markdown)
     return exit_status(cases)
+
+
+def run_wast_files(paths: list[Path], arguments: argparse.Namespace) -> int:
+    """``.wast`` scripts, for now on the reference model (and malformed text on wabt)."""
+    for path in paths:
+        if not path.is_file():
+            raise InputError("no such file", path=path)
+    with Compiler(find_compiler_node(find_node(None))) as compiler:
+        cases = [case for path in paths for case in run_on_model(path, compiler)]
+    print(render_wast(cases))
+    if arguments.json is not None:
+        write_atomic(arguments.json, (json.dumps(wast_document(cases), indent=2) + "\n").encode("utf-8"))
+    return EXIT_AGREE if all(case.status in ("pass", "unsupported") for case in cases) else EXIT_DIFFERENCE
 
 
 def update_files(prepared: list[PreparedScenario]) -> int:
