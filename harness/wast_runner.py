@@ -184,6 +184,8 @@ def _judge_assertion(script: ModelScript, assertion: Assertion) -> tuple[str, st
     kind, subject = assertion.kind, assertion.subject
     if kind == "assert_return":
         assert isinstance(subject, Action)
+        if any(isinstance(expected, Value) and expected.reference is not None for expected in assertion.results):
+            raise UnsupportedInstruction("reference results")
         results = script.perform(subject)
         if len(results) != len(assertion.results) or not all(
                 result_matches(expected, bits) for expected, bits in zip(assertion.results, results)):
