@@ -20,6 +20,7 @@ from .errors import HarnessError, WasmDecodeError, WatError
 from .model.binary import FuncType, GlobalType
 from .model.floats import F32, F64, Format
 from .model.instance import GlobalInstance, HostFunction, Instance, TableInstance, WasmFunction, invoke_function
+from .model.validate import validate
 from .model.traps import FuelExhausted, JsException, Trap, TrapKind, UnsupportedInstruction
 from .wabt import Compiler
 from .wast import (Action, Assertion, Command, Either, ModuleCommand, Register, Result, Value, read_script)
@@ -103,8 +104,9 @@ class ModelScript:
         return provided
 
     def instantiate(self, command: ModuleCommand) -> Instance:
-        """Decode and instantiate (raises what instantiation raises)."""
+        """Decode, validate and instantiate (raises what instantiation raises)."""
         module = model.decode_module(self.wasm_bytes(command))
+        validate(module)
         return model.instantiate(module, self.imports_for(module))
 
     def define(self, command: ModuleCommand) -> None:
@@ -204,7 +206,10 @@ def _judge_assertion(script: ModelScript, assertion: Assertion) -> tuple[str, st
     if kind == "assert_malformed" and subject.form == "binary":
         return _expect_failure(lambda: model.decode_module(subject.source), WasmDecodeError, lambda failure: "")
     if kind == "assert_invalid":
-        return "error", "reference model: no validator yet (issue 5)"
+        def invalid(failure: BaseException) -> str:
+            return "" if "invalid" in str(failure) or "malformed" in str(failure) else f"rejected for another reason: {failure}"
+        return _expect_failure(lambda: validate(model.decode_module(script.wasm_bytes(subject, validate=False))),
+                               WasmDecodeError, invalid)
     raise AssertionError(kind)
 
 

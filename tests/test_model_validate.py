@@ -1,0 +1,60 @@
+"""The validator: valid modules pass, and each rule rejects what it should (modules built by wabt without validation)."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.errors import WasmDecodeError
+from harness.model import decode_module
+from harness.model.validate import natural_alignment, signature, validate
+from harness.resources import WAT_DIR
+from harness.wabt import Compiler
+
+
+def module(compiler: Compiler, text: str, **options: object):
+    return decode_module(compiler.compile_text(text.encode(), filename="v.wat", validate=False, **options).wasm_bytes)
+
+
+def test_the_articles_modules_are_valid(compiler: Compiler) -> None:
+    for name in ("demo.wat", "sum.wat"):
+        validate(decode_module(compiler.compile_file(WAT_DIR / name).wasm_bytes))
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("(module (func (result i32) (i64.const 0)))", "type mismatch"),
+    ("(module (func (drop)))", "operand stack underflow"),
+    ("(module (memory 1) (func (drop (i32.load align=8 (i32.const 0)))))", "alignment must not be larger than natural"),
+    ("(module (func (drop (i32.load (i32.const 0)))))", "unknown memory"),
+    ("(module (memory 2 1))", "size minimum must not be greater than maximum"),
+    ("(module (memory 65537))", "at most 65536 pages"),
+    ("(module (global i32 (i32.const 0)) (func (global.set 0 (i32.const 1))))", "global is immutable"),
+    ("(module (func (br 1)))", "unknown label"),
+    ("(module (func (local.get 0) (drop)))", "unknown local"),
+    ("(module (memory 1) (data (i64.const 0) \"\"))", "type mismatch in a data segment's offset"),
+    ("(module (func $f) (export \"a\" (func $f)) (export \"a\" (func $f)))", "duplicate export name"),
+    ("(module (func $s (param i32)) (start $s))", "start function"),
+    ("(module (func (result i32) (select (i32.const 0) (i64.const 0) (i32.const 1))))", "select operands differ"),
+])
+def test_each_rule_rejects_an_invalid_module(compiler: Compiler, text: str, reason: str) -> None:
+    with pytest.raises(WasmDecodeError, match=reason):
+        validate(module(compiler, text))
+
+
+def test_several_memories_need_the_multi_memory_switch(compiler: Compiler) -> None:
+    two = module(compiler, "(module (memory 1) (memory 1))", features=["multi_memory"])
+    with pytest.raises(WasmDecodeError, match="multiple memories"):
+        validate(two)
+    validate(two, multi_memory=True)
+
+
+def test_unreachable_code_is_typed_with_unknown_operands(compiler: Compiler) -> None:
+    validate(module(compiler, "(module (func (result i32) (unreachable) (i32.add)))"))
+
+
+def test_instruction_signatures_come_from_their_names() -> None:
+    assert signature("i64.extend_i32_s") == (("i32",), ("i64",))
+    assert signature("f32.demote_f64") == (("f64",), ("f32",))
+    assert signature("i32.trunc_sat_f64_u") == (("f64",), ("i32",))
+    assert signature("i64.store32") == (("i32", "i64"), ())
+    assert signature("f64.lt") == (("f64", "f64"), ("i32",))
+    assert (natural_alignment("i64.load16_s"), natural_alignment("f64.store")) == (1, 3)
