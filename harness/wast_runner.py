@@ -228,6 +228,8 @@ def run_on_model(path: Path, compiler: Compiler) -> list[WastCase]:
             name, status, detail = type(command).__name__, "error", f"reference model: {gap}"
         except (Trap, JsException, HarnessError, KeyError, AssertionError) as failure:
             name, status, detail = type(command).__name__, "fail", f"{type(failure).__name__}: {failure}"
+        except Exception as bug:  # noqa: BLE001 - one command's model bug must not end the run
+            name, status, detail = type(command).__name__, "error", f"reference model bug: {type(bug).__name__}: {bug}"
         cases.append(WastCase(path, command.line, name, "reference", status, detail))
     return cases
 

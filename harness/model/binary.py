@@ -463,6 +463,8 @@ def decode_module(wasm_bytes: bytes) -> Module:
         section = Reader(wasm_bytes, reader.offset, reader.offset + size, multi_memory=memory_count > 1)
         if section.end > len(wasm_bytes):
             raise reader.fail("section size runs past the end of the module")
+        if section_id == 0:
+            section.name()  # a custom section's name must be valid UTF-8; its contents are not read
         if section_id != 0:
             rank = _SECTION_ORDER.get(section_id)
             if rank is None:
