@@ -1,0 +1,91 @@
+"""The reference model's interpreter against pywasm 2.2.3, side by side in one run.
+
+The same loop-heavy module (store then sum n bytes with i32.store8 /
+i32.load8_u) runs on both; results must agree, and the script prints each
+one's best time and the ratio. pywasm is not a dependency of linmem:
+
+    python -m pip install -e '.[bench]'
+    python benchmarks/model_vs_pywasm.py [--bytes 20000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from harness.model import call_export, decode_module, instantiate  # noqa: E402
+from harness.runtimes import find_node  # noqa: E402
+from harness.wabt import Compiler  # noqa: E402
+
+LOOP = """
+(module
+  (memory (export "memory") 1)
+  (func (export "run") (param $n i32) (result i32) (local $i i32) (local $sum i32)
+    (block $stored (loop $store
+      (br_if $stored (i32.ge_u (local.get $i) (local.get $n)))
+      (i32.store8 (i32.and (local.get $i) (i32.const 0xffff)) (local.get $i))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $store)))
+    (local.set $i (i32.const 0))
+    (block $summed (loop $sum
+      (br_if $summed (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $sum (i32.add (local.get $sum) (i32.load8_u (i32.and (local.get $i) (i32.const 0xffff)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $sum)))
+    (local.get $sum)))
+"""
+
+
+def best_of(repeat: int, action: Callable[[], int]) -> tuple[float, int]:
+    """The fastest of ``repeat`` runs, and the result of the last one."""
+    timings, result = [], 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = action()
+        timings.append(time.perf_counter() - started)
+    return min(timings), result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bytes", type=int, default=20000)
+    parser.add_argument("--repeat", type=int, default=3)
+    arguments = parser.parse_args()
+    try:
+        import pywasm
+    except ImportError:
+        print("pywasm is not installed: python -m pip install pywasm==2.2.3", file=sys.stderr)
+        return 2
+    with Compiler(find_node()) as compiler:
+        wasm = compiler.compile_text(LOOP.encode(), filename="loop.wat").wasm_bytes
+
+    def on_model() -> int:
+        return call_export(instantiate(decode_module(wasm)), "run", [arguments.bytes])[0]
+
+    def on_pywasm() -> int:
+        runtime = pywasm.core.Runtime()
+        instance = runtime.instance(pywasm.core.ModuleDesc.from_reader(io.BytesIO(wasm)))
+        return runtime.invocate(instance, "run", [arguments.bytes])[0] & 0xFFFFFFFF
+
+    model_seconds, model_result = best_of(arguments.repeat, on_model)
+    pywasm_seconds, pywasm_result = best_of(arguments.repeat, on_pywasm)
+    if model_result != pywasm_result:
+        print(f"results differ: model {model_result}, pywasm {pywasm_result}", file=sys.stderr)
+        return 1
+    print(f"store then sum {arguments.bytes} bytes, best of {arguments.repeat}; both give {model_result}")
+    print(f"{'interpreter':<22}{'seconds':>10}")
+    print(f"{'linmem reference':<22}{model_seconds:>10.3f}")
+    print(f"{'pywasm ' + pywasm.version:<22}{pywasm_seconds:>10.3f}")
+    print(f"ratio (pywasm / model): {pywasm_seconds / model_seconds:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
