@@ -99,12 +99,17 @@ class DataSegment:
     data: bytes
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class FunctionBody:
-    """A function's declared locals (expanded) and its code."""
+    """A function's declared locals (expanded) and its code.
+
+    ``compiled`` caches the interpreter's dispatch form of ``code`` (see
+    :func:`harness.model.interpreter.compile_body`).
+    """
 
     locals: tuple[str, ...]
     code: tuple[Instruction, ...]
+    compiled: list[Any] | None = None
 
 
 @dataclass

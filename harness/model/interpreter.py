@@ -55,6 +55,8 @@ _STORES = {
     BY_NAME["i64.store8"]: 1, BY_NAME["i64.store16"]: 2, BY_NAME["i64.store32"]: 4,
 }
 _CONSTANTS = {BY_NAME["i32.const"]: MASK32, BY_NAME["i64.const"]: MASK64}
+_LOCAL_GET_OPCODE, _LOCAL_SET_OPCODE, _LOCAL_TEE_OPCODE = BY_NAME["local.get"], BY_NAME["local.set"], BY_NAME["local.tee"]
+_BR_IF_OPCODE = BY_NAME["br_if"]
 _FLOAT_CONSTANTS = (BY_NAME["f32.const"], BY_NAME["f64.const"])
 
 
@@ -106,12 +108,46 @@ def invoke(function: Function, args: list[int], depth: int = 0, fuel: Fuel | Non
     return Execution(function, locals_, depth, fuel).run()
 
 
+_BINARY, _UNARY, _LOCAL_GET, _LOCAL_SET, _LOCAL_TEE, _CONSTANT, _BR_IF, _HANDLER = range(8)
+
+
+def compile_body(body: Any) -> list[tuple[int, Any, Any]]:
+    """The dispatch form of a body: ``(kind, function, immediate)`` per instruction, cached on the body.
+
+    An instruction the interpreter does not execute raises
+    :class:`UnsupportedInstruction` when the body is first run.
+    """
+    compiled: list[tuple[int, Any, Any]] = []
+    for opcode, immediate in body.code:
+        if opcode in BINARY:
+            compiled.append((_BINARY, BINARY[opcode], None))
+        elif opcode in UNARY:
+            compiled.append((_UNARY, UNARY[opcode], None))
+        elif opcode == _LOCAL_GET_OPCODE:
+            compiled.append((_LOCAL_GET, None, immediate))
+        elif opcode == _LOCAL_SET_OPCODE:
+            compiled.append((_LOCAL_SET, None, immediate))
+        elif opcode == _LOCAL_TEE_OPCODE:
+            compiled.append((_LOCAL_TEE, None, immediate))
+        elif opcode in _CONSTANTS:
+            compiled.append((_CONSTANT, None, immediate & _CONSTANTS[opcode]))
+        elif opcode == _BR_IF_OPCODE:
+            compiled.append((_BR_IF, None, immediate))
+        elif opcode in _HANDLERS:
+            compiled.append((_HANDLER, _HANDLERS[opcode], immediate))
+        else:
+            raise UnsupportedInstruction(OPCODES[opcode][0])
+    body.compiled = compiled
+    return compiled
+
+
 class Execution:
     """One activation of a :class:`WasmFunction`."""
 
     def __init__(self, function: WasmFunction, locals_: list[int], depth: int, fuel: Fuel) -> None:
         self.instance = function.instance
         self.code = function.body.code
+        self.compiled = function.body.compiled or compile_body(function.body)
         self.results = len(function.type.results)
         self.locals = locals_
         self.depth = depth
@@ -120,27 +156,38 @@ class Execution:
         self.labels: list[tuple[int, int, int, bool]] = [(self.results, 0, len(self.code), False)]
 
     def run(self) -> list[int]:
-        """Execute until the function's last ``end`` or a ``return``."""
-        code, stack = self.code, self.stack
+        """Execute until the function's last ``end`` or a ``return``.
+
+        The hot instructions (binary and unary operators, locals, constants)
+        are dispatched inline; everything else goes through its handler.
+        """
+        code, stack, locals_ = self.compiled, self.stack, self.locals
+        pop, push = stack.pop, stack.append
+        end = len(code)
         pc = 0
-        while pc < len(code):
-            opcode, immediate = code[pc]
+        while pc < end:
+            kind, operation, immediate = code[pc]
             pc += 1
-            operation = BINARY.get(opcode)
-            if operation is not None:
-                right = stack.pop()
-                stack.append(operation(stack.pop(), right))
-                continue
-            operation1 = UNARY.get(opcode)
-            if operation1 is not None:
-                stack.append(operation1(stack.pop()))
-                continue
-            handler = _HANDLERS.get(opcode)
-            if handler is None:
-                raise UnsupportedInstruction(OPCODES[opcode][0])
-            target = handler(self, immediate, pc)
-            if target is not None:
-                pc = target
+            if kind == _BINARY:
+                right = pop()
+                stack[-1] = operation(stack[-1], right)
+            elif kind == _LOCAL_GET:
+                push(locals_[immediate])
+            elif kind == _CONSTANT:
+                push(immediate)
+            elif kind == _LOCAL_SET:
+                locals_[immediate] = pop()
+            elif kind == _UNARY:
+                stack[-1] = operation(stack[-1])
+            elif kind == _LOCAL_TEE:
+                locals_[immediate] = stack[-1]
+            elif kind == _BR_IF:
+                if pop():
+                    pc = self.branch(immediate)
+            else:
+                target = operation(self, immediate, pc)
+                if target is not None:
+                    pc = target
         return stack[len(stack) - self.results:] if self.results else []
 
     def branch(self, depth: int) -> int:
@@ -159,10 +206,6 @@ class Execution:
             del self.labels[len(self.labels) - depth - 1:]
         return target
 
-    def memory_address(self, memarg: tuple[int, int, int]) -> tuple[Memory, int]:
-        """The memory and effective address of a load or store."""
-        _align, offset, memory_index = memarg
-        return self.instance.memories[memory_index], self.stack.pop() + offset
 
 
 Handler = Callable[[Execution, Any, int], "int | None"]
@@ -331,11 +374,11 @@ def _load(opcode: int) -> Handler:
     width, sign_extend, result_bits = _LOADS[opcode]
 
     def load(execution: Execution, memarg: Any, pc: int) -> None:
-        memory, address = execution.memory_address(memarg)
-        value = int.from_bytes(memory.load(address, width), "little")
+        stack = execution.stack
+        value = execution.instance.memories[memarg[2]].load_int(stack[-1] + memarg[1], width)
         if sign_extend:
             value = signed(value, width * 8) & ((1 << result_bits) - 1)
-        execution.stack.append(value)
+        stack[-1] = value
     return load
 
 
@@ -344,9 +387,9 @@ def _store(opcode: int) -> Handler:
     mask = (1 << (width * 8)) - 1
 
     def store(execution: Execution, memarg: Any, pc: int) -> None:
-        value = execution.stack.pop()
-        memory, address = execution.memory_address(memarg)
-        memory.store(address, (value & mask).to_bytes(width, "little"))
+        stack = execution.stack
+        value = stack.pop()
+        execution.instance.memories[memarg[2]].store_int(stack.pop() + memarg[1], width, value)
     return store
 
 

@@ -83,6 +83,27 @@ class Memory:
             page, start, length = page + 1, 0, length - piece
         return b"".join(pieces)
 
+    def load_int(self, address: int, width: int) -> int:
+        """The unsigned little-endian integer of ``width`` bytes at ``address``; traps out of bounds."""
+        if address + width > self.pages * PAGE_SIZE:
+            raise Trap(TrapKind.OUT_OF_BOUNDS_MEMORY)
+        start = address & 0xFFFF
+        if start + width <= PAGE_SIZE:
+            chunk = self._chunks.get(address >> 16)
+            return int.from_bytes(chunk[start:start + width], "little") if chunk is not None else 0
+        return int.from_bytes(self.load(address, width), "little")
+
+    def store_int(self, address: int, width: int, value: int) -> None:
+        """Store the low ``width`` bytes of ``value`` little-endian at ``address``; traps out of bounds."""
+        if address + width > self.pages * PAGE_SIZE:
+            raise Trap(TrapKind.OUT_OF_BOUNDS_MEMORY)
+        start = address & 0xFFFF
+        chunk = self._chunks.get(address >> 16)
+        if chunk is not None and start + width <= PAGE_SIZE:
+            chunk[start:start + width] = (value & ((1 << (8 * width)) - 1)).to_bytes(width, "little")
+            return
+        self.store(address, (value & ((1 << (8 * width)) - 1)).to_bytes(width, "little"))
+
     def store(self, address: int, data: bytes) -> None:
         """Write ``data`` at ``address``; traps out of bounds (and then writes nothing)."""
         self.check_range(address, len(data))
