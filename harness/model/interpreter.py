@@ -14,7 +14,6 @@ from typing import Any, Callable
 
 from .binary import FuncType, Instruction
 from .instance import Function, HostFunction, Instance, WasmFunction
-from .memory import Memory
 from .numeric import BINARY, MASK32, MASK64, UNARY, signed
 from .opcodes import BY_NAME, OPCODES
 from .traps import FuelExhausted, Trap, TrapKind, UnsupportedInstruction
@@ -384,7 +383,6 @@ def _load(opcode: int) -> Handler:
 
 def _store(opcode: int) -> Handler:
     width = _STORES[opcode]
-    mask = (1 << (width * 8)) - 1
 
     def store(execution: Execution, memarg: Any, pc: int) -> None:
         stack = execution.stack
