@@ -23,6 +23,7 @@ from .scenario import SUFFIXES, Scenario, load_scenario
 from .session import RuntimeSession
 from .verdict import Status
 from .wabt import Compiler
+from .wast_runner import run_on_model
 
 _SESSION_KEY = pytest.StashKey["LinmemSession"]()
 
@@ -31,6 +32,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("linmem", "linmem scenario files")
     group.addoption("--node", action="append", default=[], metavar="PATH", dest="linmem_node",
                     help="a runtime to run scenario files on (repeatable; default: linmem's default Node)")
+    group.addoption("--wast", action="store_true", dest="linmem_wast",
+                    help="also collect .wast spec scripts (one item per script, run on the reference model)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -43,9 +46,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         session.close()
 
 
-def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> "ScenarioFile | None":
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> "ScenarioFile | WastFile | None":
     if file_path.name.endswith(SUFFIXES):
         return ScenarioFile.from_parent(parent, path=file_path)
+    if file_path.suffix == ".wast" and parent.config.getoption("linmem_wast"):
+        return WastFile.from_parent(parent, path=file_path)
     return None
 
 
@@ -148,6 +153,36 @@ class ScenarioItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"scenario {self.name}"
+
+
+class WastFile(pytest.File):
+    """A .wast script: one item, judged on the reference model (JavaScript runtimes come next)."""
+
+    def collect(self) -> Iterator["WastItem"]:
+        yield WastItem.from_parent(self, name=f"{self.path.name}[reference]")
+
+
+class WastItem(pytest.Item):
+    """Every command of a script on the reference model; fails listing the commands that did not pass."""
+
+    def runtest(self) -> None:
+        session: LinmemSession = self.config.stash[_SESSION_KEY]
+        try:
+            cases = run_on_model(self.path, session.compiler())
+        except HarnessError as error:
+            raise ScenarioFailed(error.one_line()) from None
+        problems = [case for case in cases if case.status not in ("pass", "unsupported")]
+        if problems:
+            raise ScenarioFailed("\n".join(f"{case.status}: {case.id} {case.command} on {case.runtime}: {case.detail}"
+                                            for case in problems[:50]))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, ScenarioFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"wast {self.name}"
 
 
 @pytest.fixture(scope="session")
