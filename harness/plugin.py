@@ -125,7 +125,16 @@ class ScenarioFailed(Exception):
     """A scenario that did not pass on a runtime; its message is the short diff."""
 
 
-class ScenarioItem(pytest.Item):
+class ShortFailureItem(pytest.Item):
+    """An item whose failure is the short report in its exception, never a traceback."""
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, ScenarioFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+class ScenarioItem(ShortFailureItem):
     """One scenario on one runtime."""
 
     def __init__(self, *, scenario: Scenario, runtime: Runtime, **kwargs: Any) -> None:
@@ -146,11 +155,6 @@ class ScenarioItem(pytest.Item):
             lines = [f"{case.status.value}: {self.scenario.id} on {self.runtime.label()}"] + case_detail(case)
             raise ScenarioFailed("\n".join(lines))
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, ScenarioFailed):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
-
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"scenario {self.name}"
 
@@ -162,7 +166,7 @@ class WastFile(pytest.File):
         yield WastItem.from_parent(self, name=f"{self.path.name}[reference]")
 
 
-class WastItem(pytest.Item):
+class WastItem(ShortFailureItem):
     """Every command of a script on the reference model; fails listing the commands that did not pass."""
 
     def runtest(self) -> None:
@@ -175,11 +179,6 @@ class WastItem(pytest.Item):
         if problems:
             raise ScenarioFailed("\n".join(f"{case.status}: {case.id} {case.command} on {case.runtime}: {case.detail}"
                                             for case in problems[:50]))
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, ScenarioFailed):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"wast {self.name}"

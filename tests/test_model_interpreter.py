@@ -199,3 +199,17 @@ def test_i32_instructions_agree_with_v8(calls: list[tuple[str, int, int]], all_i
         except Trap:
             model = {"error": "RuntimeError"}
         assert {k: node[k] for k in model} == model, f"{op}({a}, {b})"
+
+
+def test_exhaustion_is_a_trap_even_from_deep_in_the_hosts_own_stack(compiler: Compiler) -> None:
+    wat = '(module (func $f (export "f") (call $f)))'
+    instance = instantiate(decode_module(compiler.compile_text(wat.encode(), filename="deep.wat").wasm_bytes))
+
+    def nested(levels: int) -> None:
+        if levels:
+            return nested(levels - 1)
+        with pytest.raises(Trap) as caught:
+            call_export(instance, "f", [])
+        assert caught.value.kind is TrapKind.CALL_STACK_EXHAUSTED
+
+    nested(900)  # close to Python's default limit of 1000 frames before the module even starts

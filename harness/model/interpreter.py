@@ -10,6 +10,7 @@ An instruction with no handler raises :class:`UnsupportedInstruction`.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable
 
 from .binary import FuncType, Instruction
@@ -22,6 +23,24 @@ from .traps import FuelExhausted, Trap, TrapKind, UnsupportedInstruction
 MAX_CALL_DEPTH = 300
 #: Backward branches plus calls one invocation from the host may make before the model gives up.
 FUEL_LIMIT = 20_000_000
+
+
+#: Python frames one wasm call takes at most (invoke, run, the call handler and its helper).
+_FRAMES_PER_CALL = 6
+
+
+def _ensure_python_stack() -> None:
+    """Raise Python's recursion limit enough for MAX_CALL_DEPTH wasm calls above the current depth."""
+    needed = _current_depth() + MAX_CALL_DEPTH * _FRAMES_PER_CALL + 100
+    if sys.getrecursionlimit() < needed:
+        sys.setrecursionlimit(needed)
+
+
+def _current_depth() -> int:
+    frame, depth = sys._getframe(), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    return depth
 
 
 class Fuel:
@@ -99,7 +118,12 @@ def invoke(function: Function, args: list[int], depth: int = 0, fuel: Fuel | Non
     """
     if depth > MAX_CALL_DEPTH:
         raise Trap(TrapKind.CALL_STACK_EXHAUSTED)
-    fuel = fuel if fuel is not None else Fuel(FUEL_LIMIT)
+    if fuel is None:  # a call from the host: make room for MAX_CALL_DEPTH nested wasm calls
+        _ensure_python_stack()
+        try:
+            return invoke(function, args, depth, Fuel(FUEL_LIMIT))
+        except RecursionError:  # whatever the host's own depth was, exhaustion is a trap, never a crash
+            raise Trap(TrapKind.CALL_STACK_EXHAUSTED) from None
     fuel.spend()
     if isinstance(function, HostFunction):
         return function.call(list(args))
@@ -255,13 +279,17 @@ def _return(execution: Execution, immediate: Any, pc: int) -> int:
     return execution.branch(len(execution.labels) - 1)
 
 
-def _call(execution: Execution, function_index: int, pc: int) -> None:
-    function = execution.instance.functions[function_index]
+def _call_function(execution: Execution, function: Function) -> None:
+    """Move the arguments from the stack into a call and push its results."""
     count = len(function.type.params)
     stack = execution.stack
     args = stack[len(stack) - count:] if count else []
     del stack[len(stack) - count:]
     stack.extend(invoke(function, args, execution.depth + 1, execution.fuel))
+
+
+def _call(execution: Execution, function_index: int, pc: int) -> None:
+    _call_function(execution, execution.instance.functions[function_index])
 
 
 def _call_indirect(execution: Execution, immediate: Any, pc: int) -> None:
@@ -275,11 +303,7 @@ def _call_indirect(execution: Execution, immediate: Any, pc: int) -> None:
         raise Trap(TrapKind.UNINITIALIZED_ELEMENT)
     if function.type != execution.instance.module.types[type_index]:
         raise Trap(TrapKind.INDIRECT_CALL)
-    count = len(function.type.params)
-    stack = execution.stack
-    args = stack[len(stack) - count:] if count else []
-    del stack[len(stack) - count:]
-    stack.extend(invoke(function, args, execution.depth + 1, execution.fuel))
+    _call_function(execution, function)
 
 
 def _table_access(execution: Execution, table_index: int, slot: int) -> Any:
