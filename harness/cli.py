@@ -26,6 +26,7 @@ from .article_report import render_terminal, result_document, write_json
 from .resources import write_atomic
 from .rebase import update_expectations
 from .wast_report import render_wast, wast_document
+from .wast_js import run_on_runtime
 from .wast_runner import run_on_model
 from .run_report import render_runtimes, render_table, write_reports
 from .runner import PreparedScenario, exit_status, load_all, prepare_all, reference_document, run_on_runtimes
@@ -145,12 +146,14 @@ def command_run(arguments: argparse.Namespace) -> int:
 
 
 def run_wast_files(paths: list[Path], arguments: argparse.Namespace) -> int:
-    """``.wast`` scripts, for now on the reference model (and malformed text on wabt)."""
+    """``.wast`` scripts on the reference model (malformed text on wabt) and on every runtime."""
     for path in paths:
         if not path.is_file():
             raise InputError("no such file", path=path)
-    with Compiler(find_compiler_node(find_node(None))) as compiler:
+    runtimes = [find_node(spec) for spec in arguments.node] or [find_node(None)]
+    with Compiler(find_compiler_node(runtimes[0])) as compiler:
         cases = [case for path in paths for case in run_on_model(path, compiler)]
+        cases += [case for runtime in runtimes for path in paths for case in run_on_runtime(path, runtime, compiler)]
     print(render_wast(cases))
     if arguments.json is not None:
         write_atomic(arguments.json, (json.dumps(wast_document(cases), indent=2) + "\n").encode("utf-8"))

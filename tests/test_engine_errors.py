@@ -27,7 +27,10 @@ KNOWN_MESSAGES = [
     ("unreachable", K.UNREACHABLE),
     ("Maximum call stack size exceeded", K.CALL_STACK_EXHAUSTED),
     ("null function or function signature mismatch", K.INDIRECT_CALL),
+    ("function signature mismatch", K.INDIRECT_CALL),
+    ("null function", K.UNINITIALIZED_ELEMENT),
     ("table index is out of bounds", K.OUT_OF_BOUNDS_TABLE),
+    ("table access out of bounds", K.OUT_OF_BOUNDS_TABLE),
     ("element segment 0 is out of bounds", K.OUT_OF_BOUNDS_TABLE),
     ("Out of bounds memory access", K.OUT_OF_BOUNDS_MEMORY),
     ("Invalid data segment initialization: segment writes outside of memory", K.OUT_OF_BOUNDS_MEMORY),
@@ -38,6 +41,7 @@ KNOWN_MESSAGES = [
     ("Unreachable code should not be executed", K.UNREACHABLE),
     ("call_indirect to a signature that does not match", K.INDIRECT_CALL),
     ("Out of bounds call_indirect", K.OUT_OF_BOUNDS_TABLE),
+    ("Out of bounds table access (evaluating 'w.apply(null, args)')", K.OUT_OF_BOUNDS_TABLE),
 ]
 
 

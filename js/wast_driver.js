@@ -1,0 +1,104 @@
+'use strict';
+// Worker handler: runs the commands of a .wast script on this runtime, one
+// request per command, keeping the script's instances between requests.
+// Floats cross the JS boundary as bit patterns through wrapper modules that
+// linmem compiles (reinterpreting i32/i64 <-> f32/f64), so NaN payloads survive;
+// i64 values travel as decimal strings and become BigInt here.
+var state = { current: null, named: {}, registered: {} };
+
+function decodeBase64(text) {
+  if (typeof Buffer !== 'undefined') return new Uint8Array(Buffer.from(text, 'base64'));
+  var binary = atob(text);
+  var bytes = new Uint8Array(binary.length);
+  for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+// Runtimes without i64 <-> BigInt (Node 14) cannot give an i64 global a value.
+function i64Global() {
+  try {
+    return new WebAssembly.Global({ value: 'i64' }, BigInt(666));
+  } catch (error) {
+    return new WebAssembly.Global({ value: 'i64' });
+  }
+}
+
+function spectest() {
+  var memory = new WebAssembly.Memory({ initial: 1, maximum: 2 });
+  var table = new WebAssembly.Table({ initial: 10, maximum: 20, element: 'anyfunc' });
+  function print() {}
+  return {
+    memory: memory, table: table,
+    global_i32: new WebAssembly.Global({ value: 'i32' }, 666),
+    global_i64: i64Global(),
+    global_f32: new WebAssembly.Global({ value: 'f32' }, 666.6),
+    global_f64: new WebAssembly.Global({ value: 'f64' }, 666.6),
+    print: print, print_i32: print, print_i64: print, print_f32: print, print_f64: print,
+    print_i32_f32: print, print_f64_f64: print
+  };
+}
+
+function importsFor(module) {
+  var imports = { spectest: spectest() };
+  Object.keys(state.registered).forEach(function (name) { imports[name] = state.registered[name].exports; });
+  WebAssembly.Module.imports(module).forEach(function (entry) {
+    if (!imports[entry.module]) imports[entry.module] = {};
+  });
+  return imports;
+}
+
+function errorOf(error) {
+  return { error: String(error && error.name), message: String(error && error.message) };
+}
+
+function instantiate(request) {
+  try {
+    var module = new WebAssembly.Module(decodeBase64(request.wasm_b64));
+    if (request.compile_only) return { ok: true };
+    var instance = new WebAssembly.Instance(module, importsFor(module));
+    if (!request.check_only) {
+      state.current = instance;
+      if (request.name) state.named[request.name] = instance;
+    }
+    return { ok: true };
+  } catch (error) {
+    return errorOf(error);
+  }
+}
+
+function register(request) {
+  state.registered[request.as] = request.module ? state.named[request.module] : state.current;
+  return { ok: true };
+}
+
+function toArgument(type, bits) {
+  return type === 'i64' ? BigInt.asIntN(64, BigInt(bits)) : Number(BigInt.asIntN(32, BigInt(bits)));
+}
+
+function fromResult(type, value) {
+  if (type === 'i64') return BigInt.asUintN(64, BigInt(value)).toString();
+  return String((value >>> 0));
+}
+
+function invoke(request) {
+  var instance = request.module ? state.named[request.module] : state.current;
+  try {
+    var target = instance.exports[request.name];
+    if (request.kind === 'get') return { results: [{ value: String(target.value) }] };
+    var wrapper = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(request.wrapper_b64)),
+      { t: { f: target } });
+    var args = request.args.map(function (arg) { return toArgument(arg.carrier, arg.bits); });
+    var result = wrapper.exports.w.apply(null, args);
+    var values = request.results.length === 1 ? [result] : (result || []);
+    return { results: request.results.map(function (carrier, i) { return fromResult(carrier, values[i]); }) };
+  } catch (error) {
+    return errorOf(error);
+  }
+}
+
+function reset() {
+  state = { current: null, named: {}, registered: {} };
+  return { ok: true };
+}
+
+module.exports = { wast_reset: reset, wast_module: instantiate, wast_register: register, wast_invoke: invoke };

@@ -1,0 +1,51 @@
+"""Running .wast scripts on the real runtime under test: floats bit for bit through wrapper modules."""
+
+from __future__ import annotations
+
+import collections
+from pathlib import Path
+
+import pytest
+
+from harness.model.binary import FuncType
+from harness.runtimes import Runtime
+from harness.wabt import Compiler
+from harness.wast_js import wrapper_wat, run_on_runtime
+from tests.test_wast_runner import MEMORY_FILES, spec_core  # noqa: F401 - the fixture is shared
+
+WAST = Path(__file__).parent / "wast"
+
+
+def test_the_wrapper_carries_floats_as_integer_bits(compiler: Compiler) -> None:
+    text = wrapper_wat(FuncType(("f32", "i64"), ("f64", "i32")))
+    assert '(func (export "w") (param i32 i64) (result i64 i32)' in text
+    assert "(f32.reinterpret_i32)" in text and "(i64.reinterpret_f64)" in text
+    compiler.compile_text(text.encode(), filename="wrapper.wat")  # it is a valid module
+
+
+def test_our_memory_script_passes_on_the_runtime(compiler: Compiler, node_runtime: Runtime) -> None:
+    cases = run_on_runtime(WAST / "memory.wast", node_runtime, compiler)
+    assert [(c.id, c.status, c.detail) for c in cases if c.status not in ("pass", "unsupported")] == []
+    assert sum(c.status == "pass" for c in cases) >= 15
+
+
+def test_a_signalling_nan_reaches_the_runtime_and_comes_back_bit_for_bit(compiler: Compiler, node_runtime: Runtime,
+                                                                         tmp_path: Path) -> None:
+    script = tmp_path / "nan.wast"
+    script.write_text('(module (func (export "id") (param f32) (result f32) (local.get 0)))\n'
+                      '(assert_return (invoke "id" (f32.const nan:0x200001)) (f32.const nan:0x200001))\n'
+                      '(assert_return (invoke "id" (f32.const -nan:0x1)) (f32.const -nan:0x1))\n')
+    assert [c.status for c in run_on_runtime(script, node_runtime, compiler)] == ["pass", "pass", "pass"]
+
+
+def test_wrong_expectations_fail_on_the_runtime_too(compiler: Compiler, node_runtime: Runtime) -> None:
+    statuses = [(c.id, c.status) for c in run_on_runtime(WAST / "wrong.wast", node_runtime, compiler)]
+    assert statuses == [("wrong.wast:2", "pass"), ("wrong.wast:3", "fail"), ("wrong.wast:4", "fail")]
+
+
+@pytest.mark.parametrize("name", MEMORY_FILES)
+def test_official_memory_scripts_have_no_failure_on_the_runtime(name: str, spec_core: Path,  # noqa: F811
+                                                                compiler: Compiler, node_runtime: Runtime) -> None:
+    cases = run_on_runtime(spec_core / f"{name}.wast", node_runtime, compiler)
+    counts = collections.Counter(case.status for case in cases)
+    assert counts["fail"] == 0 and counts["error"] == 0, [(c.id, c.detail) for c in cases if c.status in ("fail", "error")][:5]
