@@ -107,3 +107,19 @@ def write_file(directory: Path, name: str, text: str) -> Path:
 
 
 pytest_plugins = ["pytester"]
+
+
+#: The WebAssembly spec's memory-related scripts (issue 5), run when LINMEM_SPEC_CORE names test/core.
+MEMORY_FILES = ["address", "align", "endianness", "load", "store", "memory", "memory_grow", "memory_size",
+                "memory_trap", "data", "bulk", "memory_copy", "memory_fill", "memory_init", "i32", "i64",
+                "float_memory", "memory_redundancy"]
+
+
+@pytest.fixture(scope="session")
+def spec_core() -> Path:
+    """The official scripts' directory from LINMEM_SPEC_CORE; tests that need it say so when it is unset."""
+    directory = os.environ.get("LINMEM_SPEC_CORE")
+    if not directory:
+        pytest.skip("LINMEM_SPEC_CORE is not set: point it at test/core of WebAssembly/spec at commit fffc6e12 "
+                    "to run the official memory scripts")
+    return Path(directory)

@@ -11,7 +11,7 @@ from harness.model.binary import FuncType
 from harness.runtimes import Runtime
 from harness.wabt import Compiler
 from harness.wast_js import wrapper_wat, run_on_runtime
-from tests.test_wast_runner import MEMORY_FILES, spec_core  # noqa: F401 - the fixture is shared
+from tests.conftest import MEMORY_FILES
 
 WAST = Path(__file__).parent / "wast"
 
@@ -44,7 +44,7 @@ def test_wrong_expectations_fail_on_the_runtime_too(compiler: Compiler, node_run
 
 
 @pytest.mark.parametrize("name", MEMORY_FILES)
-def test_official_memory_scripts_have_no_failure_on_the_runtime(name: str, spec_core: Path,  # noqa: F811
+def test_official_memory_scripts_have_no_failure_on_the_runtime(name: str, spec_core: Path,
                                                                 compiler: Compiler, node_runtime: Runtime) -> None:
     cases = run_on_runtime(spec_core / f"{name}.wast", node_runtime, compiler)
     counts = collections.Counter(case.status for case in cases)

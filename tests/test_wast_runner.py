@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import collections
-import os
 from pathlib import Path
 
 import pytest
 
 from harness.wabt import Compiler
 from harness.wast_runner import run_on_model
+from tests.conftest import MEMORY_FILES
 
 WAST = Path(__file__).parent / "wast"
-MEMORY_FILES = ["address", "align", "endianness", "load", "store", "memory", "memory_grow", "memory_size",
-                "memory_trap", "data", "bulk", "memory_copy", "memory_fill", "memory_init", "i32", "i64",
-                "float_memory", "memory_redundancy"]
 
 
 def test_every_assertion_of_our_memory_script_holds_on_the_model(compiler: Compiler) -> None:
@@ -39,15 +36,6 @@ def test_our_command_script_runs_with_gaps_reported_not_hidden(compiler: Compile
     assert cases[16].status == "pass"  # a signalling NaN passes through local.get bit for bit
     assert cases[22].status == "pass"  # the validator rejects (func (result i32) (i64.const 0))
     assert cases[30].status == "error" and "reference results" in cases[30].detail
-
-
-@pytest.fixture(scope="module")
-def spec_core() -> Path:
-    directory = os.environ.get("LINMEM_SPEC_CORE")
-    if not directory:
-        pytest.skip("LINMEM_SPEC_CORE is not set: point it at test/core of WebAssembly/spec at commit fffc6e12 "
-                    "to run the official memory scripts on the reference model")
-    return Path(directory)
 
 
 @pytest.mark.parametrize("name", MEMORY_FILES)
