@@ -25,7 +25,7 @@ from .process import debug_enabled
 from .article_report import render_terminal, result_document, write_json
 from .resources import write_atomic
 from .rebase import update_expectations
-from .wast_report import render_wast, wast_document
+from .wast_report import render_wast, wast_document, wast_html, wast_junit
 from .wast_js import run_on_runtime
 from .wast_runner import run_on_model
 from .run_report import render_runtimes, render_table, write_reports
@@ -157,6 +157,10 @@ def run_wast_files(paths: list[Path], arguments: argparse.Namespace) -> int:
     print(render_wast(cases))
     if arguments.json is not None:
         write_atomic(arguments.json, (json.dumps(wast_document(cases), indent=2) + "\n").encode("utf-8"))
+    if arguments.junit is not None:
+        write_atomic(arguments.junit, wast_junit(cases))
+    if arguments.html is not None:
+        write_atomic(arguments.html, wast_html(cases).encode("utf-8"))
     return EXIT_AGREE if all(case.status in ("pass", "unsupported") for case in cases) else EXIT_DIFFERENCE
 
 

@@ -23,6 +23,7 @@ from .scenario import SUFFIXES, Scenario, load_scenario
 from .session import RuntimeSession
 from .verdict import Status
 from .wabt import Compiler
+from .wast_js import run_on_runtime
 from .wast_runner import run_on_model
 
 _SESSION_KEY = pytest.StashKey["LinmemSession"]()
@@ -33,7 +34,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--node", action="append", default=[], metavar="PATH", dest="linmem_node",
                     help="a runtime to run scenario files on (repeatable; default: linmem's default Node)")
     group.addoption("--wast", action="store_true", dest="linmem_wast",
-                    help="also collect .wast spec scripts (one item per script, run on the reference model)")
+                    help="also collect .wast spec scripts (one item per script on the reference model and per runtime)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -160,19 +161,31 @@ class ScenarioItem(ShortFailureItem):
 
 
 class WastFile(pytest.File):
-    """A .wast script: one item, judged on the reference model (JavaScript runtimes come next)."""
+    """A .wast script: one item on the reference model, one per runtime."""
 
     def collect(self) -> Iterator["WastItem"]:
-        yield WastItem.from_parent(self, name=f"{self.path.name}[reference]")
+        session: LinmemSession = self.config.stash[_SESSION_KEY]
+        yield WastItem.from_parent(self, name=f"{self.path.name}[reference]", runtime=None)
+        try:
+            runtimes = session.runtimes()
+        except HarnessError as error:
+            raise self.CollectError(error.one_line()) from None
+        for runtime in runtimes:
+            yield WastItem.from_parent(self, name=f"{self.path.name}[{runtime.label()}]", runtime=runtime)
 
 
 class WastItem(ShortFailureItem):
-    """Every command of a script on the reference model; fails listing the commands that did not pass."""
+    """Every command of a script on the model or a runtime; fails listing the commands that did not pass."""
+
+    def __init__(self, *, runtime: Runtime | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.runtime = runtime
 
     def runtest(self) -> None:
         session: LinmemSession = self.config.stash[_SESSION_KEY]
         try:
-            cases = run_on_model(self.path, session.compiler())
+            cases = (run_on_model(self.path, session.compiler()) if self.runtime is None
+                     else run_on_runtime(self.path, self.runtime, session.compiler()))
         except HarnessError as error:
             raise ScenarioFailed(error.one_line()) from None
         problems = [case for case in cases if case.status not in ("pass", "unsupported")]

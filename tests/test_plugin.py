@@ -88,10 +88,11 @@ def test_the_plugins_fixtures_give_the_compiler_the_runtimes_and_the_model(pytes
 WAST = Path(__file__).parent / "wast"
 
 
-def test_wast_scripts_are_collected_with_the_wast_option(pytester: pytest.Pytester) -> None:
+def test_wast_scripts_are_collected_with_the_wast_option(pytester: pytest.Pytester, node_runtime: Runtime) -> None:
     pytester.makefile(".wast", good=(WAST / "memory.wast").read_text(), bad=(WAST / "wrong.wast").read_text())
     assert pytester.runpytest("-p", "no:cacheprovider").ret == pytest.ExitCode.NO_TESTS_COLLECTED
     result = pytester.runpytest("-v", "--wast", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1, failed=1)
+    result.assert_outcomes(passed=2, failed=2)
     result.stdout.fnmatch_lines(["*good.wast::good.wast[[]reference[]] PASSED*",
+                                 f"*good.wast::good.wast[[]{node_runtime.label()}[]] PASSED*",
                                  "fail: bad.wast:3 assert_return on reference: results ['0x2'] do not match the expectation"])
