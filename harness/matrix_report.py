@@ -34,7 +34,7 @@ def _grid(cases: Sequence[CaseResult]) -> tuple[list[str], dict[str, dict[str, C
     return labels, rows
 
 
-_STYLE = """
+STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }
 table.matrix { border-collapse: collapse; }
 table.matrix th, table.matrix td { border: 1px solid #ccc; padding: 4px 8px; vertical-align: top; }
@@ -98,7 +98,7 @@ def render_html(cases: Sequence[CaseResult], runtimes: Sequence[Runtime]) -> str
     filters = "".join(f'<label><input type="checkbox" value="{s}" checked> {s}</label> ' for s in STATUS_COLOURS)
     runtime_list = "".join(f"<li>{html.escape(r.describe())}</li>" for r in runtimes)
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>linmem matrix</title><style>{_STYLE}</style></head>
+<html lang="en"><head><meta charset="utf-8"><title>linmem matrix</title><style>{STYLE}</style></head>
 <body>
 <h1>linmem: scenarios x runtimes</h1>
 <p id="summary">{html.escape(", ".join(f"{count} {status}" for status, count in counts.items()))}</p>

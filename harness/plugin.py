@@ -15,9 +15,8 @@ from typing import Any, Iterator
 import pytest
 
 from .errors import HarnessError
-from .reference import ModelGap, run_reference
 from .run_report import case_detail
-from .runner import CaseResult, PreparedScenario, prepare, run_case
+from .runner import CaseResult, PreparedScenario, prepare, reference_document, run_case
 from .runtimes import Runtime, find_compiler_node, find_node
 from .scenario import SUFFIXES, Scenario, load_scenario
 from .session import RuntimeSession
@@ -87,10 +86,7 @@ class LinmemSession:
         """The reference document of a scenario, computed once."""
         path = prepared.scenario.path
         if path not in self._references:
-            try:
-                self._references[path] = (run_reference(prepared.scenario, prepared.wasm_bytes), "")
-            except ModelGap as gap:
-                self._references[path] = (None, f"reference model: {gap}")
+            self._references[path] = reference_document(prepared)
         return self._references[path]
 
     def run(self, scenario: Scenario, runtime: Runtime) -> CaseResult:

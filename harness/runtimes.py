@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 from dataclasses import dataclass
+from typing import Iterator
 from pathlib import Path
 
 from .errors import RuntimeBroken, RuntimeFailure, RuntimeNotFound
@@ -202,13 +203,19 @@ def _provisioned(spec: str, source: str) -> Runtime:
     return probe(Candidate(f"{source} {spec} ({package.describe()})", str(binary), explicit=True))
 
 
-def find_node_default() -> Runtime:
-    """The default Node (pip-installed, then PATH), ignoring ``--node`` and ``LINMEM_NODE``."""
+def default_nodes() -> Iterator[Runtime]:
+    """Every working default Node (pip-installed, then PATH), ignoring ``--node`` and ``LINMEM_NODE``."""
     for candidate in candidates(None, ignore_environment=True):
         try:
-            return probe(candidate)
-        except RuntimeBroken:
-            continue
+            yield probe(candidate)
+        except RuntimeBroken as broken:
+            debug(f"runtime: skipped {candidate.source}: {broken.message}")
+
+
+def find_node_default() -> Runtime:
+    """The first working default Node."""
+    for runtime in default_nodes():
+        return runtime
     raise RuntimeNotFound(f"no working Node.js found to run npm; install one with: {INSTALL_HINT}")
 
 
@@ -222,12 +229,7 @@ def find_compiler_node(runtime_under_test: Runtime) -> Runtime:
     """
     if runtime_under_test.name == "node" and runtime_under_test.major >= COMPILER_MIN_MAJOR:
         return runtime_under_test
-    on_path = shutil.which("node")
-    for candidate in pip_node_candidates() + ([Candidate("PATH", on_path)] if on_path else []):
-        try:
-            runtime = probe(candidate)
-        except RuntimeBroken:
-            continue
+    for runtime in default_nodes():
         if runtime.name == "node" and runtime.major >= COMPILER_MIN_MAJOR:
             debug(f"runtime: compiling with {runtime.describe()}")
             return runtime

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -81,7 +81,6 @@ class Scenario:
     memory_export: str | None
     expect_instantiate: Any
     steps: tuple[Step, ...]
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def id(self) -> str:

@@ -73,7 +73,7 @@ def wast_html(cases: Sequence[WastCase]) -> str:
     """A self-contained page: files x runtimes with counts, coloured, and every case that did not pass."""
     import html
 
-    from .matrix_report import STATUS_COLOURS, _STYLE
+    from .matrix_report import STATUS_COLOURS, STYLE
 
     runtimes = list(dict.fromkeys(case.runtime for case in cases))
     files = list(dict.fromkeys(case.file.name for case in cases))
@@ -104,6 +104,6 @@ def wast_html(cases: Sequence[WastCase]) -> str:
     total = collections.Counter(case.status for case in cases)
     summary = ", ".join(f"{total[s]} {s}" for s in STATUSES)
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>linmem .wast</title>'
-            f"<style>{_STYLE}</style></head><body><h1>linmem: spec scripts x runtimes</h1>"
+            f"<style>{STYLE}</style></head><body><h1>linmem: spec scripts x runtimes</h1>"
             f'<p id="summary">{html.escape(summary)}</p><table class="matrix"><thead><tr><th>script</th>{header}'
             f"</tr></thead><tbody>{''.join(rows)}</tbody></table></body></html>\n")

@@ -164,12 +164,10 @@ def instantiate(module: Module, imports: Mapping[tuple[str, str], ExternValue] |
 
 def call_export(instance: Instance, name: str, args: list[int]) -> list[int]:
     """Invoke the exported function ``name`` with canonical argument values."""
-    from .interpreter import invoke
-
     function = instance.exports.get(name)
     if not isinstance(function, (WasmFunction, HostFunction)):
         raise JsException("TypeError", f"export {name!r} is not a function")
-    return invoke(function, args)
+    return invoke_function(function, args)
 
 
 

@@ -129,7 +129,3 @@ class Memory:
             piece = min(length, PAGE_SIZE - address % PAGE_SIZE)
             self.store(address, byte * piece)
             address, length = address + piece, length - piece
-
-    def snapshot(self) -> bytes:
-        """The whole memory's bytes (allocates ``byte_length`` bytes: for small memories)."""
-        return self.load(0, self.byte_length)
