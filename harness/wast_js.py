@@ -69,6 +69,7 @@ class JsScript:
         self.modules: dict[str, Module] = {}
         self.current: Module | None = None
         self.features = probe_features(runtime)
+        self.wrappers: dict[FuncType, str] = {}
 
     def ask(self, op: str, **fields: Any) -> dict[str, Any]:
         answer = parse_answer(self.worker.request(request(op, **fields), timeout=TIMEOUT), who=self.worker.name)
@@ -92,6 +93,13 @@ class JsScript:
                 self.modules[command.name] = decoded
         return answer
 
+    def wrapper(self, signature: FuncType) -> str:
+        """The base64 wrapper module for a signature, compiled once per run."""
+        if signature not in self.wrappers:
+            wasm = self.compiler.compile_text(wrapper_wat(signature).encode(), filename="wrapper.wat").wasm_bytes
+            self.wrappers[signature] = base64.b64encode(wasm).decode()
+        return self.wrappers[signature]
+
     def lacking(self, signature: FuncType) -> str:
         """What the runtime would need to make this call (empty when it can)."""
         carriers = [CARRIER[t] for t in signature.params + signature.results]
@@ -110,11 +118,11 @@ class JsScript:
         lacking = self.lacking(signature)
         if lacking:
             return {"unsupported": f"{self.runtime.label()} lacks {lacking}"}
-        wrapper = self.compiler.compile_text(wrapper_wat(signature).encode(), filename="wrapper.wat").wasm_bytes
+        wrapper = self.wrapper(signature)
         args = [{"carrier": CARRIER[t], "bits": str(arg.bits or 0)} for t, arg in zip(signature.params, action.args)]
         answer = self.ask("wast_invoke", kind="invoke", module=action.module, name=action.name, args=args,
                           results=[CARRIER[t] for t in signature.results],
-                          wrapper_b64=base64.b64encode(wrapper).decode())
+                          wrapper_b64=wrapper)
         return answer
 
 

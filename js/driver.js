@@ -1,4 +1,5 @@
 'use strict';
+var decodeBase64 = require('./bytes').decodeBase64;
 // Worker handler: runs one scenario (format v1) per request and reports every
 // step's observation as lossless JSON. Plain ECMAScript with no dependencies,
 // so that the oldest runtime in the matrix runs it unchanged.
@@ -139,13 +140,6 @@ function hostMemoryFor(descriptor) {
   return new WebAssembly.Memory(options);
 }
 
-function decodeBase64(text) {
-  if (typeof Buffer !== 'undefined') return new Uint8Array(Buffer.from(text, 'base64'));
-  var binary = atob(text);
-  var bytes = new Uint8Array(binary.length);
-  for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
 
 function runScenario(request) {
   var hostMemory = null;

@@ -1,4 +1,5 @@
 'use strict';
+var decodeBase64 = require('./bytes').decodeBase64;
 // Worker handler: runs the commands of a .wast script on this runtime, one
 // request per command, keeping the script's instances between requests.
 // Floats cross the JS boundary as bit patterns through wrapper modules that
@@ -6,13 +7,6 @@
 // i64 values travel as decimal strings and become BigInt here.
 var state = { current: null, named: {}, registered: {} };
 
-function decodeBase64(text) {
-  if (typeof Buffer !== 'undefined') return new Uint8Array(Buffer.from(text, 'base64'));
-  var binary = atob(text);
-  var bytes = new Uint8Array(binary.length);
-  for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
 
 // Runtimes without i64 <-> BigInt (Node 14) cannot give an i64 global a value.
 function i64Global() {
@@ -71,6 +65,13 @@ function register(request) {
   return { ok: true };
 }
 
+// Wrapper modules depend only on the signature: compile each once.
+var wrappers = {};
+function wrapperModule(base64) {
+  if (!wrappers[base64]) wrappers[base64] = new WebAssembly.Module(decodeBase64(base64));
+  return wrappers[base64];
+}
+
 function toArgument(type, bits) {
   return type === 'i64' ? BigInt.asIntN(64, BigInt(bits)) : Number(BigInt.asIntN(32, BigInt(bits)));
 }
@@ -85,8 +86,7 @@ function invoke(request) {
   try {
     var target = instance.exports[request.name];
     if (request.kind === 'get') return { results: [{ value: String(target.value) }] };
-    var wrapper = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(request.wrapper_b64)),
-      { t: { f: target } });
+    var wrapper = new WebAssembly.Instance(wrapperModule(request.wrapper_b64), { t: { f: target } });
     var args = request.args.map(function (arg) { return toArgument(arg.carrier, arg.bits); });
     var result = wrapper.exports.w.apply(null, args);
     var values = request.results.length === 1 ? [result] : (result || []);
