@@ -106,14 +106,14 @@ cases = st.tuples(st.sampled_from(BINARY_OPS + UNARY_OPS + list(CONVERSIONS)), b
 
 
 def steps_for(name: str, a: int, b: int) -> list[dict]:
-    width = 32 if name.startswith("f32") or name == "f64.promote_f32" else 64
-    mask = (1 << width) - 1
-    view = "Uint32Array" if width == 32 else "BigUint64Array"
-    result_view = "BigUint64Array" if name == "f64.promote_f32" or (width == 64 and name != "f32.demote_f64") else "Uint32Array"
-    encode = str if width == 64 else int
-    return [{"op": "write", "view": view, "offset": 0, "values": [encode(a & mask)]},
-            {"op": "write", "view": view, "offset": 8, "values": [encode(b & mask)]},
-            {"op": "call", "export": name},
+    operand, result = CONVERSIONS.get(name, (name[:3], name[:3]))
+
+    def write(offset: int, bits: int) -> dict:
+        if operand == "f32":
+            return {"op": "write", "view": "Uint32Array", "offset": offset, "values": [bits & 0xFFFFFFFF]}
+        return {"op": "write", "view": "BigUint64Array", "offset": offset, "values": [str(bits)]}
+    result_view = "Uint32Array" if result == "f32" else "BigUint64Array"
+    return [write(0, a), write(8, b), {"op": "call", "export": name},
             {"op": "read", "view": result_view, "offset": 16, "length": 1}]
 
 
