@@ -82,6 +82,7 @@ class ModelScript:
         self.instances: dict[str, Instance] = {}
         self.registered: dict[str, Instance] = {}
         self.current: Instance | None = None
+        self.module_gap = False  # a module the model could not instantiate: later actions may need it
         self.spectest = spectest_imports()
 
     # -- modules ------------------------------------------------------------
@@ -114,6 +115,7 @@ class ModelScript:
         if command.definition:
             model.decode_module(self.wasm_bytes(command))
             return
+        self.current = None  # until this module is instantiated, actions have no module to run in
         instance = self.instantiate(command)
         self.current = instance
         if command.name:
@@ -122,8 +124,10 @@ class ModelScript:
     # -- actions ------------------------------------------------------------
     def perform(self, action: Action) -> list[int]:
         """Run an action; its results as canonical bits."""
-        instance = self.instances[action.module] if action.module else self.current
+        instance = self.instances.get(action.module) if action.module else self.current
         if instance is None:
+            if self.module_gap:
+                raise UnsupportedInstruction("a module the model could not instantiate")
             raise KeyError(f"no module for {action.name!r}")
         extern = instance.exports[action.name]
         if action.kind == "get":
@@ -226,6 +230,7 @@ def run_on_model(path: Path, compiler: Compiler) -> list[WastCase]:
             name, status, detail = _judge(script, command)
         except (UnsupportedInstruction, FuelExhausted) as gap:
             name, status, detail = type(command).__name__, "error", f"reference model: {gap}"
+            script.module_gap = script.module_gap or isinstance(command, ModuleCommand)
         except (Trap, JsException, HarnessError, KeyError, AssertionError) as failure:
             name, status, detail = type(command).__name__, "fail", f"{type(failure).__name__}: {failure}"
         except Exception as bug:  # noqa: BLE001 - one command's model bug must not end the run

@@ -10,7 +10,8 @@ import pytest
 from harness.model.binary import FuncType
 from harness.runtimes import Runtime
 from harness.wabt import Compiler
-from harness.wast_js import wrapper_wat, run_on_runtime
+from harness.wast_js import run_on_runtime, wrapper_wat
+from harness.wast_runner import run_on_model
 from tests.conftest import MEMORY_FILES
 
 WAST = Path(__file__).parent / "wast"
@@ -49,3 +50,11 @@ def test_official_memory_scripts_have_no_failure_on_the_runtime(name: str, spec_
     cases = run_on_runtime(spec_core / f"{name}.wast", node_runtime, compiler)
     counts = collections.Counter(case.status for case in cases)
     assert counts["fail"] == 0 and counts["error"] == 0, [(c.id, c.detail) for c in cases if c.status in ("fail", "error")][:5]
+
+
+def test_a_module_the_model_cannot_decode_is_a_reported_gap_not_a_crash(compiler: Compiler, node_runtime: Runtime) -> None:
+    on_runtime = run_on_runtime(WAST / "simd-gap.wast", node_runtime, compiler)
+    on_model = run_on_model(WAST / "simd-gap.wast", compiler)
+    for cases in (on_runtime, on_model):
+        assert [(c.line, c.status) for c in cases] == [(2, "error"), (3, "error")]
+        assert all(c.detail.startswith("reference model: ") for c in cases)
