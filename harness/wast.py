@@ -91,6 +91,8 @@ class Assertion:
 
 
 Command = Union[ModuleCommand, Action, Register, Assertion]
+#: The fields a module is made of: a script made only of them is one inline module.
+MODULE_FIELDS = ("type", "import", "func", "table", "memory", "global", "export", "start", "elem", "data")
 MODULE_ASSERTIONS = ("assert_invalid", "assert_malformed", "assert_unlinkable", "assert_uninstantiable")
 
 
@@ -101,7 +103,12 @@ def read_script(path: str | Path) -> list[Command]:
         source = path.read_bytes()
     except FileNotFoundError:
         raise WastError("no such file", path=path) from None
-    return [ScriptReader(source, str(path)).command(node) for node in read_all(source, str(path))]
+    nodes = read_all(source, str(path))
+    reader = ScriptReader(source, str(path))
+    if nodes and all(isinstance(node, SList) and node.head() in MODULE_FIELDS for node in nodes):
+        # a script of bare module fields is one module (the spec interpreter's inline form)
+        return [ModuleCommand(nodes[0].line, None, "text", b"(module\n" + source + b"\n)")]
+    return [reader.command(node) for node in nodes]
 
 
 class ScriptReader:
@@ -128,6 +135,9 @@ class ScriptReader:
             return self.action(node)
         if head in ("assert_return", "assert_trap", "assert_exhaustion") + MODULE_ASSERTIONS:
             return self.assertion(node, head)
+        if head in MODULE_FIELDS:
+            raise self.fail(f"module field {head!r} outside a module (a script is either commands or "
+                            "only module fields)", node.line)
         raise self.fail(f"unknown command {head!r}", node.line)
 
     def module(self, node: SList) -> ModuleCommand:

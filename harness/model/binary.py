@@ -103,13 +103,13 @@ class DataSegment:
 class FunctionBody:
     """A function's declared locals (expanded) and its code.
 
-    ``compiled`` caches the interpreter's dispatch form of ``code`` (see
-    :func:`harness.model.interpreter.compile_body`).
+    ``compiled`` caches its translation to Python (see
+    :func:`harness.model.codegen.translate`).
     """
 
     locals: tuple[str, ...]
     code: tuple[Instruction, ...]
-    compiled: list[Any] | None = None
+    compiled: Any = None
 
 
 @dataclass

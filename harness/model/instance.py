@@ -77,6 +77,9 @@ class Instance:
     dropped_data: set[int] = field(default_factory=set)
     dropped_elements: set[int] = field(default_factory=set)
     element_values: list[list[Any]] = field(default_factory=list)
+    #: the interpreter's runner per defined function (by ``id``) and per function index for ``call``
+    runners: dict[int, Callable[..., list[Any]]] = field(default_factory=dict, compare=False, repr=False)
+    direct_runners: list[Callable[..., list[Any]]] | None = field(default=None, compare=False, repr=False)
 
     def memory(self, index: int = 0) -> Memory:
         """The ``index``-th memory of the instance."""
