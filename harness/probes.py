@@ -31,10 +31,13 @@ FEATURE_NAMES = {
     "sat_float_to_int": "saturating float-to-int instructions",
     "multi_memory": "multiple memories",
     "memory64": "64-bit memories",
+    "reference_types": "reference types (externref/funcref values at the JS boundary)",
 }
 _SIGN_EXTENSION = range(0xC0, 0xC5)
 _SATURATING = range(PREFIX_FC << 8, (PREFIX_FC << 8) + 8)
 _BULK = range((PREFIX_FC << 8) + 8, (PREFIX_FC << 8) + 12)
+# table.get/set, select t, ref.null/is_null/func, table.grow/size/fill
+_REFERENCE_INSTRUCTIONS = {0x25, 0x26, 0x1C, 0xD0, 0xD1, 0xD2, *range((PREFIX_FC << 8) + 15, (PREFIX_FC << 8) + 18)}
 
 
 def probe_features(runtime: Runtime) -> dict[str, Any]:
@@ -69,6 +72,21 @@ def requirements(scenario: Scenario, module: Module | None) -> dict[str, Any]:
         needs["max_memory_pages"] = scenario.memory.initial
     if module is None:
         return needs
+    for feature, why in module_requirements(module).items():
+        needs[feature] = max(needs.get(feature, 0), why) if feature == "max_memory_pages" else why
+    for step in scenario.steps:
+        if step.op == "call":
+            export = module.export(step.fields["export"])
+            signature = module.function_type(export.index) if export is not None else None
+            if signature is not None and "i64" in signature.params + signature.results:
+                needs["bigint_i64"] = f"step {step.index} calls {export.name} with an i64 parameter or result"
+                break
+    return needs
+
+
+def module_requirements(module: Module) -> dict[str, Any]:
+    """The features a module needs to compile and instantiate, each with why."""
+    needs: dict[str, Any] = {}
     memories = list(module.memories) + [entry.desc for entry in module.imports if entry.kind == "memory"]
     if any(limits.shared for limits in memories):
         needs["shared_memory"] = "the module's memory is shared"
@@ -85,14 +103,26 @@ def requirements(scenario: Scenario, module: Module | None) -> dict[str, Any]:
             needs[feature] = f"the module uses {FEATURE_NAMES[feature]}"
     if any(segment.mode == "passive" for segment in module.data):
         needs["bulk_memory"] = "the module has a passive data segment"
-    for step in scenario.steps:
-        if step.op == "call":
-            export = module.export(step.fields["export"])
-            signature = module.function_type(export.index) if export is not None else None
-            if signature is not None and "i64" in signature.params + signature.results:
-                needs["bigint_i64"] = f"step {step.index} calls {export.name} with an i64 parameter or result"
-                break
+    reason = _reference_types_use(module, opcodes)
+    if reason:
+        needs["reference_types"] = reason
     return needs
+
+
+def _reference_types_use(module: Module, opcodes: set[int]) -> str:
+    """Why the module needs the reference-types proposal (empty when it does not)."""
+    value_types = {t for signature in module.types for t in signature.params + signature.results}
+    value_types |= {t for body in module.bodies for t in body.locals}
+    value_types |= {definition.type.value_type for definition in module.globals}
+    value_types |= {entry.desc.value_type for entry in module.imported("global")}
+    if "externref" in value_types or "funcref" in value_types:
+        return "the module has reference-typed values"
+    tables = list(module.tables) + [entry.desc for entry in module.imported("table")]
+    if len(tables) > 1 or any(table.element != "funcref" for table in tables):
+        return "the module has several tables or an externref table"
+    if opcodes.intersection(_REFERENCE_INSTRUCTIONS):
+        return "the module uses table or reference instructions"
+    return ""
 
 
 def missing_features(needs: dict[str, Any], features: dict[str, Any]) -> list[str]:

@@ -18,18 +18,27 @@ from typing import Any
 from . import model
 from .engine_errors import trap_kinds
 from .errors import HarnessError, RuntimeFailure
-from .model.binary import FuncType, Module
+from .model.binary import FuncType, GlobalType, Module
+from .model.instance import ExternRef
 from .model.traps import UnsupportedInstruction
-from .probes import probe_features
+from .probes import missing_features, module_requirements, probe_features
 from .process import JsonLineWorker
 from .protocol import JsError, parse_answer, request
 from .resources import JS_DIR
 from .runtimes import Runtime
 from .wabt import Compiler
-from .wast import Action, Assertion, Command, ModuleCommand, Register, read_script
-from .wast_runner import SPEC_TRAP_MESSAGES, WastCase, result_matches
+from .wast import Action, Assertion, Command, ModuleCommand, Register, Value, read_script
+from .wast_runner import SPEC_TRAP_MESSAGES, WastCase, describe_results, result_matches
 
-CARRIER = {"f32": "i32", "f64": "i64", "i32": "i32", "i64": "i64"}
+#: the type each value crosses the JS boundary as (floats as their bits; references as themselves)
+CARRIER = {"f32": "i32", "f64": "i64", "i32": "i32", "i64": "i64", "externref": "externref", "funcref": "funcref"}
+
+
+class JsFunction:
+    """A function reference a JS runtime returned (its identity stays on the JS side)."""
+
+
+JS_FUNCTION = JsFunction()
 #: assert_invalid messages of the 2.0 scripts that a later proposal makes valid, and the probe that shows it
 SUPERSEDED = {"multiple memories": "multi_memory", "unknown global": "global_get_in_constants"}
 TIMEOUT = 60.0
@@ -59,6 +68,40 @@ def wrapper_wat(signature: FuncType) -> str:
             f'    {" ".join(body)}))')
 
 
+def global_wrapper_wat(global_type: GlobalType) -> str:
+    """A module importing the global ``t.g`` and exporting ``w``, which returns its value as bits."""
+    value_type, carrier = global_type.value_type, CARRIER[global_type.value_type]
+    imported = f"(mut {value_type})" if global_type.mutable else value_type
+    read = "(global.get $g)" + (f" ({carrier}.reinterpret_{value_type})" if carrier != value_type else "")
+    return f'(module (import "t" "g" (global $g {imported})) (func (export "w") (result {carrier}) {read}))'
+
+
+def global_type(module: Module, index: int) -> GlobalType:
+    """The type of global ``index`` in the module's global index space (imports first)."""
+    imported = [entry.desc for entry in module.imported("global")]
+    return imported[index] if index < len(imported) else module.globals[index - len(imported)].type
+
+
+def canonical_result(result: Any) -> Any:
+    """A result as the driver reports it, as a canonical value (bits, or a reference)."""
+    if not isinstance(result, dict):
+        return int(result)
+    if result["ref"] == "null":
+        return None
+    if result["ref"] == "extern":
+        return ExternRef(int(result["number"]))
+    if result["ref"] == "func":
+        return JS_FUNCTION
+    return f"a foreign value {result.get('text', '')!r}"
+
+
+def js_argument(value_type: str, argument: Value) -> dict[str, Any]:
+    """An argument as the driver takes it."""
+    if argument.reference is not None:
+        return {"carrier": CARRIER[value_type], "ref": argument.reference, "bits": str(argument.bits or 0)}
+    return {"carrier": CARRIER[value_type], "bits": str(argument.bits or 0)}
+
+
 class JsScript:
     """One runtime's run of one script."""
 
@@ -70,7 +113,9 @@ class JsScript:
         self.modules: dict[str, Module] = {}
         self.current: Module | None = None
         self.features = probe_features(runtime)
-        self.wrappers: dict[FuncType, str] = {}
+        self.wrappers: dict[FuncType | GlobalType, str] = {}
+        #: modules that could not be instantiated here (by name; None for the latest), and why
+        self.gaps: dict[str | None, str] = {}
 
     def ask(self, op: str, **fields: Any) -> dict[str, Any]:
         answer = parse_answer(self.worker.request(request(op, **fields), timeout=TIMEOUT), who=self.worker.name)
@@ -84,51 +129,87 @@ class JsScript:
         return self.compiler.compile_text(command.source, filename=f"{self.path}:{command.line}",
                                           validate=validate).wasm_bytes
 
+    def missing_features(self, wasm: bytes) -> str:
+        """Why this runtime cannot run the module, from the features it lacks (empty if none is lacking)."""
+        try:
+            needs = module_requirements(model.decode_module(wasm))
+        except (HarnessError, UnsupportedInstruction):
+            return ""
+        reasons = missing_features(needs, self.features)
+        return f"{self.runtime.label()} {'; '.join(reasons)}" if reasons else ""
+
     def module(self, command: ModuleCommand, **flags: bool) -> dict[str, Any]:
         wasm = self.wasm(command, validate=not flags.get("compile_only", False))
         answer = self.ask("wast_module", wasm_b64=base64.b64encode(wasm).decode(), name=command.name, **flags)
+        if "error" in answer and not flags.get("compile_only"):
+            missing = self.missing_features(wasm)
+            if missing:
+                answer = {"unsupported": missing, **answer}
+        if "error" in answer and not flags:
+            # later actions on this module cannot run here either; they say why
+            reason = answer.get("unsupported") or f"its module (line {command.line}) failed on {self.runtime.label()}"
+            self.gaps[None] = reason
+            if command.name:
+                self.gaps[command.name] = reason
+            self.current = None
+            self.modules.pop(command.name or "", None)
         if "error" not in answer and not flags:
             # the runtime now holds this module; calls into it need its signatures from the decoder
             self.current = None
             self.modules.pop(command.name or "", None)
             decoded = model.decode_module(wasm)
             self.current = decoded
+            self.gaps.pop(None, None)
             if command.name:
                 self.modules[command.name] = decoded
+                self.gaps.pop(command.name, None)
         return answer
 
-    def wrapper(self, signature: FuncType) -> str:
-        """The base64 wrapper module for a signature, compiled once per run."""
-        if signature not in self.wrappers:
-            wasm = self.compiler.compile_text(wrapper_wat(signature).encode(), filename="wrapper.wat").wasm_bytes
-            self.wrappers[signature] = base64.b64encode(wasm).decode()
-        return self.wrappers[signature]
+    def wrapper(self, subject: FuncType | GlobalType) -> str:
+        """The base64 wrapper module for a signature or a global type, compiled once per run."""
+        if subject not in self.wrappers:
+            text = wrapper_wat(subject) if isinstance(subject, FuncType) else global_wrapper_wat(subject)
+            wasm = self.compiler.compile_text(text.encode(), filename="wrapper.wat").wasm_bytes
+            self.wrappers[subject] = base64.b64encode(wasm).decode()
+        return self.wrappers[subject]
 
-    def lacking(self, signature: FuncType) -> str:
-        """What the runtime would need to make this call (empty when it can)."""
-        carriers = [CARRIER[t] for t in signature.params + signature.results]
+    def lacking(self, value_types: tuple[str, ...], results: int = 1) -> str:
+        """What the runtime would need to pass these values (empty when it can)."""
+        carriers = [CARRIER[t] for t in value_types]
         if "i64" in carriers and not self.features.get("bigint_i64"):
             return "i64 <-> BigInt at the JS boundary (an i64, or an f64 carried as i64 bits)"
-        if len(signature.results) > 1 and not self.features.get("multi_value"):
+        if results > 1 and not self.features.get("multi_value"):
             return "multiple results (multi-value)"
+        if {"externref", "funcref"} & set(carriers) and not self.features.get("reference_types"):
+            return "reference types (externref/funcref values at the JS boundary)"
         return ""
 
     def invoke(self, action: Action) -> dict[str, Any]:
         module = self.modules.get(action.module) if action.module else self.current
+        if module is None and (action.module in self.gaps or (not action.module and None in self.gaps)):
+            return {"unsupported": self.gaps.get(action.module) or self.gaps[None]}
         if module is None:
             raise UnsupportedInstruction("the signatures of a module the reference decoder cannot read")
         export = module.export(action.name)
-        if action.kind == "get" or export is None or export.kind != "func":
-            return self.ask("wast_invoke", kind="get", module=action.module, name=action.name)
-        signature = module.function_type(export.index)
-        lacking = self.lacking(signature)
+        wanted = "global" if action.kind == "get" else "func"
+        if export is None or export.kind != wanted:
+            return {"error": "TypeError", "message": f"{action.name!r} is not an exported {wanted}"}
+        if action.kind == "get":
+            subject: FuncType | GlobalType = global_type(module, export.index)
+            results: tuple[str, ...] = (subject.value_type,)
+            lacking = self.lacking(results)
+            args: list[dict[str, Any]] = []
+        else:
+            subject = module.function_type(export.index)
+            results = subject.results
+            lacking = self.lacking(subject.params + subject.results, len(subject.results))
+            args = [js_argument(t, arg) for t, arg in zip(subject.params, action.args)]
         if lacking:
             return {"unsupported": f"{self.runtime.label()} lacks {lacking}"}
-        wrapper = self.wrapper(signature)
-        args = [{"carrier": CARRIER[t], "bits": str(arg.bits or 0)} for t, arg in zip(signature.params, action.args)]
-        answer = self.ask("wast_invoke", kind="invoke", module=action.module, name=action.name, args=args,
-                          results=[CARRIER[t] for t in signature.results],
-                          wrapper_b64=wrapper)
+        answer = self.ask("wast_invoke", kind=action.kind, module=action.module, name=action.name, args=args,
+                          results=[CARRIER[t] for t in results], wrapper_b64=self.wrapper(subject))
+        if "results" in answer:
+            answer["results"] = [canonical_result(result) for result in answer["results"]]
         return answer
 
 
@@ -147,6 +228,8 @@ def _judge(script: JsScript, command: Command) -> tuple[str, str, str]:
         if command.definition:
             return "module", "pass", ""
         answer = script.module(command)
+        if "unsupported" in answer:
+            return "module", "unsupported", answer["unsupported"]
         return "module", ("fail" if "error" in answer else "pass"), answer.get("message", "")
     if isinstance(command, Register):
         script.ask("wast_register", module=command.module, **{"as": command.as_name})
@@ -167,12 +250,10 @@ def _judge_assertion(script: JsScript, assertion: Assertion) -> tuple[str, str]:
             return "unsupported", answer["unsupported"]
         if "error" in answer:
             return "fail", f"{answer['error']}: {answer['message']}"
-        if subject.kind == "get":  # type: ignore[union-attr]
-            return "pass" if str(answer["results"][0]["value"]) else "fail", ""
-        results = [int(bits) for bits in answer["results"]]
+        results = answer["results"]
         if len(results) != len(assertion.results) or not all(
-                result_matches(expected, bits) for expected, bits in zip(assertion.results, results)):
-            return "fail", f"results {[hex(r) for r in results]} do not match the expectation"
+                result_matches(expected, value) for expected, value in zip(assertion.results, results)):
+            return "fail", f"results {describe_results(results)} do not match the expectation"
         return "pass", ""
     if kind in ("assert_trap", "assert_exhaustion") and isinstance(subject, Action):
         answer = script.invoke(subject)
@@ -188,6 +269,8 @@ def _judge_assertion(script: JsScript, assertion: Assertion) -> tuple[str, str]:
     answer = script.module(subject, **flags)
     if answer.get("error") == wanted:
         return "pass", ""
+    if "unsupported" in answer:
+        return "unsupported", answer["unsupported"]
     feature = SUPERSEDED.get(assertion.message or "")
     if kind == "assert_invalid" and "error" not in answer and feature and script.features.get(feature):
         return "unsupported", (f"{script.runtime.label()} implements {feature} (a later WebAssembly version), "

@@ -66,6 +66,8 @@ var features = {
   memory64: validates([[0x05, 0x03, 0x01, 0x04, 0x01]]),
   // a constant expression reading a module-defined global (WebAssembly 3.0 relaxes 2.0's imported-only rule)
   global_get_in_constants: validates([[0x06, 0x0b, 0x02, 0x7f, 0x00, 0x41, 0x00, 0x0b, 0x7f, 0x00, 0x23, 0x00, 0x0b]]),
+  // externref in a function type: references can cross the JS boundary
+  reference_types: validates([[0x01, 0x05, 0x01, 0x60, 0x01, 0x6f, 0x00]]),
   resizable_buffers: typeof ArrayBuffer.prototype.resize === 'function' &&
     typeof WebAssembly.Memory.prototype.toResizableBuffer === 'function',
   max_memory_pages: largestMemoryPages()

@@ -72,12 +72,29 @@ function wrapperModule(base64) {
   return wrappers[base64];
 }
 
-function toArgument(type, bits) {
-  return type === 'i64' ? BigInt.asIntN(64, BigInt(bits)) : Number(BigInt.asIntN(32, BigInt(bits)));
+// (ref.extern N) of the scripts: one object per N, so identity survives a round trip.
+var externs = {};
+function externOf(number) {
+  if (!externs[number]) externs[number] = { linmemExtern: number };
+  return externs[number];
 }
 
-function fromResult(type, value) {
-  if (type === 'i64') return BigInt.asUintN(64, BigInt(value)).toString();
+function isReference(carrier) { return carrier === 'externref' || carrier === 'funcref'; }
+
+function toArgument(arg) {
+  if (isReference(arg.carrier)) return arg.ref === 'null' ? null : externOf(Number(arg.bits));
+  if (arg.carrier === 'i64') return BigInt.asIntN(64, BigInt(arg.bits));
+  return Number(BigInt.asIntN(32, BigInt(arg.bits)));
+}
+
+function fromResult(carrier, value) {
+  if (isReference(carrier)) {
+    if (value === null) return { ref: 'null' };
+    if (typeof value === 'function') return { ref: 'func' };
+    if (value && typeof value === 'object' && 'linmemExtern' in value) return { ref: 'extern', number: value.linmemExtern };
+    return { ref: 'other', text: String(value) };
+  }
+  if (carrier === 'i64') return BigInt.asUintN(64, BigInt(value)).toString();
   return String((value >>> 0));
 }
 
@@ -85,9 +102,10 @@ function invoke(request) {
   var instance = request.module ? state.named[request.module] : state.current;
   try {
     var target = instance.exports[request.name];
-    if (request.kind === 'get') return { results: [{ value: String(target.value) }] };
-    var wrapper = new WebAssembly.Instance(wrapperModule(request.wrapper_b64), { t: { f: target } });
-    var args = request.args.map(function (arg) { return toArgument(arg.carrier, arg.bits); });
+    // the wrapper imports the export (a function as t.f, a global as t.g) and reads it as bits
+    var imports = request.kind === 'get' ? { t: { g: target } } : { t: { f: target } };
+    var wrapper = new WebAssembly.Instance(wrapperModule(request.wrapper_b64), imports);
+    var args = request.args.map(toArgument);
     var result = wrapper.exports.w.apply(null, args);
     var values = request.results.length === 1 ? [result] : (result || []);
     return { results: request.results.map(function (carrier, i) { return fromResult(carrier, values[i]); }) };

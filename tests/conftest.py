@@ -18,6 +18,7 @@ from typing import Callable, Iterator
 import pytest
 
 from harness.npm import ensure_installed
+from harness.probes import FEATURE_NAMES, probe_features
 from harness.resources import cache_root
 from harness.runtimes import Runtime, find_compiler_node, find_node
 from harness.wabt import Compiler
@@ -45,6 +46,7 @@ def compiler(node_runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) ->
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "needs_node(why, min_major=14): the runtime under test must be Node")
     config.addinivalue_line("markers", "needs_engine(engine, why): the runtime under test must run this engine")
+    config.addinivalue_line("markers", "needs_feature(name): the runtime under test must have this probed feature")
 
 
 _RUNTIME_UNDER_TEST: list[Runtime] = []
@@ -68,6 +70,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         runtime = runtime_under_test()
         if runtime.engine != marker.args[0]:
             pytest.skip(f"unsupported on {runtime.label()}: needs {marker.args[0]} ({marker.args[1]})")
+    for marker in item.iter_markers("needs_feature"):
+        runtime = runtime_under_test()
+        if not probe_features(runtime).get(marker.args[0]):
+            pytest.skip(f"unsupported on {runtime.label()}: lacks {FEATURE_NAMES[marker.args[0]]}")
 
 
 @pytest.fixture(scope="session")

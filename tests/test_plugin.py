@@ -95,4 +95,4 @@ def test_wast_scripts_are_collected_with_the_wast_option(pytester: pytest.Pytest
     result.assert_outcomes(passed=2, failed=2)
     result.stdout.fnmatch_lines(["*good.wast::good.wast[[]reference[]] PASSED*",
                                  f"*good.wast::good.wast[[]{node_runtime.label()}[]] PASSED*",
-                                 "fail: bad.wast:3 assert_return on reference: results ['0x2'] do not match the expectation"])
+                                 "fail: bad.wast:3 assert_return on reference: results [0x2] do not match the expectation"])

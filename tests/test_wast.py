@@ -31,7 +31,7 @@ def test_every_command_is_read_with_its_line(commands) -> None:
     assertion_kinds = [c.kind for c in commands if isinstance(c, Assertion)]
     assert assertion_kinds == ["assert_return"] * 6 + ["assert_trap", "assert_exhaustion", "assert_invalid",
                                                        "assert_malformed", "assert_malformed", "assert_unlinkable",
-                                                       "assert_uninstantiable", "assert_trap", "assert_return"]
+                                                       "assert_uninstantiable", "assert_trap"] + ["assert_return"] * 8
 
 
 def test_a_text_module_keeps_its_exact_source(commands) -> None:
@@ -70,9 +70,30 @@ def test_module_assertions_binary_quote_and_definition(commands) -> None:
     assert by_line[29].source == b"\x00asm\x01\x00\x00\x00"
 
 
-def test_reference_results(commands) -> None:
-    assert commands[-1].results == (Value("externref", reference="null"), Value("externref", 1, reference="extern"),
-                                    Value("funcref", reference="func"))
+def test_reference_arguments_and_results(commands) -> None:
+    by_line = {c.line: c for c in commands}
+    assert by_line[31].subject.args == (Value("externref", 1, reference="extern"),)
+    assert by_line[31].results == (Value("externref", 1, reference="extern"),)
+    assert by_line[32].results == (Value("externref", reference="extern"),)  # any non-null host reference
+    assert by_line[33].results == (Value("externref", reference="null"),)
+    assert by_line[35].results == (Value("funcref", reference="func"),)
+    assert by_line[36].results == (Value("funcref", reference="null"),)
+
+
+def test_a_script_of_bare_module_fields_is_one_inline_module(tmp_path: Path) -> None:
+    script = tmp_path / "inline.wast"
+    script.write_bytes(b"(func) (memory 0)\n(func (export \"f\"))\n")
+    [module] = read_script(script)
+    assert isinstance(module, ModuleCommand) and module.form == "text" and module.line == 1
+    assert module.source == b"(module\n(func) (memory 0)\n(func (export \"f\"))\n\n)"
+
+
+def test_a_module_field_among_commands_is_an_error(tmp_path: Path) -> None:
+    script = tmp_path / "mixed.wast"
+    script.write_bytes(b"(module)\n(func)\n")
+    with pytest.raises(WastError) as caught:
+        read_script(script)
+    assert caught.value.one_line().startswith(f"{script}:2: module field 'func' outside a module")
 
 
 def test_an_unknown_command_names_file_and_line() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -41,7 +42,37 @@ def test_a_signalling_nan_reaches_the_runtime_and_comes_back_bit_for_bit(compile
 
 def test_wrong_expectations_fail_on_the_runtime_too(compiler: Compiler, node_runtime: Runtime) -> None:
     statuses = [(c.id, c.status) for c in run_on_runtime(WAST / "wrong.wast", node_runtime, compiler)]
-    assert statuses == [("wrong.wast:2", "pass"), ("wrong.wast:3", "fail"), ("wrong.wast:4", "fail")]
+    assert statuses[:5] == [("wrong.wast:2", "pass"), ("wrong.wast:3", "fail"), ("wrong.wast:4", "fail"),
+                            ("wrong.wast:6", "pass"), ("wrong.wast:7", "fail")]  # a global's value is compared
+
+
+def test_a_global_is_read_as_bits_so_a_nan_payload_survives(compiler: Compiler, node_runtime: Runtime,
+                                                            tmp_path: Path) -> None:
+    script = tmp_path / "global.wast"
+    script.write_text('(module (global (export "g") f32 (f32.const nan:0x200001))'
+                      ' (global (export "m") (mut i32) (i32.const -1)))\n'
+                      '(assert_return (get "g") (f32.const nan:0x200001))\n'
+                      '(assert_return (get "g") (f32.const nan:0x400000))\n'
+                      '(assert_return (get "m") (i32.const 0xffff_ffff))\n')
+    assert [c.status for c in run_on_runtime(script, node_runtime, compiler)] == ["pass", "pass", "fail", "pass"]
+
+
+@pytest.mark.needs_feature("reference_types")
+def test_references_cross_the_boundary_and_are_compared(compiler: Compiler, node_runtime: Runtime) -> None:
+    cases = {c.line: c for c in run_on_runtime(WAST / "commands.wast", node_runtime, compiler)}
+    assert [(line, cases[line].status) for line in range(30, 38) if cases[line].status != "pass"] == []
+    wrong = {c.line: c for c in run_on_runtime(WAST / "wrong.wast", node_runtime, compiler)}
+    assert (wrong[8].status, wrong[9].status, wrong[10].status) == ("pass", "fail", "fail")
+    assert wrong[9].detail == wrong[10].detail == "results [ref.extern 1] do not match the expectation"
+
+
+def test_a_runtime_without_reference_types_reports_them_unsupported(compiler: Compiler,
+                                                                    provisioned: "Callable[[str], Runtime]") -> None:
+    node14 = provisioned("14")
+    cases = {c.line: c for c in run_on_runtime(WAST / "commands.wast", node14, compiler)}
+    assert {cases[line].status for line in range(30, 38)} == {"unsupported"}
+    assert "lacks reference types" in cases[30].detail and "lacks reference types" in cases[31].detail
+    assert cases[38].status == "pass"  # a later action on a module it could instantiate still runs
 
 
 @pytest.mark.parametrize("name", MEMORY_FILES)

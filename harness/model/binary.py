@@ -227,6 +227,21 @@ class Reader:
             raise WasmDecodeError(f"malformed value type 0x{code:02x}", offset=self.offset - 1)
         return VALUE_TYPES[code]
 
+    def reference_type(self) -> str:
+        """A reference type (``funcref`` or ``externref``)."""
+        value_type = self.value_type()
+        if value_type not in ("funcref", "externref"):
+            raise WasmDecodeError("malformed reference type", offset=self.offset - 1)
+        return value_type
+
+    def memory_index(self) -> int:
+        """A memory index: a single zero byte unless the module has several memories (2.0's rule)."""
+        if self.multi_memory:
+            return self.unsigned()
+        if self.byte() != 0:
+            raise WasmDecodeError("zero byte expected", offset=self.offset - 1)
+        return 0
+
     def limits(self) -> Limits:
         """Memory or table limits (flags: bit 0 maximum, bit 1 shared)."""
         flags = self.byte()
@@ -277,7 +292,7 @@ _IMMEDIATE_READERS: dict[str, Callable[[Reader], Any]] = {
     op.TABLE: lambda r: r.unsigned(),
     op.DATA: lambda r: r.unsigned(),
     op.ELEM: lambda r: r.unsigned(),
-    op.MEMORY: lambda r: r.unsigned(),
+    op.MEMORY: lambda r: r.memory_index(),
     op.BR_TABLE: lambda r: (tuple(r.vector(r.unsigned)), r.unsigned()),
     op.CALL_INDIRECT: lambda r: (r.unsigned(), r.unsigned()),
     op.MEMARG: _memarg,
@@ -287,8 +302,8 @@ _IMMEDIATE_READERS: dict[str, Callable[[Reader], Any]] = {
     op.F64: lambda r: r.bytes(8),
     op.SELECT_T: lambda r: tuple(r.vector(r.value_type)),
     op.REF_TYPE: lambda r: r.value_type(),
-    op.MEMORY_INIT: lambda r: (r.unsigned(), r.unsigned()),
-    op.MEMORY_COPY: lambda r: (r.unsigned(), r.unsigned()),
+    op.MEMORY_INIT: lambda r: (r.unsigned(), r.memory_index()),
+    op.MEMORY_COPY: lambda r: (r.memory_index(), r.memory_index()),
     op.TABLE_INIT: lambda r: (r.unsigned(), r.unsigned()),
     op.TABLE_COPY: lambda r: (r.unsigned(), r.unsigned()),
 }
@@ -384,7 +399,7 @@ def _section_elements(reader: Reader, module: Module) -> None:
         mode = "active" if not passive_or_declarative else ("declarative" if explicit_table else "passive")
         element_type = "funcref"
         if flags & 3:
-            element_type = reader.value_type() if uses_expressions else ("funcref" if reader.byte() == 0 else "?")
+            element_type = reader.reference_type() if uses_expressions else ("funcref" if reader.byte() == 0 else "?")
         if uses_expressions:
             items = tuple(reader.vector(lambda: read_expression(reader)))
         else:
@@ -483,8 +498,21 @@ def decode_module(wasm_bytes: bytes) -> Module:
         reader.offset = section.end
     if len(module.functions) != len(module.bodies):
         raise WasmDecodeError("function and code section have inconsistent lengths")
+    _check_data_count(module)
     check_segments(module)
     return module
+
+
+#: memory.init and data.drop: a module using them must declare its data count up front.
+_DATA_COUNT_USERS = frozenset({(op.PREFIX_FC << 8) | 8, (op.PREFIX_FC << 8) | 9})
+
+
+def _check_data_count(module: Module) -> None:
+    if module.data_count is not None and module.data_count != len(module.data):
+        raise WasmDecodeError("data count and data section have inconsistent lengths")
+    if module.data_count is None and any(opcode in _DATA_COUNT_USERS for body in module.bodies
+                                         for opcode, _ in body.code):
+        raise WasmDecodeError("data count section required")
 
 
 #: Instructions a constant expression may use (extended constant expressions included).

@@ -61,6 +61,17 @@ class HostFunction:
 
 
 Function = Union[WasmFunction, HostFunction]
+
+
+@dataclass(frozen=True)
+class ExternRef:
+    """A non-null host reference (``externref``), numbered as the spec scripts' ``(ref.extern N)``."""
+
+    number: int
+
+
+#: What a reference-typed value is: null (``None``), a function, or a host reference.
+Reference = Union[None, Function, ExternRef]
 ExternValue = Union[Function, Memory, GlobalInstance, TableInstance]
 
 
@@ -117,7 +128,8 @@ def _resolve_imports(module: Module, imports: Mapping[tuple[str, str], ExternVal
             instance.globals.append(value)
         elif entry.kind == "table":
             wanted = entry.desc.limits
-            if not isinstance(value, TableInstance) or len(value.elements) < wanted.minimum or (
+            if not isinstance(value, TableInstance) or value.element_type != entry.desc.element or \
+                    len(value.elements) < wanted.minimum or (
                     wanted.maximum is not None and (value.maximum is None or value.maximum > wanted.maximum)):
                 raise JsException("LinkError", f"{where}: table import does not match")
             instance.tables.append(value)
@@ -132,10 +144,10 @@ def instantiate(module: Module, imports: Mapping[tuple[str, str], ExternValue] |
     instance = Instance(module)
     _resolve_imports(module, imports or {}, instance)
     instance.memories.extend(Memory(limits) for limits in module.memories)
+    for type_index, body in zip(module.functions, module.bodies):  # before globals: ref.func may name them
+        instance.functions.append(WasmFunction(module.types[type_index], instance, body))
     for definition in module.globals:
         instance.globals.append(GlobalInstance(definition.type, evaluate_constant(instance, definition.init)))
-    for type_index, body in zip(module.functions, module.bodies):
-        instance.functions.append(WasmFunction(module.types[type_index], instance, body))
     instance.tables.extend(TableInstance(table.element, [None] * table.limits.minimum, table.limits.maximum)
                            for table in module.tables)
     instance.element_values = [[evaluate_constant(instance, item) for item in segment.items]

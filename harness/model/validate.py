@@ -109,12 +109,12 @@ class BodyChecker:
         frame = self.frames[-1]
         if len(self.values) == frame.height:
             if frame.unreachable:
-                return expected
+                return None  # unknown: the stack is polymorphic after unreachable code
             raise Invalid("type mismatch: operand stack underflow")
         actual = self.values.pop()
         if actual is not None and expected is not None and actual != expected:
             raise Invalid(f"type mismatch: expected {expected}, got {actual}")
-        return actual if actual is not None else expected
+        return actual  # the spec's algorithm: an unknown operand stays unknown (br_table meets bottom)
 
     def pop_all(self, types: Sequence[str]) -> None:
         for value_type in reversed(types):
@@ -480,6 +480,8 @@ def _validate(module: Module, multi_memory: bool) -> None:
                 raise Invalid("unknown table")
             if _constant_type(context, segment.offset, len(imported_globals)) != "i32":
                 raise Invalid("type mismatch in an element segment's offset")
+            if tables[segment.table].element != segment.element_type:
+                raise Invalid("type mismatch: element segment and table element types differ")
         for item in segment.items:
             if _constant_type(context, item, len(imported_globals)) != segment.element_type:
                 raise Invalid("type mismatch in an element segment")

@@ -3,3 +3,8 @@
 (assert_return (invoke "add" (i32.const 1) (i32.const 1)) (i32.const 3))
 (assert_trap (invoke "add" (i32.const 1) (i32.const 1)) "unreachable")
 (assert_malformed (module quote "(module)") "this text is fine, so wabt must fail this assertion")
+(module (global (export "g") i32 (i32.const 5)))
+(assert_return (get "g") (i32.const 6))
+(module (func (export "id") (param externref) (result externref) (local.get 0)))
+(assert_return (invoke "id" (ref.extern 1)) (ref.extern 2))
+(assert_return (invoke "id" (ref.extern 1)) (ref.null extern))
