@@ -33,7 +33,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--node", action="append", default=[], metavar="PATH", dest="linmem_node",
                     help="a runtime to run scenario files on (repeatable; default: linmem's default Node)")
     group.addoption("--wast", action="store_true", dest="linmem_wast",
-                    help="also collect .wast spec scripts (one item per script on the reference model and per runtime)")
+                    help=".wast spec scripts are collected anyway (one item per script on the reference model and "
+                         "per runtime); the option is kept so older command lines still work")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -49,7 +50,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> "ScenarioFile | WastFile | None":
     if file_path.name.endswith(SUFFIXES):
         return ScenarioFile.from_parent(parent, path=file_path)
-    if file_path.suffix == ".wast" and parent.config.getoption("linmem_wast"):
+    if file_path.suffix == ".wast":
         return WastFile.from_parent(parent, path=file_path)
     return None
 

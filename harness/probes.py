@@ -122,6 +122,10 @@ def _reference_types_use(module: Module, opcodes: set[int]) -> str:
         return "the module has several tables or an externref table"
     if opcodes.intersection(_REFERENCE_INSTRUCTIONS):
         return "the module uses table or reference instructions"
+    if any(opcode == 0xD0 for segment in module.elements for item in segment.items for opcode, _ in item):
+        return "an element segment holds ref.null"
+    if any(segment.mode == "declarative" for segment in module.elements):
+        return "the module has a declarative element segment"
     return ""
 
 

@@ -20,17 +20,33 @@ def render_wast(cases: Sequence[WastCase]) -> str:
     counts = {(name, runtime): tallies[(name, runtime)] for name in files for runtime in runtimes
               if (name, runtime) in tallies}
     width = max([len("file")] + [len(name) for name, _ in counts])
-    lines = [f"{'file':<{width}}  {'runtime':<10} " + " ".join(f"{status:>11}" for status in STATUSES)]
+    runtime_width = max([len("runtime")] + [len(runtime) for runtime in runtimes])
+    lines = [f"{'file':<{width}}  {'runtime':<{runtime_width}} " + " ".join(f"{status:>11}" for status in STATUSES)]
     for (name, runtime), counter in counts.items():
-        lines.append(f"{name:<{width}}  {runtime:<10} " + " ".join(f"{counter[status]:>11}" for status in STATUSES))
+        lines.append(f"{name:<{width}}  {runtime:<{runtime_width}} "
+                     + " ".join(f"{counter[status]:>11}" for status in STATUSES))
     total = collections.Counter(case.status for case in cases)
     lines += ["", "summary: " + ", ".join(f"{total[status]} {status}" for status in STATUSES)]
+    lines += _unsupported_by_reason(cases)
     problems = [case for case in cases if case.status not in ("pass", "unsupported")]
     for case in problems[:200]:
         lines.append(f"{case.status.upper()}: {case.id} {case.command} on {case.runtime}: {case.detail}")
     if len(problems) > 200:
         lines.append(f"... and {len(problems) - 200} more")
     return "\n".join(lines)
+
+
+def _unsupported_by_reason(cases: Sequence[WastCase], examples: int = 3) -> list[str]:
+    """One line per runtime and reason a case could not run there: how many, and where."""
+    groups: dict[tuple[str, str], list[WastCase]] = collections.defaultdict(list)
+    for case in cases:
+        if case.status == "unsupported":
+            groups[(case.runtime, case.detail)].append(case)
+    lines = []
+    for (runtime, reason), members in groups.items():
+        where = ", ".join(case.id for case in members[:examples]) + (", ..." if len(members) > examples else "")
+        lines.append(f"UNSUPPORTED on {runtime} ({len(members)}): {reason} [{where}]")
+    return lines
 
 
 def wast_document(cases: Sequence[WastCase]) -> dict[str, Any]:

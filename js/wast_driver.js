@@ -34,7 +34,9 @@ function spectest() {
 
 function importsFor(module) {
   var imports = { spectest: spectest() };
-  Object.keys(state.registered).forEach(function (name) { imports[name] = state.registered[name].exports; });
+  Object.keys(state.registered).forEach(function (name) {
+    if (state.registered[name]) imports[name] = state.registered[name].exports;  // null: it never instantiated
+  });
   WebAssembly.Module.imports(module).forEach(function (entry) {
     if (!imports[entry.module]) imports[entry.module] = {};
   });

@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # those runs reuse the installed npm side and provisioned runtimes.
 os.environ.setdefault("LINMEM_CACHE_DIR", str(cache_root()))
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+#: inputs for tests, some failing on purpose (tests/fixtures/wast/wrong.wast): never collected as items
+collect_ignore = ["fixtures"]
 
 
 @pytest.fixture(scope="session")

@@ -86,13 +86,14 @@ def test_the_plugins_fixtures_give_the_compiler_the_runtimes_and_the_model(pytes
 
 
 WAST = Path(__file__).parent / "wast"
+BAD_WAST = Path(__file__).parent / "fixtures" / "wast"  # scripts that must fail or cannot run
 
 
-def test_wast_scripts_are_collected_with_the_wast_option(pytester: pytest.Pytester, node_runtime: Runtime) -> None:
-    pytester.makefile(".wast", good=(WAST / "memory.wast").read_text(), bad=(WAST / "wrong.wast").read_text())
-    assert pytester.runpytest("-p", "no:cacheprovider").ret == pytest.ExitCode.NO_TESTS_COLLECTED
-    result = pytester.runpytest("-v", "--wast", "-p", "no:cacheprovider")
+def test_wast_scripts_are_collected_like_scenarios(pytester: pytest.Pytester, node_runtime: Runtime) -> None:
+    pytester.makefile(".wast", good=(WAST / "memory.wast").read_text(), bad=(BAD_WAST / "wrong.wast").read_text())
+    result = pytester.runpytest("-v", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, failed=2)
+    pytester.runpytest("--wast", "-p", "no:cacheprovider", "-k", "good").assert_outcomes(passed=2)  # older spelling
     result.stdout.fnmatch_lines(["*good.wast::good.wast[[]reference[]] PASSED*",
                                  f"*good.wast::good.wast[[]{node_runtime.label()}[]] PASSED*",
                                  "fail: bad.wast:3 assert_return on reference: results [0x2] do not match the expectation"])

@@ -13,6 +13,7 @@ from harness.wast import (Action, Assertion, Either, ModuleCommand, Register, Va
                           parse_integer, read_script)
 
 WAST = Path(__file__).parent / "wast"
+BAD_WAST = Path(__file__).parent / "fixtures" / "wast"  # scripts that must fail or cannot run
 
 
 def f32(value: float) -> int:
@@ -98,13 +99,13 @@ def test_a_module_field_among_commands_is_an_error(tmp_path: Path) -> None:
 
 def test_an_unknown_command_names_file_and_line() -> None:
     with pytest.raises(WastError) as caught:
-        read_script(WAST / "bad-command.wast")
-    assert caught.value.one_line() == f"{WAST / 'bad-command.wast'}:3: unknown command 'assert_something'"
+        read_script(BAD_WAST / "bad-command.wast")
+    assert caught.value.one_line() == f"{BAD_WAST / 'bad-command.wast'}:3: unknown command 'assert_something'"
 
 
 def test_an_out_of_range_literal_names_file_and_line() -> None:
     with pytest.raises(WastError, match="does not fit i32") as caught:
-        read_script(WAST / "bad-literal.wast")
+        read_script(BAD_WAST / "bad-literal.wast")
     assert caught.value.line == 2
 
 

@@ -16,6 +16,7 @@ from harness.wast_runner import run_on_model
 from tests.conftest import MEMORY_FILES
 
 WAST = Path(__file__).parent / "wast"
+BAD_WAST = Path(__file__).parent / "fixtures" / "wast"  # scripts that must fail or cannot run
 
 
 def test_the_wrapper_carries_floats_as_integer_bits(compiler: Compiler) -> None:
@@ -41,7 +42,7 @@ def test_a_signalling_nan_reaches_the_runtime_and_comes_back_bit_for_bit(compile
 
 
 def test_wrong_expectations_fail_on_the_runtime_too(compiler: Compiler, node_runtime: Runtime) -> None:
-    statuses = [(c.id, c.status) for c in run_on_runtime(WAST / "wrong.wast", node_runtime, compiler)]
+    statuses = [(c.id, c.status) for c in run_on_runtime(BAD_WAST / "wrong.wast", node_runtime, compiler)]
     assert statuses[:5] == [("wrong.wast:2", "pass"), ("wrong.wast:3", "fail"), ("wrong.wast:4", "fail"),
                             ("wrong.wast:6", "pass"), ("wrong.wast:7", "fail")]  # a global's value is compared
 
@@ -61,7 +62,7 @@ def test_a_global_is_read_as_bits_so_a_nan_payload_survives(compiler: Compiler, 
 def test_references_cross_the_boundary_and_are_compared(compiler: Compiler, node_runtime: Runtime) -> None:
     cases = {c.line: c for c in run_on_runtime(WAST / "commands.wast", node_runtime, compiler)}
     assert [(line, cases[line].status) for line in range(30, 38) if cases[line].status != "pass"] == []
-    wrong = {c.line: c for c in run_on_runtime(WAST / "wrong.wast", node_runtime, compiler)}
+    wrong = {c.line: c for c in run_on_runtime(BAD_WAST / "wrong.wast", node_runtime, compiler)}
     assert (wrong[8].status, wrong[9].status, wrong[10].status) == ("pass", "fail", "fail")
     assert wrong[9].detail == wrong[10].detail == "results [ref.extern 1] do not match the expectation"
 
@@ -84,8 +85,34 @@ def test_official_memory_scripts_have_no_failure_on_the_runtime(name: str, spec_
 
 
 def test_a_module_the_model_cannot_decode_is_a_reported_gap_not_a_crash(compiler: Compiler, node_runtime: Runtime) -> None:
-    on_runtime = run_on_runtime(WAST / "simd-gap.wast", node_runtime, compiler)
-    on_model = run_on_model(WAST / "simd-gap.wast", compiler)
+    on_runtime = run_on_runtime(BAD_WAST / "simd-gap.wast", node_runtime, compiler)
+    on_model = run_on_model(BAD_WAST / "simd-gap.wast", compiler)
     for cases in (on_runtime, on_model):
         assert [(c.line, c.status) for c in cases] == [(2, "error"), (3, "error")]
         assert all(c.detail.startswith("reference model: ") for c in cases)
+
+
+def test_a_registered_module_that_could_not_run_makes_its_importers_unsupported(
+        compiler: Compiler, provisioned: "Callable[[str], Runtime]", tmp_path: Path) -> None:
+    script = tmp_path / "register.wast"
+    script.write_text('(module (func (export "id") (param externref) (result externref) (local.get 0)))\n'
+                      '(register "refs")\n'
+                      '(module (import "refs" "id" (func (param externref) (result externref))))\n'
+                      '(module (func (export "one") (result i32) (i32.const 1)))\n'
+                      '(assert_return (invoke "one") (i32.const 1))\n')
+    cases = run_on_runtime(script, provisioned("14"), compiler)
+    assert [(c.line, c.status) for c in cases] == [(1, "unsupported"), (2, "unsupported"), (3, "unsupported"),
+                                                   (4, "pass"), (5, "pass")]
+    assert cases[1].detail.startswith("registers a module that could not run here: node-14.19.3 lacks reference types")
+
+
+def test_a_2_0_malformed_module_valid_under_multi_memory_is_unsupported_with_the_reason(
+        compiler: Compiler, provisioned: "Callable[[str], Runtime]", tmp_path: Path) -> None:
+    # memory.size with its reserved byte written as a two-byte LEB zero: malformed in 2.0, memory 0 in 3.0
+    script = tmp_path / "zero-byte.wast"
+    script.write_text('(assert_malformed (module binary "\\00asm" "\\01\\00\\00\\00" "\\01\\05\\01\\60\\00\\01\\7f"'
+                      ' "\\03\\02\\01\\00" "\\05\\03\\01\\00\\00" "\\0a\\07\\01\\05\\00\\3f\\80\\00\\0b")'
+                      ' "zero byte expected")\n')
+    assert [c.status for c in run_on_model(script, compiler)] == ["pass"]
+    [on_deno] = run_on_runtime(script, provisioned("deno"), compiler)
+    assert on_deno.status == "unsupported" and "implements multi_memory" in on_deno.detail

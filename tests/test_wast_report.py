@@ -20,6 +20,16 @@ def test_terminal_counts_per_file_and_runtime_then_problems() -> None:
     assert lines[1].split() == ["x.wast", "reference", "1", "1", "0", "0"]
     assert lines[2].split() == ["x.wast", "bun-1.4.5", "1", "0", "0", "1"]
     assert lines[-1] == "FAIL: x.wast:3 assert_return on reference: results [0x2] do not match the expectation"
+    assert lines[-2] == "UNSUPPORTED on bun-1.4.5 (1): bun-1.4.5 lacks something [x.wast:3]"
+
+
+def test_unsupported_cases_are_grouped_by_runtime_and_reason() -> None:
+    cases = [WastCase(FILE, line, "assert_return", "node-14.19.3", "unsupported", "lacks BigInt") for line in range(5)]
+    cases.append(WastCase(FILE, 9, "assert_invalid", "node-22.20.0", "unsupported", "implements multi_memory"))
+    lines = render_wast(cases).splitlines()
+    assert lines[0].split()[:2] == ["file", "runtime"] and len(lines[1]) == len(lines[2])  # aligned columns
+    assert "UNSUPPORTED on node-14.19.3 (5): lacks BigInt [x.wast:0, x.wast:1, x.wast:2, ...]" in lines
+    assert "UNSUPPORTED on node-22.20.0 (1): implements multi_memory [x.wast:9]" in lines
 
 
 def test_json_has_one_case_per_command_and_runtime() -> None:
