@@ -146,7 +146,6 @@ class Frame:
     params: int
     results: int
     label: Label | None  # where a branch to this frame goes (None for the function: a branch returns)
-    end: int  # index of the matching ``end``
     else_label: Label | None = None
 
     @property
@@ -193,7 +192,7 @@ class Translator:
         self.name = name
         self.functions = function_types(module)
         self.stack: list[Value] = []
-        self.frames: list[Frame] = [Frame("function", 0, 0, len(signature.results), None, len(body.code) - 1)]
+        self.frames: list[Frame] = [Frame("function", 0, 0, len(signature.results), None)]
         self.blocks: list[list[str]] = [[]]  # basic blocks' lines; block 0 runs once, before dispatch
         self.reachable = True
         self.has_backward_branch = False
@@ -420,7 +419,7 @@ class Translator:
     def _enter(self, kind: str, index: int, immediate: Any) -> Frame:
         params, results = self._block_arity(immediate[0])
         self.materialize_all()
-        frame = Frame(kind, len(self.stack) - params, params, results, None, immediate[2])
+        frame = Frame(kind, len(self.stack) - params, params, results, None)
         self.frames.append(frame)
         return frame
 
@@ -586,7 +585,6 @@ class Translator:
         signature = self.module.types[type_index]
         slot = self.stack.pop().text
         args = self._pop_texts(len(signature.params))
-        self._protect("callee")
         function = f"bulk.indirect_function({self._use(f'table{table_index}')}, {self._use('types')}[{type_index}], {slot})"
         self.emit(f"callee = {self._use('runner_of')}({function})")
         call = f"callee(depth + 1, fuel{''.join(', ' + arg for arg in args)})"
