@@ -185,6 +185,11 @@ class WastItem(ShortFailureItem):
                      else run_on_runtime(self.path, self.runtime, session.compiler()))
         except HarnessError as error:
             raise ScenarioFailed(error.one_line()) from None
+        unsupported = [case for case in cases if case.status == "unsupported"]
+        if unsupported:  # shown after the run, so a passing item does not hide what it could not check
+            reasons = sorted({case.detail for case in unsupported})
+            more = f" (and {len(reasons) - 1} other reasons)" if len(reasons) > 1 else ""
+            self.user_properties.append(("linmem_unsupported", f"{len(unsupported)} unsupported: {reasons[0]}{more}"))
         problems = [case for case in cases if case.status not in ("pass", "unsupported")]
         if problems:
             raise ScenarioFailed("\n".join(f"{case.status}: {case.id} {case.command} on {case.runtime}: {case.detail}"
@@ -192,6 +197,17 @@ class WastItem(ShortFailureItem):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"wast {self.name}"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """List the .wast items that passed with commands their runtime could not run, and why."""
+    lines = [f"{report.nodeid}: {value}"
+             for report in terminalreporter.stats.get("passed", [])
+             for name, value in getattr(report, "user_properties", []) if name == "linmem_unsupported"]
+    if lines:
+        terminalreporter.section("linmem: commands a runtime could not run")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -97,3 +98,14 @@ def test_wast_scripts_are_collected_like_scenarios(pytester: pytest.Pytester, no
     result.stdout.fnmatch_lines(["*good.wast::good.wast[[]reference[]] PASSED*",
                                  f"*good.wast::good.wast[[]{node_runtime.label()}[]] PASSED*",
                                  "fail: bad.wast:3 assert_return on reference: results [0x2] do not match the expectation"])
+
+
+def test_commands_a_runtime_could_not_run_are_listed_after_the_run(pytester: pytest.Pytester,
+                                                                   provisioned: "Callable[[str], Runtime]") -> None:
+    node14 = provisioned("14")
+    pytester.makefile(".wast", calls='(module (func (export "big") (param i64) (result i64) (local.get 0)))\n'
+                                     '(assert_return (invoke "big" (i64.const 1)) (i64.const 1))\n')
+    result = pytester.runpytest("-p", "no:cacheprovider", "--node", node14.path)
+    result.assert_outcomes(passed=2)  # nothing failed: the model passes, Node 14 cannot make the call
+    result.stdout.fnmatch_lines(["*linmem: commands a runtime could not run*",
+                                 f"calls.wast::calls.wast[[]{node14.label()}[]]: 1 unsupported: *lacks i64 <-> BigInt*"])
