@@ -90,6 +90,12 @@ def test_code_after_an_unconditional_branch_is_never_run(compiler: Compiler) -> 
     assert run(compiler, wat, "f") == [1]
 
 
+def test_a_long_chain_of_operators_is_not_one_python_expression(compiler: Compiler) -> None:
+    body = "local.get 0 " + "i32.const 1 i32.add " * 2000  # Python's parser nests ~200 levels at most
+    wat = f'(module (func (export "f") (param i32) (result i32) {body}))'
+    assert run(compiler, wat, "f", 5) == [2005]
+
+
 def test_a_reference_local_starts_null(compiler: Compiler) -> None:
     wat = '(module (func (export "f") (result i32) (local externref) (ref.is_null (local.get 0))))'
     assert run(compiler, wat, "f") == [1]

@@ -39,7 +39,9 @@ from .opcodes import BY_NAME, OPCODES
 from .traps import FuelExhausted, Trap, TrapKind, UnsupportedInstruction
 
 #: Deeper call chains trap with "call stack exhausted".
-MAX_CALL_DEPTH = 300
+MAX_CALL_DEPTH = 1000
+#: A pending expression nesting more operators than this is settled into its slot.
+MAX_PENDING_DEPTH = 12
 
 # load opcode -> (byte width, sign-extend, result bit width)
 LOADS = {
@@ -112,6 +114,8 @@ class Value:
     text: str
     #: as a condition, when that reads better than ``text`` (``a < b`` for ``(1 if a < b else 0)``)
     test: str | None = None
+    #: how many pending operators the expression nests (Python's parser limits nesting)
+    depth: int = 0
 
     @property
     def reads(self) -> set[str]:
@@ -360,16 +364,24 @@ class Translator:
         del self.stack[len(self.stack) - count:]
         return [value.text for value in values]
 
+    def _push_pending(self, text: str, test: str | None, *operands: Value) -> None:
+        """Push a pure expression of ``operands``; settle it when it nests too deeply."""
+        depth = 1 + max((operand.depth for operand in operands), default=0)
+        self.stack.append(Value(text, test, depth))
+        if depth > MAX_PENDING_DEPTH:
+            self.materialize(len(self.stack) - 1)
+
     def _inline_binary(self, opcode: int) -> None:
         template, test = INLINE_BINARY[opcode]
         right, left = self.stack.pop(), self.stack.pop()
         a, b = _operand(left.text), _operand(right.text)
-        self.stack.append(Value(template.format(a=a, b=b), test.format(a=a, b=b) if test else None))
+        self._push_pending(template.format(a=a, b=b), test.format(a=a, b=b) if test else None, left, right)
 
     def _inline_unary(self, opcode: int) -> None:
         template, test = INLINE_UNARY[opcode]
-        a = _operand(self.stack.pop().text)
-        self.stack.append(Value(template.format(a=a), test.format(a=a) if test else None))
+        operand = self.stack.pop()
+        a = _operand(operand.text)
+        self._push_pending(template.format(a=a), test.format(a=a) if test else None, operand)
 
     def _memory(self, index: int) -> str:
         return self._use(f"memory{index}")
@@ -623,7 +635,8 @@ class Translator:
 
     def _select(self, index: int, immediate: Any) -> None:
         condition, second, first = self.stack.pop(), self.stack.pop(), self.stack.pop()
-        self.stack.append(Value(f"({first.text} if {condition.condition()} else {second.text})"))
+        self._push_pending(f"({first.text} if {condition.condition()} else {second.text})", None,
+                           condition, second, first)
 
     def _nop(self, index: int, immediate: Any) -> None:
         pass
@@ -689,8 +702,9 @@ class Translator:
         self.stack.append(Value("None"))
 
     def _ref_is_null(self, index: int, immediate: Any) -> None:
-        operand = _operand(self.stack.pop().text)
-        self.stack.append(Value(f"(1 if {operand} is None else 0)", f"{operand} is None"))
+        value = self.stack.pop()
+        operand = _operand(value.text)
+        self._push_pending(f"(1 if {operand} is None else 0)", f"{operand} is None", value)
 
     def _ref_func(self, index: int, function_index: int) -> None:
         self._push_effect(f"{self._use('functions')}[{function_index}]")

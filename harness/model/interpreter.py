@@ -29,8 +29,11 @@ __all__ = ["FUEL_LIMIT", "MAX_CALL_DEPTH", "Fuel", "evaluate_constant", "invoke"
 
 #: Backward branches plus calls one invocation from the host may make before the model gives up.
 FUEL_LIMIT = 20_000_000
-#: Python frames one wasm call takes at most (the runner, a first-call trampoline, a host wrapper).
-_FRAMES_PER_CALL = 3
+#: Python frames one wasm call takes: its runner (a function's first call adds a trampoline frame, once;
+#: should Python's stack still run out, the RecursionError becomes the same trap).
+_FRAMES_PER_CALL = 1
+#: Extra frames granted when the recursion limit must be raised.
+_HEADROOM = 1000
 
 Runner = Callable[..., list[Any]]
 
@@ -134,9 +137,9 @@ def _first_call(runners: list[Runner], index: int, function: Function) -> Runner
 
 def _ensure_python_stack() -> None:
     """Raise Python's recursion limit enough for MAX_CALL_DEPTH wasm calls above the current depth."""
-    needed = _current_depth() + MAX_CALL_DEPTH * _FRAMES_PER_CALL + 100
+    needed = _current_depth() + MAX_CALL_DEPTH * _FRAMES_PER_CALL + 200
     if sys.getrecursionlimit() < needed:
-        sys.setrecursionlimit(needed)
+        sys.setrecursionlimit(needed + _HEADROOM)  # with room to spare: raised once, not on every call
 
 
 def _current_depth() -> int:
