@@ -96,6 +96,21 @@ def test_a_long_chain_of_operators_is_not_one_python_expression(compiler: Compil
     assert run(compiler, wat, "f", 5) == [2005]
 
 
+def test_a_loop_after_many_blocks_dispatches_through_bands(compiler: Compiler) -> None:
+    # 40 one-armed ifs (three blocks each) and then a loop: the loop's blocks sit far down the dispatch
+    ifs = "".join(f"(if (i32.eq (local.get 0) (i32.const {k})) (then (local.set 1 (i32.const {k * 10}))))"
+                  for k in range(40))
+    loop = ("(loop $again (local.set 1 (i32.add (local.get 1) (i32.const 1)))"
+            " (br_if $again (i32.lt_u (local.get 1) (i32.const 1000))))")
+    wat = f'(module (func (export "f") (param i32) (result i32) (local i32) {ifs} {loop} (local.get 1)))'
+    module = decode_module(compiler.compile_text(wat.encode(), filename="t.wat").wasm_bytes)
+    assert [call_export(instantiate(module), "f", [n])[0] for n in (7, 39, 2000)] == [1000, 1000, 1000]
+    source = module.bodies[0].compiled.source
+    assert source.count("if pc < ") > 5  # banded
+    wat_late = wat.replace("(i32.const 1000)", "(i32.const 0)")  # the loop body runs once: 390 + 1
+    assert run(compiler, wat_late, "f", 39) == [391]
+
+
 def test_a_reference_local_starts_null(compiler: Compiler) -> None:
     wat = '(module (func (export "f") (result i32) (local externref) (ref.is_null (local.get 0))))'
     assert run(compiler, wat, "f") == [1]
