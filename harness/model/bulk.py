@@ -16,11 +16,6 @@ from .numeric import MASK32
 from .traps import Trap, TrapKind
 
 
-def memory_fill(memory: Memory, address: int, value: int, length: int) -> None:
-    """``memory.fill``."""
-    memory.fill(address, value, length)
-
-
 def memory_copy(destination_memory: Memory, source_memory: Memory, destination: int, source: int,
                 length: int) -> None:
     """``memory.copy`` (overlapping ranges copy as if through a buffer)."""

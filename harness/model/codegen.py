@@ -299,10 +299,10 @@ class Translator:
             self._inline_unary(opcode)
         elif opcode in BINARY:
             right, left = self.stack.pop(), self.stack.pop()
-            self._push_effect(f"{self._helper('binary', opcode)}({left.text}, {right.text})")
+            self._push_effect(f"binary_{opcode:x}({left.text}, {right.text})")  # helpers are in _GLOBALS
         elif opcode in UNARY:
             operand = self.stack.pop()
-            self._push_effect(f"{self._helper('unary', opcode)}({operand.text})")
+            self._push_effect(f"unary_{opcode:x}({operand.text})")
         elif opcode in LOADS:
             self._load(opcode, immediate)
         elif opcode in STORES:
@@ -316,9 +316,6 @@ class Translator:
     def emit(self, line: str) -> None:
         """Append a line to the current basic block."""
         self.blocks[-1].append(line)
-
-    def _helper(self, kind: str, opcode: int) -> str:
-        return f"{kind}_{opcode:x}"  # defined in _GLOBALS
 
     def _use(self, name: str) -> str:
         """Name an environment value the bound function needs (memories, globals, runners...)."""
@@ -676,7 +673,8 @@ class Translator:
             self.emit(call)
 
     def _memory_fill(self, index: int, memory: int) -> None:
-        self._operation("memory_fill", 3, self._memory(memory))
+        address, value, length = self._pop_texts(3)
+        self.emit(f"{self._memory(memory)}.fill({address}, {value}, {length})")
 
     def _memory_copy(self, index: int, immediate: Any) -> None:
         self._operation("memory_copy", 3, self._memory(immediate[0]), self._memory(immediate[1]))

@@ -69,9 +69,6 @@ class ExternRef:
 
     number: int
 
-
-#: What a reference-typed value is: null (``None``), a function, or a host reference.
-Reference = Union[None, Function, ExternRef]
 ExternValue = Union[Function, Memory, GlobalInstance, TableInstance]
 
 
