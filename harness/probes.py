@@ -87,7 +87,7 @@ def requirements(scenario: Scenario, module: Module | None) -> dict[str, Any]:
 def module_requirements(module: Module) -> dict[str, Any]:
     """The features a module needs to compile and instantiate, each with why."""
     needs: dict[str, Any] = {}
-    memories = list(module.memories) + [entry.desc for entry in module.imports if entry.kind == "memory"]
+    memories = module.memory_types()
     if any(limits.shared for limits in memories):
         needs["shared_memory"] = "the module's memory is shared"
     if len(memories) > 1:
@@ -113,11 +113,10 @@ def _reference_types_use(module: Module, opcodes: set[int]) -> str:
     """Why the module needs the reference-types proposal (empty when it does not)."""
     value_types = {t for signature in module.types for t in signature.params + signature.results}
     value_types |= {t for body in module.bodies for t in body.locals}
-    value_types |= {definition.type.value_type for definition in module.globals}
-    value_types |= {entry.desc.value_type for entry in module.imported("global")}
+    value_types |= {global_type.value_type for global_type in module.global_types()}
     if "externref" in value_types or "funcref" in value_types:
         return "the module has reference-typed values"
-    tables = list(module.tables) + [entry.desc for entry in module.imported("table")]
+    tables = module.table_types()
     if len(tables) > 1 or any(table.element != "funcref" for table in tables):
         return "the module has several tables or an externref table"
     if opcodes.intersection(_REFERENCE_INSTRUCTIONS):

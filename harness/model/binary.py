@@ -133,6 +133,22 @@ class Module:
         """The imports of one kind, in index order."""
         return [entry for entry in self.imports if entry.kind == kind]
 
+    def function_types(self) -> list[FuncType]:
+        """The function index space's signatures, imports first (type indices must be valid)."""
+        return [self.types[entry.desc] for entry in self.imported("func")] + [self.types[t] for t in self.functions]
+
+    def memory_types(self) -> list[Limits]:
+        """The memory index space's limits, imports first."""
+        return [entry.desc for entry in self.imported("memory")] + list(self.memories)
+
+    def table_types(self) -> list[TableType]:
+        """The table index space's types, imports first."""
+        return [entry.desc for entry in self.imported("table")] + list(self.tables)
+
+    def global_types(self) -> list[GlobalType]:
+        """The global index space's types, imports first."""
+        return [entry.desc for entry in self.imported("global")] + [definition.type for definition in self.globals]
+
     def function_type(self, index: int) -> FuncType:
         """The signature of function ``index`` in the function index space."""
         imported = self.imported("func")
@@ -479,7 +495,7 @@ def decode_module(wasm_bytes: bytes) -> Module:
     while not reader.at_end():
         section_id = reader.byte()
         size = reader.unsigned()
-        memory_count = len(module.memories) + len(module.imported("memory"))
+        memory_count = len(module.memory_types())
         section = Reader(wasm_bytes, reader.offset, reader.offset + size, multi_memory=memory_count > 1)
         if section.end > len(wasm_bytes):
             raise reader.fail("section size runs past the end of the module")
@@ -521,7 +537,7 @@ CONSTANT_OPCODES = frozenset({0x41, 0x42, 0x43, 0x44, 0x23, 0xD0, 0xD2, 0x6A, 0x
 
 def check_segments(module: Module) -> None:
     """Reject segments a validator would: a memory index out of range, a non-constant offset."""
-    memory_count = len(module.memories) + len(module.imported("memory"))
+    memory_count = len(module.memory_types())
     for index, segment in enumerate(module.data):
         if segment.mode == "active" and segment.memory >= memory_count:
             raise WasmDecodeError(f"invalid module: data segment {index} names memory {segment.memory}, "

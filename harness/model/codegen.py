@@ -171,12 +171,6 @@ class Translation:
     factory: Callable[..., Callable[..., list[Any]]] = field(repr=False, default=None)  # type: ignore[assignment]
 
 
-def function_types(module: Module) -> list[FuncType]:
-    """The type of every function in the module's function index space (imports first)."""
-    imported = [module.types[entry.desc] for entry in module.imported("func")]
-    return imported + [module.types[index] for index in module.functions]
-
-
 def translate(module: Module, body: FunctionBody, signature: FuncType, name: str = "run") -> Translation:
     """Translate one validated function body; cached on the body."""
     if body.compiled is None:
@@ -197,7 +191,7 @@ class Translator:
         self.code = body.code
         self.signature = signature
         self.name = name
-        self.functions = function_types(module)
+        self.functions = module.function_types()
         self.stack: list[Value] = []
         self.frames: list[Frame] = [Frame("function", 0, 0, len(signature.results), None)]
         self.blocks: list[list[str]] = [[]]  # basic blocks' lines; block 0 runs once, before dispatch
@@ -443,7 +437,7 @@ class Translator:
         """At a join point every entry below ``height`` is in its slot."""
         self.stack = [Value(self.slot(position)) for position in range(height)]
 
-    def _enter(self, kind: str, index: int, immediate: Any) -> Frame:
+    def _enter(self, kind: str, immediate: Any) -> Frame:
         params, results = self._block_arity(immediate[0])
         self.materialize_all()
         frame = Frame(kind, len(self.stack) - params, params, results, None)
@@ -451,11 +445,11 @@ class Translator:
         return frame
 
     def _block(self, index: int, immediate: Any) -> None:
-        frame = self._enter("block", index, immediate)
+        frame = self._enter("block", immediate)
         frame.label = self._new_label(backward=False)
 
     def _loop(self, index: int, immediate: Any) -> None:
-        frame = self._enter("loop", index, immediate)
+        frame = self._enter("loop", immediate)
         if index in self.targeted_loops:
             frame.label = self._new_label(backward=True)
             self._start_block(frame.label)
@@ -464,7 +458,7 @@ class Translator:
         for position in range(len(self.stack) - 1):  # the condition stays pending, and protected
             self.materialize(position)
         test = self.stack.pop().condition()
-        frame = self._enter("if", index, immediate)
+        frame = self._enter("if", immediate)
         frame.label = self._new_label(backward=False)
         frame.else_label = self._new_label(backward=False)
         then_block = len(self.blocks)

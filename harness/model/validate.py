@@ -3,7 +3,7 @@
 Function bodies are type-checked with the spec appendix's algorithm: a stack
 of operand types (``None`` for an unknown type after ``unreachable``) and a
 stack of control frames. Module-level rules cover limits, indices, constant
-expressions, data counts, exports and the start function. ``multi_memory``
+expressions, exports and the start function (data counts are the decoder's). ``multi_memory``
 allows more than one memory (a later proposal the scenarios use).
 Raises :class:`~harness.errors.WasmDecodeError` ("invalid module: ...").
 """
@@ -325,9 +325,8 @@ class BodyChecker:
         self.pop_all(("i32", "i32", "i32"))
 
     def _data(self, index: int) -> None:
-        if self.context.module.data_count is None:
-            raise Invalid("data count section required")
-        if index >= self.context.module.data_count:
+        # the data count rules are the decoder's (binary format); it has checked them already
+        if index >= len(self.context.module.data):
             raise Invalid("unknown data segment")
 
     def op_memory_init(self, immediate: Any) -> None:
@@ -439,7 +438,7 @@ def _validate(module: Module, multi_memory: bool) -> None:
                           if entry.desc < len(module.types)]
     if len(imported_functions) != len(module.imported("func")) or any(t >= len(module.types) for t in module.functions):
         raise Invalid("unknown type")
-    memories = [entry.desc for entry in module.imported("memory")] + list(module.memories)
+    memories = module.memory_types()
     if len(memories) > 1 and not multi_memory:
         raise Invalid("multiple memories")
     for limits in memories:
@@ -449,7 +448,7 @@ def _validate(module: Module, multi_memory: bool) -> None:
             raise Invalid("size minimum must not be greater than maximum")
         if limits.shared and limits.maximum is None:
             raise Invalid("shared memory must have maximum")
-    tables = [entry.desc for entry in module.imported("table")] + list(module.tables)
+    tables = module.table_types()
     for table in tables:
         if table.limits.maximum is not None and table.limits.minimum > table.limits.maximum:
             raise Invalid("size minimum must not be greater than maximum")
@@ -460,7 +459,7 @@ def _validate(module: Module, multi_memory: bool) -> None:
     for definition in module.globals:
         references.update(immediate for opcode, immediate in definition.init if opcode == 0xD2)
     context = Context(module, imported_functions + [module.types[t] for t in module.functions],
-                      [table.element for table in tables], len(memories), imported_globals + [g.type for g in module.globals],
+                      [table.element for table in tables], len(memories), module.global_types(),
                       references)
     for index, definition in enumerate(module.globals):
         partial = Context(module, context.functions, context.tables, context.memories, imported_globals, references)
@@ -472,8 +471,6 @@ def _validate(module: Module, multi_memory: bool) -> None:
                 raise Invalid("unknown memory")
             if _constant_type(context, segment.offset, len(imported_globals)) != "i32":
                 raise Invalid("type mismatch in a data segment's offset")
-    if module.data_count is not None and module.data_count != len(module.data):
-        raise Invalid("data count and data section have inconsistent lengths")
     for segment in module.elements:
         if segment.mode == "active":
             if segment.table >= len(tables):
