@@ -26,7 +26,7 @@ from .article_report import render_terminal, result_document, write_json
 from .resources import write_atomic
 from .rebase import update_expectations
 from .wast_report import render_wast, wast_document, wast_html, wast_junit
-from .wast_js import run_on_runtime
+from .wast_js import WastDriver
 from .wast_runner import run_on_model
 from .run_report import render_runtimes, render_table, write_reports
 from .runner import PreparedScenario, exit_status, load_all, prepare_all, reference_document, run_on_runtimes
@@ -153,7 +153,9 @@ def run_wast_files(paths: list[Path], arguments: argparse.Namespace) -> int:
     runtimes = [find_node(spec) for spec in arguments.node] or [find_node(None)]
     with Compiler(find_compiler_node(runtimes[0])) as compiler:
         cases = [case for path in paths for case in run_on_model(path, compiler)]
-        cases += [case for runtime in runtimes for path in paths for case in run_on_runtime(path, runtime, compiler)]
+        for runtime in runtimes:
+            with WastDriver(runtime, compiler) as driver:  # one driver process per runtime, reset per script
+                cases += [case for path in paths for case in driver.run(path)]
     print(render_wast(cases))
     if arguments.json is not None:
         write_atomic(arguments.json, (json.dumps(wast_document(cases), indent=2) + "\n").encode("utf-8"))

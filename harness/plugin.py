@@ -22,7 +22,7 @@ from .scenario import SUFFIXES, Scenario, load_scenario
 from .session import RuntimeSession
 from .verdict import Status
 from .wabt import Compiler
-from .wast_js import run_on_runtime
+from .wast_js import WastDriver
 from .wast_runner import run_on_model
 
 _SESSION_KEY = pytest.StashKey["LinmemSession"]()
@@ -63,6 +63,7 @@ class LinmemSession:
         self._runtimes: list[Runtime] | None = None
         self._compiler: Compiler | None = None
         self._drivers: dict[str, RuntimeSession] = {}
+        self._wast_drivers: dict[str, WastDriver] = {}
         self._references: dict[Path, tuple[dict[str, Any] | None, str]] = {}
 
     def runtimes(self) -> list[Runtime]:
@@ -83,6 +84,12 @@ class LinmemSession:
             self._drivers[runtime.path] = RuntimeSession(runtime)
         return self._drivers[runtime.path]
 
+    def wast_driver(self, runtime: Runtime) -> WastDriver:
+        """The long-lived .wast driver process of ``runtime`` (reset for each script)."""
+        if runtime.path not in self._wast_drivers:
+            self._wast_drivers[runtime.path] = WastDriver(runtime, self.compiler())
+        return self._wast_drivers[runtime.path]
+
     def reference(self, prepared: PreparedScenario) -> tuple[dict[str, Any] | None, str]:
         """The reference document of a scenario, computed once."""
         path = prepared.scenario.path
@@ -98,7 +105,7 @@ class LinmemSession:
 
     def close(self) -> None:
         """Stop every process this session started."""
-        for driver in self._drivers.values():
+        for driver in [*self._drivers.values(), *self._wast_drivers.values()]:
             driver.close()
         if self._compiler is not None:
             self._compiler.close()
@@ -182,7 +189,7 @@ class WastItem(ShortFailureItem):
         session: LinmemSession = self.config.stash[_SESSION_KEY]
         try:
             cases = (run_on_model(self.path, session.compiler()) if self.runtime is None
-                     else run_on_runtime(self.path, self.runtime, session.compiler()))
+                     else session.wast_driver(self.runtime).run(self.path))
         except HarnessError as error:
             raise ScenarioFailed(error.one_line()) from None
         unsupported = [case for case in cases if case.status == "unsupported"]

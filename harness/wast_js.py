@@ -78,12 +78,6 @@ def global_wrapper_wat(global_type: GlobalType) -> str:
     return f'(module (import "t" "g" (global $g {imported})) (func (export "w") (result {carrier}) {read}))'
 
 
-def global_type(module: Module, index: int) -> GlobalType:
-    """The type of global ``index`` in the module's global index space (imports first)."""
-    imported = [entry.desc for entry in module.imported("global")]
-    return imported[index] if index < len(imported) else module.globals[index - len(imported)].type
-
-
 def canonical_result(result: Any) -> Any:
     """A result as the driver reports it, as a canonical value (bits, or a reference)."""
     if not isinstance(result, dict):
@@ -104,26 +98,71 @@ def js_argument(value_type: str, argument: Value) -> dict[str, Any]:
     return {"carrier": CARRIER[value_type], "bits": str(argument.bits or 0)}
 
 
-class JsScript:
-    """One runtime's run of one script."""
+class WastDriver:
+    """One runtime's long-lived ``js/wast_driver.js`` process, serving script after script.
 
-    def __init__(self, path: Path, runtime: Runtime, compiler: Compiler, worker: JsonLineWorker) -> None:
-        self.path = path
+    Each script starts from a reset driver state; the probed features and the
+    compiled wrapper modules are shared by every script run here. A driver
+    that crashes is started again by the next request.
+    """
+
+    def __init__(self, runtime: Runtime, compiler: Compiler) -> None:
         self.runtime = runtime
         self.compiler = compiler
-        self.worker = worker
-        self.modules: dict[str, Module] = {}
-        self.current: Module | None = None
         self.features = probe_features(runtime)
+        self.worker = JsonLineWorker(runtime.command(JS_DIR / "worker.js", str(JS_DIR / "wast_driver.js")),
+                                     name=f"{runtime.label()} wast driver")
         self.wrappers: dict[FuncType | GlobalType, str] = {}
-        #: modules that could not be instantiated here (by name; None for the latest), and why
-        self.gaps: dict[str | None, str] = {}
+
+    def __enter__(self) -> "WastDriver":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the driver process."""
+        self.worker.close()
 
     def ask(self, op: str, **fields: Any) -> dict[str, Any]:
+        """One request to the driver; a JS-side failure of the driver itself raises."""
         answer = parse_answer(self.worker.request(request(op, **fields), timeout=TIMEOUT), who=self.worker.name)
         if isinstance(answer, JsError):
             raise RuntimeFailure(f"{self.worker.name}: {answer.name}: {answer.message}")
         return answer
+
+    def wrapper(self, subject: FuncType | GlobalType) -> str:
+        """The base64 wrapper module for a signature or a global type, compiled once per driver."""
+        if subject not in self.wrappers:
+            text = wrapper_wat(subject) if isinstance(subject, FuncType) else global_wrapper_wat(subject)
+            wasm = self.compiler.compile_text(text.encode(), filename="wrapper.wat").wasm_bytes
+            self.wrappers[subject] = base64.b64encode(wasm).decode()
+        return self.wrappers[subject]
+
+    def run(self, path: Path) -> list[WastCase]:
+        """Every command of a script (malformed text is wabt's, and is judged elsewhere)."""
+        try:
+            self.ask("wast_reset")
+        except HarnessError:
+            pass  # a driver that cannot even reset is reported by the script's first command
+        return _run_script(JsScript(path, self))
+
+
+class JsScript:
+    """One runtime's run of one script: the modules it holds and the ones it could not."""
+
+    def __init__(self, path: Path, driver: WastDriver) -> None:
+        self.path = path
+        self.driver = driver
+        self.runtime = driver.runtime
+        self.compiler = driver.compiler
+        self.features = driver.features
+        self.ask = driver.ask
+        self.wrapper = driver.wrapper
+        self.modules: dict[str, Module] = {}
+        self.current: Module | None = None
+        #: modules that could not be instantiated here (by name; None for the latest), and why
+        self.gaps: dict[str | None, str] = {}
 
     def wasm(self, command: ModuleCommand, *, validate: bool = True) -> bytes:
         if command.form == "binary":
@@ -153,38 +192,34 @@ class JsScript:
             except UnsupportedInstruction:
                 if flags:  # an assertion: the runtime's error is judged against the one the script wants
                     return answer
-                self.current = None  # later actions report the same gap
-                self.modules.pop(command.name or "", None)
+                self.remember(command, None)  # later actions report the same gap
                 raise
             if missing:
                 answer = {"unsupported": missing, **answer}
-        if "error" in answer and not flags:
-            # later actions on this module cannot run here either; they say why
-            reason = answer.get("unsupported") or f"its module (line {command.line}) failed on {self.runtime.label()}"
-            self.gaps[None] = reason
-            if command.name:
-                self.gaps[command.name] = reason
-            self.current = None
-            self.modules.pop(command.name or "", None)
-        if "error" not in answer and not flags:
-            # the runtime now holds this module; calls into it need its signatures from the decoder
-            self.current = None
-            self.modules.pop(command.name or "", None)
-            decoded = model.decode_module(wasm)
-            self.current = decoded
-            self.gaps.pop(None, None)
-            if command.name:
-                self.modules[command.name] = decoded
-                self.gaps.pop(command.name, None)
+        if flags:
+            return answer
+        if "error" in answer:  # later actions on this module cannot run here either; they say why
+            self.remember(command, None, answer.get("unsupported")
+                          or f"its module (line {command.line}) failed on {self.runtime.label()}")
+        else:  # the runtime now holds this module; calls into it need its signatures from the decoder
+            self.remember(command, None)  # in case the decoder cannot read it
+            self.remember(command, model.decode_module(wasm))
         return answer
 
-    def wrapper(self, subject: FuncType | GlobalType) -> str:
-        """The base64 wrapper module for a signature or a global type, compiled once per run."""
-        if subject not in self.wrappers:
-            text = wrapper_wat(subject) if isinstance(subject, FuncType) else global_wrapper_wat(subject)
-            wasm = self.compiler.compile_text(text.encode(), filename="wrapper.wat").wasm_bytes
-            self.wrappers[subject] = base64.b64encode(wasm).decode()
-        return self.wrappers[subject]
+    def remember(self, command: ModuleCommand, decoded: Module | None, gap: str | None = None) -> None:
+        """Record what later actions on this module (the latest, and by its name) use: its decoded
+        signatures, or why they cannot run here."""
+        self.current = decoded
+        for name in (None, command.name) if command.name else (None,):
+            if name is not None:
+                if decoded is None:
+                    self.modules.pop(name, None)
+                else:
+                    self.modules[name] = decoded
+            if gap is None:
+                self.gaps.pop(name, None)
+            else:
+                self.gaps[name] = gap
 
     def lacking(self, value_types: tuple[str, ...], results: int = 1) -> str:
         """What the runtime would need to pass these values (empty when it can)."""
@@ -208,7 +243,7 @@ class JsScript:
         if export is None or export.kind != wanted:
             return {"error": "TypeError", "message": f"{action.name!r} is not an exported {wanted}"}
         if action.kind == "get":
-            subject: FuncType | GlobalType = global_type(module, export.index)
+            subject: FuncType | GlobalType = module.global_types()[export.index]
             results: tuple[str, ...] = (subject.value_type,)
             lacking = self.lacking(results)
             args: list[dict[str, Any]] = []
@@ -296,31 +331,30 @@ def _judge_assertion(script: JsScript, assertion: Assertion) -> tuple[str, str]:
 
 
 def run_on_runtime(path: Path, runtime: Runtime, compiler: Compiler) -> list[WastCase]:
-    """Every command of a script on one runtime (malformed text is wabt's, and is judged elsewhere)."""
-    worker = JsonLineWorker(runtime.command(JS_DIR / "worker.js", str(JS_DIR / "wast_driver.js")),
-                            name=f"{runtime.label()} wast driver")
-    script = JsScript(path, runtime, compiler, worker)
+    """Every command of one script on one runtime, in a driver of its own (see :class:`WastDriver`)."""
+    with WastDriver(runtime, compiler) as driver:
+        return driver.run(path)
+
+
+def _run_script(script: JsScript) -> list[WastCase]:
+    path, label = script.path, script.runtime.label()
     cases: list[WastCase] = []
     skipped: WastCase | None = None  # the first command the runtime could not run: later state may differ
-    try:
-        for command in read_script(path):
-            if isinstance(command, Assertion) and command.kind == "assert_malformed" and \
-                    isinstance(command.subject, ModuleCommand) and command.subject.form != "binary":
-                continue
-            try:
-                name, status, detail = _judge(script, command)
-            except UnsupportedInstruction as gap:
-                name, status, detail = type(command).__name__, "error", f"reference model: {gap}"
-            except (HarnessError, KeyError) as failure:
-                name, status, detail = type(command).__name__, "error", f"{type(failure).__name__}: {failure}"
-            if status == "fail" and skipped is not None:
-                status, detail = "unsupported", (f"may depend on line {skipped.line}, which {runtime.label()} could "
-                                                 f"not run ({detail})")
-            case = WastCase(path, command.line, name, runtime.label(), status, detail)
-            invokes = isinstance(command, (Action, Register)) or isinstance(getattr(command, "subject", None), Action)
-            if status == "unsupported" and skipped is None and invokes:
-                skipped = case
-            cases.append(case)
-    finally:
-        worker.close()
+    for command in read_script(path):
+        if isinstance(command, Assertion) and command.kind == "assert_malformed" and \
+                isinstance(command.subject, ModuleCommand) and command.subject.form != "binary":
+            continue
+        try:
+            name, status, detail = _judge(script, command)
+        except UnsupportedInstruction as gap:
+            name, status, detail = type(command).__name__, "error", f"reference model: {gap}"
+        except (HarnessError, KeyError) as failure:
+            name, status, detail = type(command).__name__, "error", f"{type(failure).__name__}: {failure}"
+        if status == "fail" and skipped is not None:
+            status, detail = "unsupported", f"may depend on line {skipped.line}, which {label} could not run ({detail})"
+        case = WastCase(path, command.line, name, label, status, detail)
+        invokes = isinstance(command, (Action, Register)) or isinstance(getattr(command, "subject", None), Action)
+        if status == "unsupported" and skipped is None and invokes:
+            skipped = case
+        cases.append(case)
     return cases

@@ -11,7 +11,7 @@ import pytest
 from harness.model.binary import FuncType
 from harness.runtimes import Runtime
 from harness.wabt import Compiler
-from harness.wast_js import run_on_runtime, wrapper_wat
+from harness.wast_js import WastDriver, run_on_runtime, wrapper_wat
 from harness.wast_runner import run_on_model
 from tests.conftest import MEMORY_FILES
 
@@ -116,3 +116,15 @@ def test_a_2_0_malformed_module_valid_under_multi_memory_is_unsupported_with_the
     assert [c.status for c in run_on_model(script, compiler)] == ["pass"]
     [on_deno] = run_on_runtime(script, provisioned("deno"), compiler)
     assert on_deno.status == "unsupported" and "implements multi_memory" in on_deno.detail
+
+
+def test_one_driver_runs_script_after_script_with_nothing_carried_over(compiler: Compiler, node_runtime: Runtime,
+                                                                       tmp_path: Path) -> None:
+    first, second = tmp_path / "first.wast", tmp_path / "second.wast"
+    first.write_text('(module $A (func (export "f") (result i32) (i32.const 1)))\n(register "a" $A)\n'
+                     '(assert_return (invoke "f") (i32.const 1))\n')
+    second.write_text('(assert_unlinkable (module (import "a" "f" (func (result i32)))) "unknown import")\n')
+    with WastDriver(node_runtime, compiler) as driver:
+        runs = [driver.run(first), driver.run(second), driver.run(first)]
+        assert driver.worker.starts == 1  # one process for every script
+    assert [[c.status for c in cases] for cases in runs] == [["pass"] * 3, ["pass"], ["pass"] * 3]
