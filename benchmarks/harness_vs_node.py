@@ -26,12 +26,12 @@ from typing import Callable
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness.article import DEMO, SUM, wasm_file_for  # noqa: E402
-from harness.reference import run_reference  # noqa: E402
-from harness.runner import load_all, prepare_all  # noqa: E402
-from harness.runtimes import find_node  # noqa: E402
-from harness.session import scenario_request  # noqa: E402
-from harness.wabt import Compiler  # noqa: E402
+from harness.article.examples import DEMO, SUM, wasm_file_for  # noqa: E402
+from harness.scenarios.on_model import run_reference  # noqa: E402
+from harness.scenarios.suite import load_all, prepare_all  # noqa: E402
+from harness.runtimes.discovery import find_node  # noqa: E402
+from harness.scenarios.on_runtime import scenario_request  # noqa: E402
+from harness.compiler.wabt import Compiler  # noqa: E402
 
 
 def best_of(repeat: int, action: Callable[[], object]) -> float:

@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from harness.model import call_export, decode_module, instantiate  # noqa: E402
-from harness.runtimes import find_node  # noqa: E402
-from harness.wabt import Compiler  # noqa: E402
+from harness.runtimes.discovery import find_node  # noqa: E402
+from harness.compiler.wabt import Compiler  # noqa: E402
 
 LOOP = """
 (module

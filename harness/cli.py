@@ -17,23 +17,23 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__
-from .article import DEMO, EXAMPLES, SUM, ExampleResult, compare_example
+from .article.examples import DEMO, EXAMPLES, SUM, ExampleResult, compare_example
 from .errors import (EXIT_AGREE, EXIT_BAD_INPUT, EXIT_DIFFERENCE, EXIT_INTERNAL, HarnessError, InputError,
                      WasmDecodeError)
 from .model import UnsupportedInstruction, decode_module
-from .process import debug_enabled
-from .article_report import render_terminal, result_document, write_json
+from .runtimes.process import debug_enabled
+from .article.report import render_terminal, result_document, write_json
 from .resources import write_atomic
-from .rebase import update_expectations
-from .wast_report import render_wast, wast_document, wast_html, wast_junit
-from .wast_js import WastDriver
-from .wast_runner import run_on_model
-from .run_report import render_runtimes, render_table, write_reports
-from .runner import PreparedScenario, exit_status, load_all, prepare_all, reference_document, run_on_runtimes
-from . import provision
-from .probes import probe_features
-from .runtimes import find_compiler_node, find_node, installed_runtimes
-from .wabt import Compiler, check_features, load_module_bytes
+from .scenarios.update import update_expectations
+from .reports.wast import render_wast, wast_document, wast_html, wast_junit
+from .wast.on_runtime import WastDriver
+from .wast.on_model import run_on_model
+from .reports.terminal import render_runtimes, render_table, write_reports
+from .scenarios.suite import PreparedScenario, exit_status, load_all, prepare_all, reference_document, run_on_runtimes
+from .runtimes import provision
+from .runtimes.probes import probe_features
+from .runtimes.discovery import find_compiler_node, find_node, installed_runtimes
+from .compiler.wabt import Compiler, check_features, load_module_bytes
 
 
 def display_path(path: Path) -> str:

@@ -15,15 +15,15 @@ from typing import Any, Iterator
 import pytest
 
 from .errors import HarnessError
-from .run_report import case_detail
-from .runner import CaseResult, PreparedScenario, prepare, reference_document, run_case
-from .runtimes import Runtime, find_compiler_node, find_node
-from .scenario import SUFFIXES, Scenario, load_scenario
-from .session import RuntimeSession
-from .verdict import Status
-from .wabt import Compiler
-from .wast_js import WastDriver
-from .wast_runner import run_on_model
+from .reports.terminal import case_detail
+from .scenarios.suite import CaseResult, PreparedScenario, prepare, reference_document, run_case
+from .runtimes.discovery import Runtime, find_compiler_node, find_node
+from .scenarios.format import SUFFIXES, Scenario, load_scenario
+from .scenarios.on_runtime import RuntimeSession
+from .scenarios.verdict import Status
+from .compiler.wabt import Compiler
+from .wast.on_runtime import WastDriver
+from .wast.on_model import run_on_model
 
 _SESSION_KEY = pytest.StashKey["LinmemSession"]()
 

@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.process import run_tool
-from harness.runner import CaseResult, prepare, reference_document, run_case
-from harness.runtimes import Runtime
-from harness.scenario import load_scenario
-from harness.session import RuntimeSession
-from harness.wabt import Compiler
+from harness.runtimes.process import run_tool
+from harness.scenarios.suite import CaseResult, prepare, reference_document, run_case
+from harness.runtimes.discovery import Runtime
+from harness.scenarios.format import load_scenario
+from harness.scenarios.on_runtime import RuntimeSession
+from harness.compiler.wabt import Compiler
 
 HOST_ORACLE = Path(__file__).parent / "fixtures" / "js" / "host_oracle.js"
 

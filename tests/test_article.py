@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.article import DEMO, SUM, compare_example, run_on_model
+from harness.article.examples import DEMO, SUM, compare_example, run_on_model
 from harness.errors import RuntimeFailure
 from harness.model import codegen
 from harness.model.opcodes import BY_NAME
-from harness.runtimes import Runtime
-from harness.wabt import Compiler
+from harness.runtimes.discovery import Runtime
+from harness.compiler.wabt import Compiler
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

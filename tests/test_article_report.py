@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from harness.article import SUM, ExampleResult, StepComparison
+from harness.article.examples import SUM, ExampleResult, StepComparison
 from harness.errors import RuntimeFailure
-from harness.article_report import result_document, side_by_side, verdict_line
-from harness.runtimes import Runtime
-from harness.wabt import CompiledModule, Compiler
+from harness.article.report import result_document, side_by_side, verdict_line
+from harness.runtimes.discovery import Runtime
+from harness.compiler.wabt import CompiledModule, Compiler
 
 RUNTIME = Runtime("node", "20.20.2", "/usr/bin/node", "V8", "11.3", "PATH")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.runtimes import Runtime
+from harness.runtimes.discovery import Runtime
 from tests.conftest import write_file
 
 FIXTURES = Path(__file__).parent / "fixtures"

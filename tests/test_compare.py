@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from harness.compare import first_difference, same_value
+from harness.values.compare import first_difference, same_value
 
 
 def test_numbers_compare_as_javascript_numbers() -> None:

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.engine_errors import PATTERNS, normalise, trap_kinds
+from harness.runtimes.engine_errors import PATTERNS, normalise, trap_kinds
 from harness.model.traps import TrapKind
-from harness.runner import prepare
-from harness.runtimes import Runtime
-from harness.scenario import load_scenario
-from harness.session import RuntimeSession, scenario_request
-from harness.wabt import Compiler
+from harness.scenarios.suite import prepare
+from harness.runtimes.discovery import Runtime
+from harness.scenarios.format import load_scenario
+from harness.scenarios.on_runtime import RuntimeSession, scenario_request
+from harness.compiler.wabt import Compiler
 from tests.conftest import write_file
 
 K = TrapKind

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from harness.jsinspect import format_typed_array, format_value
-from harness.runtimes import Runtime
+from harness.values.node_inspect import format_typed_array, format_value
+from harness.runtimes.discovery import Runtime
 from tests.oracle import ask_node
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.matrix_report import STATUS_COLOURS, render_html, render_markdown
-from harness.runner import load_all, prepare_all, run_on_runtimes
-from harness.runtimes import find_node_default
-from harness.wabt import Compiler
+from harness.reports.matrix import STATUS_COLOURS, render_html, render_markdown
+from harness.scenarios.suite import load_all, prepare_all, run_on_runtimes
+from harness.runtimes.discovery import find_node_default
+from harness.compiler.wabt import Compiler
 from tests.conftest import write_file
 
 SCENARIOS = Path(__file__).parent / "scenarios"

@@ -9,7 +9,7 @@ from harness.model.binary import DataSegment, Export, FuncType, Import, decode_m
 from harness.model.memory import Limits
 from harness.model.opcodes import BY_NAME
 from harness.resources import WAT_DIR
-from harness.wabt import Compiler
+from harness.compiler.wabt import Compiler
 
 
 def test_the_demo_binary_has_one_exported_memory_and_one_data_segment(compiler: Compiler) -> None:

@@ -15,9 +15,9 @@ from harness.model import call_export, codegen, decode_module, instantiate, inte
 from harness.model.numeric import signed
 from harness.model.opcodes import BY_NAME
 from harness.model.traps import FuelExhausted, Trap, TrapKind
-from harness.process import run_tool
-from harness.runtimes import Runtime
-from harness.wabt import Compiler
+from harness.runtimes.process import run_tool
+from harness.runtimes.discovery import Runtime
+from harness.compiler.wabt import Compiler
 
 CALL_EXPORTS = Path(__file__).parent / "fixtures" / "js" / "call_exports.js"
 

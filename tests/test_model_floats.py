@@ -12,9 +12,9 @@ from harness.model.floats import F32, F64, int_to_float_bits
 from harness.model.numeric import BINARY, UNARY
 from harness.model.opcodes import BY_NAME
 from harness.model.traps import Trap, TrapKind
-from harness.runtimes import Runtime
-from harness.verdict import Status
-from harness.wabt import Compiler
+from harness.runtimes.discovery import Runtime
+from harness.scenarios.verdict import Status
+from harness.compiler.wabt import Compiler
 from tests.oracle import judge_scenario
 
 

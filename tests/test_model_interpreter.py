@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from harness.model import Limits, Memory, TrapKind, call_export, decode_module, instantiate
 from harness.model.numeric import signed
 from harness.model.traps import JsException, Trap, UnsupportedInstruction
-from harness.process import run_tool
-from harness.runtimes import Runtime
-from harness.wabt import Compiler
+from harness.runtimes.process import run_tool
+from harness.runtimes.discovery import Runtime
+from harness.compiler.wabt import Compiler
 
 CALL_EXPORTS = Path(__file__).parent / "fixtures" / "js" / "call_exports.js"
 

@@ -11,9 +11,9 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from harness.runtimes import Runtime
-from harness.verdict import Status
-from harness.wabt import Compiler
+from harness.runtimes.discovery import Runtime
+from harness.scenarios.verdict import Status
+from harness.compiler.wabt import Compiler
 from tests.oracle import judge_scenario
 
 I64_BINARY = ["add", "sub", "mul", "div_s", "div_u", "rem_s", "rem_u", "and", "or", "xor", "shl", "shr_s", "shr_u",

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from harness.model.text import EncodingNotModelled, TextDecoderModel, encode_utf8
 from harness.model.traps import JsException
-from harness.runtimes import Runtime
+from harness.runtimes.discovery import Runtime
 from tests.oracle import ask_node
 
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from harness.model import MemoryObject, TypedArrayModel, view_kind
 from harness.model.traps import JsException
 from harness.model.views import VIEW_KINDS, to_float32, to_integer_modulo, to_uint8_clamp
-from harness.runtimes import Runtime
+from harness.runtimes.discovery import Runtime
 from tests.oracle import ask_node
 
 

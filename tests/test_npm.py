@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import npm
-from harness.runtimes import Runtime
+from harness.compiler import npm
+from harness.runtimes.discovery import Runtime
 
 
 def test_the_lock_file_pins_wabt_1_0_39() -> None:

@@ -8,7 +8,7 @@ from typing import Callable
 
 import pytest
 
-from harness.runtimes import Runtime
+from harness.runtimes.discovery import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
 SUM_WAT = ROOT / "wat" / "sum.wat"

@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 from harness.model import decode_module
-from harness.probes import missing_features, probe_features, requirements
-from harness.runtimes import Runtime
-from harness.scenario import load_scenario
-from harness.verdict import Status
-from harness.wabt import Compiler
+from harness.runtimes.probes import missing_features, probe_features
+from harness.scenarios.requirements import requirements
+from harness.runtimes.discovery import Runtime
+from harness.scenarios.format import load_scenario
+from harness.scenarios.verdict import Status
+from harness.compiler.wabt import Compiler
 from tests.oracle import judge_scenario
 
 SCENARIOS = Path(__file__).parent / "scenarios"

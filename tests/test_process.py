@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ProtocolError, RuntimeFailure, ToolTimeout
-from harness.process import JsonLineWorker, describe_exit, run_tool, tail
-from harness.protocol import JsError, parse_answer, request
+from harness.runtimes.process import JsonLineWorker, describe_exit, run_tool, tail
+from harness.runtimes.protocol import JsError, parse_answer, request
 from harness.resources import JS_DIR
-from harness.runtimes import Runtime
+from harness.runtimes.discovery import Runtime
 
 MISBEHAVE = Path(__file__).parent / "fixtures" / "js" / "misbehave.js"
 

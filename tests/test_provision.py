@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import provision
+from harness.runtimes import provision
 from harness.errors import InputError
-from harness.provision import ProvisionError, package_for
-from harness.runtimes import Runtime, find_node
+from harness.runtimes.provision import ProvisionError, package_for
+from harness.runtimes.discovery import Runtime, find_node
 
 
 @pytest.mark.parametrize("spec, registry, package, key", [

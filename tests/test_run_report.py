@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.run_report import json_document, junit_document, render_table, write_reports
-from harness.runner import load_all, prepare_all, run_on_runtimes
-from harness.runtimes import Runtime
-from harness.wabt import Compiler
+from harness.reports.terminal import json_document, junit_document, render_table, write_reports
+from harness.scenarios.suite import load_all, prepare_all, run_on_runtimes
+from harness.runtimes.discovery import Runtime
+from harness.compiler.wabt import Compiler
 from tests.conftest import write_file
 
 SCENARIOS = Path(__file__).parent / "scenarios"

@@ -8,10 +8,10 @@ import pytest
 
 from harness.model import codegen, interpreter
 from harness.model.opcodes import BY_NAME
-from harness.runner import InputErrors, exit_status, load_all, prepare, run_on_runtimes
-from harness.runtimes import Runtime
-from harness.verdict import Status
-from harness.wabt import Compiler
+from harness.scenarios.suite import InputErrors, exit_status, load_all, prepare, run_on_runtimes
+from harness.runtimes.discovery import Runtime
+from harness.scenarios.verdict import Status
+from harness.compiler.wabt import Compiler
 from tests.oracle import judge_scenario
 from tests.conftest import write_file
 

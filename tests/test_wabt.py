@@ -10,9 +10,9 @@ import pytest
 from harness.errors import InputError, MissingFileError, WasmDecodeError, WatError
 from harness.model import decode_module
 from harness.resources import WAT_DIR
-from harness.runtimes import Runtime, find_compiler_node
-from harness.wabt import Compiler, cache_key, load_module_bytes, wat_error
-from harness.protocol import JsError
+from harness.runtimes.discovery import Runtime, find_compiler_node
+from harness.compiler.wabt import Compiler, cache_key, load_module_bytes, wat_error
+from harness.runtimes.protocol import JsError
 
 # The article's figures (../shared/article.md), not derived from our own output.
 DEMO_SHA256 = "658020eeee7442e4a93ef56df5946eef14df96544191fc0d391bf130575e1647"

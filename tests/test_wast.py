@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from harness.model.floats import F32, F64
-from harness.sexpr import SexprError, read_all
-from harness.wast import (Action, Assertion, Either, ModuleCommand, Register, Value, WastError, parse_float,
+from harness.wast.sexpr import SexprError, read_all
+from harness.wast.script import (Action, Assertion, Either, ModuleCommand, Register, Value, WastError, parse_float,
                           parse_integer, read_script)
 
 WAST = Path(__file__).parent / "wast"

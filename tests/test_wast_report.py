@@ -5,8 +5,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-from harness.wast_report import render_wast, wast_document, wast_html, wast_junit
-from harness.wast_runner import WastCase
+from harness.reports.wast import render_wast, wast_document, wast_html, wast_junit
+from harness.wast.on_model import WastCase
 
 FILE = Path("x.wast")
 CASES = [WastCase(FILE, 2, "module", "reference", "pass"),

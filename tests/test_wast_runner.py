@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.wabt import Compiler
-from harness.wast_runner import run_on_model
+from harness.compiler.wabt import Compiler
+from harness.wast.on_model import run_on_model
 from tests.conftest import MEMORY_FILES
 
 WAST = Path(__file__).parent / "wast"

@@ -3,6 +3,7 @@
 - :mod:`.memory`: linear memory (pages, limits, bounds-checked little-endian access)
 - :mod:`.binary`: the binary-format decoder
 - :mod:`.interpreter`, :mod:`.numeric`: execution of function bodies
+- :mod:`.store`: instances, functions, globals, tables
 - :mod:`.instance`: instantiation, imports, exports, data segments
 - :mod:`.host`, :mod:`.views`: ``WebAssembly.Memory``, ``ArrayBuffer`` and typed arrays
 - :mod:`.text`: ``TextDecoder`` / ``TextEncoder``
@@ -13,7 +14,8 @@ from __future__ import annotations
 
 from .binary import Module, decode_module
 from .host import MemoryObject
-from .instance import Instance, call_export, instantiate
+from .instance import call_export, instantiate
+from .store import Instance
 from .memory import PAGE_SIZE, Limits, Memory
 from .text import TextDecoderModel, encode_utf8
 from .traps import JsException, Trap, TrapKind, UnsupportedInstruction

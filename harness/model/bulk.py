@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .binary import FuncType
-from .instance import Function, Instance, TableInstance
+from .store import Function, Instance, TableInstance
 from .memory import Memory
 from .numeric import MASK32
 from .traps import Trap, TrapKind

@@ -9,89 +9,13 @@ ones written) and runs its start function. Linking failures raise
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Union
+from typing import Mapping
 
-from .binary import FuncType, FunctionBody, GlobalType, Module
+from .binary import Module
+from .interpreter import evaluate_constant, invoke
 from .memory import Limits, Memory
+from .store import ExternValue, GlobalInstance, HostFunction, Instance, TableInstance, WasmFunction
 from .traps import JsException, Trap, TrapKind, UnsupportedInstruction
-
-
-@dataclass
-class GlobalInstance:
-    """A global's type and current value (a canonical bit pattern)."""
-
-    type: GlobalType
-    value: int
-
-
-@dataclass
-class TableInstance:
-    """A table: its element type, limits, and elements (``None`` is a null reference)."""
-
-    element_type: str
-    elements: list[Any]
-    maximum: int | None = None
-
-    def grow(self, delta: int, value: Any) -> int:
-        """``table.grow``: the old size, or -1 past the maximum (or 2**32 - 1 entries)."""
-        old = len(self.elements)
-        ceiling = self.maximum if self.maximum is not None else 0xFFFFFFFF
-        if old + delta > ceiling:
-            return -1
-        self.elements.extend([value] * delta)
-        return old
-
-
-@dataclass(frozen=True)
-class WasmFunction:
-    """A function defined by a module instance."""
-
-    type: FuncType
-    instance: "Instance"
-    body: FunctionBody
-
-
-@dataclass(frozen=True)
-class HostFunction:
-    """A function provided by the host: ``call(args) -> results``."""
-
-    type: FuncType
-    call: Callable[[list[int]], list[int]]
-
-
-Function = Union[WasmFunction, HostFunction]
-
-
-@dataclass(frozen=True)
-class ExternRef:
-    """A non-null host reference (``externref``), numbered as the spec scripts' ``(ref.extern N)``."""
-
-    number: int
-
-ExternValue = Union[Function, Memory, GlobalInstance, TableInstance]
-
-
-@dataclass
-class Instance:
-    """A module instance: its index spaces and exports."""
-
-    module: Module
-    functions: list[Function] = field(default_factory=list)
-    memories: list[Memory] = field(default_factory=list)
-    globals: list[GlobalInstance] = field(default_factory=list)
-    tables: list[TableInstance] = field(default_factory=list)
-    exports: dict[str, ExternValue] = field(default_factory=dict)
-    dropped_data: set[int] = field(default_factory=set)
-    dropped_elements: set[int] = field(default_factory=set)
-    element_values: list[list[Any]] = field(default_factory=list)
-    #: the interpreter's runner per defined function (by ``id``) and per function index for ``call``
-    runners: dict[int, Callable[..., list[Any]]] = field(default_factory=dict, compare=False, repr=False)
-    direct_runners: list[Callable[..., list[Any]]] | None = field(default=None, compare=False, repr=False)
-
-    def memory(self, index: int = 0) -> Memory:
-        """The ``index``-th memory of the instance."""
-        return self.memories[index]
 
 
 def memory_limits_match(actual: Limits, declared: Limits) -> bool:
@@ -136,8 +60,6 @@ def _resolve_imports(module: Module, imports: Mapping[tuple[str, str], ExternVal
 
 def instantiate(module: Module, imports: Mapping[tuple[str, str], ExternValue] | None = None) -> Instance:
     """Instantiate ``module``; raises ``JsException('LinkError')`` or a ``Trap``."""
-    from .interpreter import evaluate_constant, invoke  # the interpreter needs Instance
-
     instance = Instance(module)
     _resolve_imports(module, imports or {}, instance)
     instance.memories.extend(Memory(limits) for limits in module.memories)
@@ -182,9 +104,6 @@ def call_export(instance: Instance, name: str, args: list[int]) -> list[int]:
     return invoke_function(function, args)
 
 
-
 def invoke_function(function: "WasmFunction | HostFunction", args: list[int]) -> list[int]:
     """Invoke any function value with canonical arguments (for scripts that call imports' exports)."""
-    from .interpreter import invoke
-
     return invoke(function, args)

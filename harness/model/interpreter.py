@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from .binary import Instruction
 from .codegen import MAX_CALL_DEPTH, translate
-from .instance import Function, HostFunction, Instance, WasmFunction
+from .store import Function, HostFunction, Instance, WasmFunction
 from .numeric import BINARY, MASK32, MASK64
 from .opcodes import BY_NAME, OPCODES
 from .traps import FuelExhausted, Trap, TrapKind, UnsupportedInstruction

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from .floats import FLOAT_BINARY, FLOAT_UNARY
 from .opcodes import BY_NAME
 from .traps import Trap, TrapKind
 
@@ -124,7 +125,6 @@ def _tables() -> tuple[dict[int, Callable[[int, int], int]], dict[int, Callable[
 #: opcode -> f(a, b) for the two-operand integer instructions
 BINARY, UNARY = _tables()
 
-from .floats import FLOAT_BINARY, FLOAT_UNARY  # noqa: E402 - floats need the tables above first
 
 BINARY.update(FLOAT_BINARY)
 UNARY.update(FLOAT_UNARY)

@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from . import model
-from .errors import HarnessError, WasmDecodeError, WatError
-from .model.binary import FuncType, GlobalType
-from .model.floats import F32, F64, Format
-from .model.instance import (ExternRef, GlobalInstance, HostFunction, Instance, TableInstance, WasmFunction,
-                             invoke_function)
-from .model.validate import validate
-from .model.traps import FuelExhausted, JsException, Trap, TrapKind, UnsupportedInstruction
-from .wabt import Compiler
-from .wast import (Action, Assertion, Command, Either, ModuleCommand, Register, Result, Value, read_script)
+from .. import model
+from ..errors import HarnessError, WasmDecodeError, WatError
+from ..model.binary import FuncType, GlobalType
+from ..model.floats import F32, F64, Format
+from ..model.instance import invoke_function
+from ..model.store import ExternRef, GlobalInstance, HostFunction, Instance, TableInstance, WasmFunction
+from ..model.validate import validate
+from ..model.traps import FuelExhausted, JsException, Trap, TrapKind, UnsupportedInstruction
+from ..compiler.wabt import Compiler
+from .script import (Action, Assertion, Command, Either, ModuleCommand, Register, Result, Value, read_script)
 
 #: how the spec scripts word each trap kind (prefixes of their messages)
 SPEC_TRAP_MESSAGES = {

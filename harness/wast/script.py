@@ -19,8 +19,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Union
 
-from .errors import InputError
-from .model.floats import F32, F64, Format
+from ..errors import InputError
+from ..model.floats import F32, F64, Format
 from .sexpr import Atom, Node, SList, String, read_all
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from .values import encode_number
+from .codec import encode_number
 
 BREAK_LENGTH = 80
 COMPACT = 3

@@ -2,7 +2,7 @@
 
 Results are cached per executable (its path, size and modification time) under
 ``<cache>/probes``. :func:`missing_features` compares them with what a
-scenario's module needs (:func:`requirements`), so a scenario a runtime cannot
+module needs (:func:`module_requirements`), so a scenario a runtime cannot
 run is ``unsupported`` with a reason, never a false difference.
 """
 
@@ -12,13 +12,12 @@ import json
 import os
 from typing import Any
 
-from .errors import ProtocolError, RuntimeFailure
-from .model.binary import Module
-from .model.opcodes import PREFIX_FC
+from ..errors import ProtocolError, RuntimeFailure
+from ..model.binary import Module
+from ..model.opcodes import PREFIX_FC
 from .process import run_tool
-from .resources import JS_DIR, cache_root, sha256_hex, write_atomic
-from .runtimes import Runtime
-from .scenario import Scenario
+from ..resources import JS_DIR, cache_root, sha256_hex, write_atomic
+from .discovery import Runtime
 
 PROBE_TIMEOUT = 60.0
 #: feature -> what a report says a runtime lacks
@@ -61,27 +60,6 @@ def probe_features(runtime: Runtime) -> dict[str, Any]:
 
 def _instructions(module: Module) -> set[int]:
     return {opcode for body in module.bodies for opcode, _ in body.code}
-
-
-def requirements(scenario: Scenario, module: Module | None) -> dict[str, Any]:
-    """The features a scenario needs, each with why (``{"bigint_i64": "step 3 calls f(i64)"}``)."""
-    needs: dict[str, Any] = {}
-    if scenario.memory is not None:
-        if scenario.memory.shared:
-            needs["shared_memory"] = "the [memory] table is shared"
-        needs["max_memory_pages"] = scenario.memory.initial
-    if module is None:
-        return needs
-    for feature, why in module_requirements(module).items():
-        needs[feature] = max(needs.get(feature, 0), why) if feature == "max_memory_pages" else why
-    for step in scenario.steps:
-        if step.op == "call":
-            export = module.export(step.fields["export"])
-            signature = module.function_type(export.index) if export is not None else None
-            if signature is not None and "i64" in signature.params + signature.results:
-                needs["bigint_i64"] = f"step {step.index} calls {export.name} with an i64 parameter or result"
-                break
-    return needs
 
 
 def module_requirements(module: Module) -> dict[str, Any]:

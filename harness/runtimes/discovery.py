@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from typing import Iterator
 from pathlib import Path
 
-from .errors import RuntimeBroken, RuntimeFailure, RuntimeNotFound
+from ..errors import NpmInstallError, RuntimeBroken, RuntimeFailure, RuntimeNotFound
 from . import provision
 from .process import debug, run_tool
-from .resources import JS_DIR
+from ..resources import JS_DIR
 
 INSTALL_HINT = "python -m pip install nodejs-bin==18.4.0a4"
 #: wabt.js 1.0.39 uses syntax (``??=``) that Node 14 cannot parse; Node 16 runs it.
@@ -197,7 +197,6 @@ def _provisioned(spec: str, source: str) -> Runtime:
         return probe(Candidate(f"{source} system (PATH)", on_path, explicit=True))
     npm_command = None
     if package.registry == "npm":
-        from .npm import npm_cli  # the npm of the default Node installs npm packages
         npm_command = npm_cli(find_node_default())
     binary = provision.provision(package, npm_command)
     return probe(Candidate(f"{source} {spec} ({package.describe()})", str(binary), explicit=True))
@@ -249,3 +248,17 @@ def installed_runtimes() -> list[Runtime]:
         except RuntimeBroken as broken:
             debug(f"runtime: {candidate.source} does not work: {broken.message}")
     return found
+
+
+def npm_cli(runtime: Runtime) -> list[str]:
+    """The command that runs the npm bundled with ``runtime``."""
+    node_path = Path(runtime.path)
+    for prefix in (node_path.parent.parent, node_path.resolve().parent.parent):
+        cli = prefix / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
+        if cli.is_file():
+            return [runtime.path, str(cli)]
+    on_path = shutil.which("npm")
+    if on_path and Path(on_path).stat().st_size > 0:
+        return [on_path]
+    raise NpmInstallError(f"no npm found beside {runtime.path} nor on PATH; "
+                          "install Node with npm (python -m pip install nodejs-bin==18.4.0a4)")

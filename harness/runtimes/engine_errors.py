@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .model.traps import TrapKind
+from ..model.traps import TrapKind
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import InputError
-from .model.binary import Module
-from .model.views import VIEW_KINDS
-from .values import decode_bigint, decode_number
+from ..errors import InputError
+from ..model.binary import Module
+from ..model.views import VIEW_KINDS
+from ..values.codec import decode_bigint, decode_number
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -11,10 +11,10 @@ from __future__ import annotations
 import html
 from typing import Sequence
 
-from .run_report import case_detail, display_file
-from .runner import CaseResult, summary
-from .runtimes import Runtime
-from .verdict import Status
+from .terminal import case_detail, display_file
+from ..scenarios.suite import CaseResult, summary
+from ..runtimes.discovery import Runtime
+from ..scenarios.verdict import Status
 
 STATUS_COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "error": "#ef6c00", "unsupported": "#757575"}
 LEGEND = {

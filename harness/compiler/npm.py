@@ -16,10 +16,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .errors import NpmInstallError, RuntimeFailure, SetupError
-from .process import run_tool
-from .resources import PACKAGE_JSON, PACKAGE_LOCK, cache_root, sha256_hex
-from .runtimes import Runtime
+from ..errors import NpmInstallError, RuntimeFailure, SetupError
+from ..runtimes.process import run_tool
+from ..resources import PACKAGE_JSON, PACKAGE_LOCK, cache_root, sha256_hex
+from ..runtimes.discovery import Runtime, npm_cli
 
 NPM_TIMEOUT = 600.0
 _COMPLETE_MARKER = ".linmem-complete"
@@ -45,20 +45,6 @@ def pinned_version(package: str) -> str:
 def modules_dir() -> Path:
     """Where the installed ``node_modules`` for the current lock file lives."""
     return cache_root() / "npm" / sha256_hex(lock_bytes())[:16] / "node_modules"
-
-
-def npm_cli(runtime: Runtime) -> list[str]:
-    """The command that runs the npm bundled with ``runtime``."""
-    node_path = Path(runtime.path)
-    for prefix in (node_path.parent.parent, node_path.resolve().parent.parent):
-        cli = prefix / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
-        if cli.is_file():
-            return [runtime.path, str(cli)]
-    on_path = shutil.which("npm")
-    if on_path and Path(on_path).stat().st_size > 0:
-        return [on_path]
-    raise NpmInstallError(f"no npm found beside {runtime.path} nor on PATH; "
-                          "install Node with npm (python -m pip install nodejs-bin==18.4.0a4)")
 
 
 def ensure_installed(runtime: Runtime) -> Path:

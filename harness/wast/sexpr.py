@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
-from .errors import InputError
+from ..errors import InputError
 
 _DELIMITERS = b"()\";"
 _SPACE = b" \t\n\r"

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from .compare import same_value
-from .scenario import NO_EXPECT, Scenario
+from ..values.compare import same_value
+from .format import NO_EXPECT, Scenario
 
 
 class Status(str, Enum):

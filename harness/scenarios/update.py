@@ -14,8 +14,8 @@ from typing import Any
 
 import tomlkit
 
-from .resources import write_atomic
-from .scenario import Scenario
+from ..resources import write_atomic
+from .format import Scenario
 
 
 def _inline(value: Any) -> Any:

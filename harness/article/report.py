@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
-from .article import ExampleResult, StepComparison
-from .jsinspect import format_value
-from .resources import write_atomic
-from .runtimes import Runtime
-from .wabt import Compiler
+from .examples import ExampleResult, StepComparison
+from ..values.node_inspect import format_value
+from ..resources import write_atomic
+from ..runtimes.discovery import Runtime
+from ..compiler.wabt import Compiler
 
 COLUMN_GAP = "   "
 

@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from .errors import ProtocolError, RuntimeFailure, ToolTimeout
+from ..errors import ProtocolError, RuntimeFailure, ToolTimeout
 
 STDERR_TAIL_LINES = 12
 

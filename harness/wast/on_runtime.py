@@ -15,20 +15,20 @@ import base64
 from pathlib import Path
 from typing import Any
 
-from . import model
-from .engine_errors import trap_kinds
-from .errors import HarnessError, RuntimeFailure
-from .model.binary import FuncType, GlobalType, Module
-from .model.instance import ExternRef
-from .model.traps import UnsupportedInstruction
-from .probes import missing_features, module_requirements, probe_features
-from .process import JsonLineWorker
-from .protocol import JsError, parse_answer, request
-from .resources import JS_DIR
-from .runtimes import Runtime
-from .wabt import Compiler
-from .wast import Action, Assertion, Command, ModuleCommand, Register, Value, read_script
-from .wast_runner import SPEC_TRAP_MESSAGES, WastCase, describe_results, result_matches
+from .. import model
+from ..runtimes.engine_errors import trap_kinds
+from ..errors import HarnessError, RuntimeFailure
+from ..model.binary import FuncType, GlobalType, Module
+from ..model.store import ExternRef
+from ..model.traps import UnsupportedInstruction
+from ..runtimes.probes import missing_features, module_requirements, probe_features
+from ..runtimes.process import JsonLineWorker
+from ..runtimes.protocol import JsError, parse_answer, request
+from ..resources import JS_DIR
+from ..runtimes.discovery import Runtime
+from ..compiler.wabt import Compiler
+from .script import Action, Assertion, Command, ModuleCommand, Register, Value, read_script
+from .on_model import SPEC_TRAP_MESSAGES, WastCase, describe_results, result_matches
 
 #: the type each value crosses the JS boundary as (floats as their bits; references as themselves)
 CARRIER = {"f32": "i32", "f64": "i64", "i32": "i32", "i64": "i64", "externref": "externref", "funcref": "funcref"}

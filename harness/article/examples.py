@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import model
-from .compare import first_difference, same_value
-from .errors import HarnessError, ProtocolError, RuntimeFailure
-from .process import run_tool
-from .resources import JS_DIR, WAT_DIR, cache_root, write_atomic
-from .runtimes import Runtime
-from .wabt import CompiledModule
+from .. import model
+from ..values.compare import first_difference, same_value
+from ..errors import HarnessError, ProtocolError, RuntimeFailure
+from ..runtimes.process import run_tool
+from ..resources import JS_DIR, WAT_DIR, cache_root, write_atomic
+from ..runtimes.discovery import Runtime
+from ..compiler.wabt import CompiledModule
 
 PROGRAM_TIMEOUT = 30.0
 

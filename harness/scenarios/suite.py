@@ -16,17 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from .errors import HarnessError, InputError, RuntimeFailure
-from .model import decode_module
-from .model.binary import Module
-from .model.traps import UnsupportedInstruction
-from .probes import missing_features, requirements
-from .reference import ModelGap, run_reference
-from .runtimes import Runtime
-from .scenario import Scenario, check_against_module, discover, load_scenario
-from .session import SCENARIO_TIMEOUT, RuntimeSession
+from ..errors import HarnessError, InputError, RuntimeFailure
+from ..model import decode_module
+from ..model.binary import Module
+from ..model.traps import UnsupportedInstruction
+from ..runtimes.probes import missing_features
+from .requirements import requirements
+from .on_model import ModelGap, run_reference
+from ..runtimes.discovery import Runtime
+from .format import Scenario, check_against_module, discover, load_scenario
+from .on_runtime import SCENARIO_TIMEOUT, RuntimeSession
 from .verdict import Status, Verdict, judge
-from .wabt import Compiler, load_module_bytes
+from ..compiler.wabt import Compiler, load_module_bytes
 
 
 class InputErrors(InputError):

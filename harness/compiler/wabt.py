@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from .errors import InputError, MissingFileError, ProtocolError, WatError
+from ..errors import InputError, MissingFileError, ProtocolError, WatError
 from .npm import ensure_installed, pinned_version
-from .process import JsonLineWorker
-from .protocol import JsError, parse_answer, request
-from .resources import JS_DIR, cache_root, sha256_hex, write_atomic
-from .runtimes import Runtime
+from ..runtimes.process import JsonLineWorker
+from ..runtimes.protocol import JsError, parse_answer, request
+from ..resources import JS_DIR, cache_root, sha256_hex, write_atomic
+from ..runtimes.discovery import Runtime
 
 COMPILE_TIMEOUT = 60.0
 

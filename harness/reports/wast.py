@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections
 from typing import Any, Sequence
 
-from .wast_runner import WastCase
+from ..wast.on_model import WastCase
 
 STATUSES = ("pass", "fail", "error", "unsupported")
 
@@ -89,7 +89,7 @@ def wast_html(cases: Sequence[WastCase]) -> str:
     """A self-contained page: files x runtimes with counts, coloured, and every case that did not pass."""
     import html
 
-    from .matrix_report import STATUS_COLOURS, STYLE
+    from .matrix import STATUS_COLOURS, STYLE
 
     runtimes = list(dict.fromkeys(case.runtime for case in cases))
     files = list(dict.fromkeys(case.file.name for case in cases))

@@ -10,14 +10,14 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from .engine_errors import normalise
-from .errors import ProtocolError, RuntimeFailure
-from .model.binary import Module
-from .process import JsonLineWorker
-from .protocol import JsError, parse_answer, request
-from .resources import JS_DIR
-from .runtimes import Runtime
-from .scenario import Scenario, Step, memory_export_name
+from ..runtimes.engine_errors import normalise
+from ..errors import ProtocolError, RuntimeFailure
+from ..model.binary import Module
+from ..runtimes.process import JsonLineWorker
+from ..runtimes.protocol import JsError, parse_answer, request
+from ..resources import JS_DIR
+from ..runtimes.discovery import Runtime
+from .format import Scenario, Step, memory_export_name
 
 SCENARIO_TIMEOUT = 30.0
 
@@ -57,7 +57,7 @@ class RuntimeSession:
     def features(self) -> dict[str, Any]:
         """What the runtime can do (probed once per executable; see :mod:`harness.probes`)."""
         if self._features is None:
-            from .probes import probe_features
+            from ..runtimes.probes import probe_features
             self._features = probe_features(self.runtime)
         return self._features
 

@@ -8,11 +8,11 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Any, Sequence
 
-from .resources import write_atomic
-from .runner import CaseResult, summary
-from .runtimes import Runtime
-from .scenario import NO_EXPECT
-from .verdict import Difference, Status
+from ..resources import write_atomic
+from ..scenarios.suite import CaseResult, summary
+from ..runtimes.discovery import Runtime
+from ..scenarios.format import NO_EXPECT
+from ..scenarios.verdict import Difference, Status
 
 
 def _label(runtime: dict[str, str]) -> str:
@@ -139,7 +139,7 @@ def junit_document(cases: Sequence[CaseResult]) -> bytes:
 def write_reports(cases: Sequence[CaseResult], runtimes: Sequence[Runtime], *, json_path: Path | None,
                   junit_path: Path | None, html_path: Path | None = None, markdown_path: Path | None = None) -> None:
     """Write the requested report files, each atomically."""
-    from .matrix_report import render_html, render_markdown
+    from .matrix import render_html, render_markdown
     if html_path is not None:
         write_atomic(html_path, render_html(cases, runtimes).encode("utf-8"))
     if markdown_path is not None:

@@ -1,0 +1,7 @@
+"""``.wast`` spec scripts: reading them, and running them on the reference model and on runtimes.
+
+- :mod:`.sexpr`: S-expressions as the text format writes them
+- :mod:`.script`: the script's commands, with exact literals
+- :mod:`.on_model`: every command on the reference model (and malformed text on wabt)
+- :mod:`.on_runtime`: every command on a JavaScript runtime (``js/wast_driver.js``)
+"""
