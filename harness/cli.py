@@ -9,7 +9,6 @@ unless ``LINMEM_DEBUG=1``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import traceback
@@ -18,22 +17,24 @@ from typing import Sequence
 
 from . import __version__
 from .article.examples import DEMO, EXAMPLES, SUM, ExampleResult, compare_example
+from .article.report import render_terminal, result_document, write_json
+from .case import exit_status
+from .compiler.wabt import Compiler, check_features, load_module_bytes
 from .errors import (EXIT_AGREE, EXIT_BAD_INPUT, EXIT_DIFFERENCE, EXIT_INTERNAL, HarnessError, InputError,
                      WasmDecodeError)
 from .model import UnsupportedInstruction, decode_module
-from .runtimes.process import debug_enabled
-from .article.report import render_terminal, result_document, write_json
+from .pipeline.collect import collect
+from .pipeline.run import Inputs, load_inputs, run_cases, targets_for
+from .pipeline.targets import resolve_specs
+from .reports import ReportPaths, write_reports
+from .reports.terminal import render_runtimes, render_table
 from .resources import write_atomic
-from .scenarios.update import update_expectations
-from .reports.wast import render_wast, wast_document, wast_html, wast_junit
-from .wast.on_runtime import WastDriver
-from .wast.on_model import run_on_model
-from .reports.terminal import render_runtimes, render_table, write_reports
-from .scenarios.suite import PreparedScenario, exit_status, load_all, prepare_all, reference_document, run_on_runtimes
 from .runtimes import provision
-from .runtimes.probes import probe_features
 from .runtimes.discovery import find_compiler_node, find_node, installed_runtimes
-from .compiler.wabt import Compiler, check_features, load_module_bytes
+from .runtimes.probes import probe_features
+from .runtimes.process import debug_enabled
+from .scenarios.suite import reference_of
+from .scenarios.update import update_expectations
 
 
 def display_path(path: Path) -> str:
@@ -61,10 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
                            help="the sum module (.wat or .wasm; default: %(default)s)")
     reproduce.set_defaults(handler=command_reproduce)
 
-    run = commands.add_parser("run", help="run scenario files on runtimes and on the reference model")
-    run.add_argument("paths", nargs="+", metavar="PATH", help="scenario files, or directories to search")
-    run.add_argument("--node", action="append", default=[], metavar="PATH",
-                     help="a runtime to run on (repeatable; default: LINMEM_NODE, pip's Node, PATH)")
+    run = commands.add_parser("run", help="run scenario files and .wast scripts on runtimes and on the reference model")
+    run.add_argument("paths", nargs="+", metavar="PATH",
+                     help="scenario files, .wast scripts, or directories to search for both")
+    run.add_argument("--node", action="append", default=[], metavar="SPEC",
+                     help="a runtime to run on: a path, a Node major or version, system, deno, bun, default, "
+                          "or reference (the reference model alone); repeatable (default: LINMEM_NODE, "
+                          "the embedded Node)")
     run.add_argument("--json", type=Path, metavar="FILE", help="write the report as JSON (contract shape)")
     run.add_argument("--junit", type=Path, metavar="FILE", help="write the report as JUnit XML")
     run.add_argument("--html", type=Path, metavar="FILE", help="write the matrix as a self-contained HTML page")
@@ -127,57 +131,44 @@ def check_decodes(wasm_bytes: bytes, source_name: str) -> None:
 
 
 def command_run(arguments: argparse.Namespace) -> int:
-    """``linmem run``: scenarios on every selected runtime and on the reference; .wast scripts on the model."""
-    wast_files = [Path(p) for p in arguments.paths if str(p).endswith(".wast")]
-    if wast_files:
-        return run_wast_files(wast_files, arguments)
-    runtimes = [find_node(spec) for spec in arguments.node] or [find_node(None)]
-    scenarios = load_all(arguments.paths)
-    with Compiler(find_compiler_node(runtimes[0])) as compiler:
-        prepared = prepare_all(scenarios, compiler)
-    if arguments.update:
-        return update_files(prepared)
-    cases = run_on_runtimes(prepared, runtimes, timeout=arguments.timeout)
-    print(render_runtimes(runtimes) + "\n")
+    """``linmem run``: every case file below the paths, on every target, in one table and one report set."""
+    files = collect(arguments.paths)
+    runtimes, wants_reference = resolve_specs(arguments.node)
+    compiler_node = find_compiler_node(runtimes[0] if runtimes else find_node(None))
+    with Compiler(compiler_node) as compiler:
+        inputs = load_inputs(files, compiler, scenarios_on_reference=wants_reference)
+        if arguments.update:
+            return update_files(inputs)
+        targets = targets_for(inputs, runtimes, compiler, timeout=arguments.timeout)
+        try:
+            cases = run_cases(inputs, targets)
+        finally:
+            for target in targets:
+                target.close()
+    if runtimes:
+        print(render_runtimes(runtimes) + "\n")
     print(render_table(cases))
-    write_reports(cases, runtimes, json_path=arguments.json, junit_path=arguments.junit,
-                  html_path=arguments.html, markdown_path=arguments.markdown)
+    write_reports(cases, runtimes, ReportPaths(json=arguments.json, junit=arguments.junit, html=arguments.html,
+                                               markdown=arguments.markdown))
     return exit_status(cases)
 
 
-def run_wast_files(paths: list[Path], arguments: argparse.Namespace) -> int:
-    """``.wast`` scripts on the reference model (malformed text on wabt) and on every runtime."""
-    for path in paths:
-        if not path.is_file():
-            raise InputError("no such file", path=path)
-    runtimes = [find_node(spec) for spec in arguments.node] or [find_node(None)]
-    with Compiler(find_compiler_node(runtimes[0])) as compiler:
-        cases = [case for path in paths for case in run_on_model(path, compiler)]
-        for runtime in runtimes:
-            with WastDriver(runtime, compiler) as driver:  # one driver process per runtime, reset per script
-                cases += [case for path in paths for case in driver.run(path)]
-    print(render_wast(cases))
-    if arguments.json is not None:
-        write_atomic(arguments.json, (json.dumps(wast_document(cases), indent=2) + "\n").encode("utf-8"))
-    if arguments.junit is not None:
-        write_atomic(arguments.junit, wast_junit(cases))
-    if arguments.html is not None:
-        write_atomic(arguments.html, wast_html(cases).encode("utf-8"))
-    return EXIT_AGREE if all(case.status in ("pass", "unsupported") for case in cases) else EXIT_DIFFERENCE
-
-
-def update_files(prepared: list[PreparedScenario]) -> int:
-    """``--update``: pin the reference's observations into every scenario file."""
+def update_files(inputs: Inputs) -> int:
+    """``--update``: pin the reference's observations into every scenario file (scripts judge themselves)."""
     changed = 0
-    for item in prepared:
-        reference, gap = reference_document(item)
-        if reference is None:
-            print(f"{item.scenario.path}: not updated: {gap}", file=sys.stderr)
+    for item in inputs.scenarios:
+        reference = reference_of(item)
+        if reference.document is None:
+            print(f"{item.scenario.path}: not updated: {reference.gap}", file=sys.stderr)
             continue
-        if update_expectations(item.scenario, reference):
+        if update_expectations(item.scenario, reference.document):
             changed += 1
             print(f"updated {item.scenario.path}")
-    print(f"{changed} of {len(prepared)} scenario file{'s' if len(prepared) != 1 else ''} updated")
+    count = len(inputs.scenarios)
+    print(f"{changed} of {count} scenario file{'s' if count != 1 else ''} updated")
+    if inputs.scripts:
+        print(f"{len(inputs.scripts)} .wast script{'s' if len(inputs.scripts) != 1 else ''} left as they are "
+              "(a script's own assertions are its expectations)")
     return EXIT_AGREE
 
 

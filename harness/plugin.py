@@ -1,10 +1,14 @@
-"""The pytest plugin (entry point ``pytest11``): scenario files as test items.
+"""The pytest plugin (entry point ``pytest11``): case files as test items.
 
-Every ``*.scenario.toml`` / ``*.scenario.json`` that pytest comes across is
-collected as one item per runtime, named ``sum.scenario.toml[node-20.20.2]``.
+Every case file pytest comes across (a ``*.scenario.toml`` /
+``*.scenario.json``, a ``.wast`` script; :mod:`harness.pipeline.collect`
+decides) is collected as one item per target, named
+``sum.scenario.toml[node-24.19.0]`` or ``memory.wast[reference]``, and run
+through the same targets as ``linmem run`` (:mod:`harness.pipeline.targets`).
 The hooks only hand work to a :class:`LinmemSession` (one per test process,
 so it is safe under ``pytest -n auto``); a failure is reported as the short
-diff of the steps that differ, never a traceback.
+diff of the steps that differ, or the commands that failed, never a
+traceback.
 """
 
 from __future__ import annotations
@@ -14,24 +18,26 @@ from typing import Any, Iterator
 
 import pytest
 
-from .errors import HarnessError
-from .reports.terminal import case_detail
-from .scenarios.suite import CaseResult, PreparedScenario, prepare, reference_document, run_case
-from .runtimes.discovery import Runtime, find_compiler_node, find_node
-from .scenarios.format import SUFFIXES, Scenario, load_scenario
-from .scenarios.on_runtime import RuntimeSession
-from .scenarios.verdict import Status
+from .case import Case, CaseKind, Status
 from .compiler.wabt import Compiler
-from .wast.on_runtime import WastDriver
-from .wast.on_model import run_on_model
+from .errors import HarnessError
+from .pipeline.collect import kind_of
+from .pipeline.targets import Target, resolve_specs
+from .reports.grid import case_detail, problems
+from .runtimes.discovery import Runtime, find_compiler_node, find_node
+from .scenarios.format import Scenario, load_scenario
+from .scenarios.suite import Reference, prepare, reference_of
 
 _SESSION_KEY = pytest.StashKey["LinmemSession"]()
+#: failing commands of one script listed in its item's failure
+LISTED_COMMANDS = 50
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("linmem", "linmem scenario files")
-    group.addoption("--node", action="append", default=[], metavar="PATH", dest="linmem_node",
-                    help="a runtime to run scenario files on (repeatable; default: linmem's default Node)")
+    group = parser.getgroup("linmem", "linmem case files (scenarios, .wast scripts)")
+    group.addoption("--node", action="append", default=[], metavar="SPEC", dest="linmem_node",
+                    help="a runtime to run case files on, as for linmem run (repeatable; 'reference' is the "
+                         "reference model alone; default: linmem's default Node)")
     group.addoption("--wast", action="store_true", dest="linmem_wast",
                     help=".wast spec scripts are collected anyway (one item per script on the reference model and "
                          "per runtime); the option is kept so older command lines still work")
@@ -47,163 +53,132 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         session.close()
 
 
-def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> "ScenarioFile | WastFile | None":
-    if file_path.name.endswith(SUFFIXES):
-        return ScenarioFile.from_parent(parent, path=file_path)
-    if file_path.suffix == ".wast":
-        return WastFile.from_parent(parent, path=file_path)
-    return None
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> "CaseFile | None":
+    kind = kind_of(file_path)
+    if kind is None:
+        return None
+    return CaseFile.from_parent(parent, path=file_path, kind=kind)
 
 
 class LinmemSession:
-    """The runtimes, the compiler, the driver processes and the reference results of one test process."""
+    """The targets (with their processes), the compiler and the scenarios' references of one test process."""
 
     def __init__(self, node_specs: list[str]) -> None:
         self.node_specs = node_specs
-        self._runtimes: list[Runtime] | None = None
+        self._targets: list[Target] | None = None
+        self._wants_reference = False
         self._compiler: Compiler | None = None
-        self._drivers: dict[str, RuntimeSession] = {}
-        self._wast_drivers: dict[str, WastDriver] = {}
-        self._references: dict[Path, tuple[dict[str, Any] | None, str]] = {}
+        self._references: dict[Path, Reference] = {}
 
     def runtimes(self) -> list[Runtime]:
-        """The runtimes to run on, found once."""
-        if self._runtimes is None:
-            self._runtimes = [find_node(spec) for spec in self.node_specs] or [find_node(None)]
-        return self._runtimes
+        """The runtimes to run on, found once (none with ``--node reference`` alone)."""
+        return [target.runtime for target in self._all_targets() if target.runtime is not None]
 
     def compiler(self) -> Compiler:
-        """One long-lived wabt process for the whole test process."""
-        if self._compiler is None:
-            self._compiler = Compiler(find_compiler_node(self.runtimes()[0]))
+        """One long-lived wabt process for the whole test process (started on first compile)."""
+        self._all_targets()
+        assert self._compiler is not None
         return self._compiler
 
-    def driver(self, runtime: Runtime) -> RuntimeSession:
-        """The long-lived driver process of ``runtime``."""
-        if runtime.path not in self._drivers:
-            self._drivers[runtime.path] = RuntimeSession(runtime)
-        return self._drivers[runtime.path]
+    def targets(self, kind: CaseKind) -> list[Target]:
+        """What a case file of ``kind`` runs on: scripts always on the reference model, scenarios when asked."""
+        targets = self._all_targets()
+        if kind is CaseKind.SCENARIO and not self._wants_reference:
+            return [target for target in targets if not target.is_reference]
+        return targets
 
-    def wast_driver(self, runtime: Runtime) -> WastDriver:
-        """The long-lived .wast driver process of ``runtime`` (reset for each script)."""
-        if runtime.path not in self._wast_drivers:
-            self._wast_drivers[runtime.path] = WastDriver(runtime, self.compiler())
-        return self._wast_drivers[runtime.path]
+    def _all_targets(self) -> list[Target]:
+        if self._targets is None:
+            runtimes, self._wants_reference = resolve_specs(self.node_specs)
+            self._compiler = Compiler(find_compiler_node(runtimes[0] if runtimes else find_node(None)))
+            self._targets = [Target(None, self._compiler)] + [Target(r, self._compiler) for r in runtimes]
+        return self._targets
 
-    def reference(self, prepared: PreparedScenario) -> tuple[dict[str, Any] | None, str]:
-        """The reference document of a scenario, computed once."""
-        path = prepared.scenario.path
-        if path not in self._references:
-            self._references[path] = reference_document(prepared)
-        return self._references[path]
-
-    def run(self, scenario: Scenario, runtime: Runtime) -> CaseResult:
-        """One scenario on one runtime, judged."""
+    def scenario_case(self, scenario: Scenario, target: Target) -> Case:
+        """One scenario on one target, judged; the reference computed once per scenario."""
         prepared = prepare(scenario, self.compiler())
-        reference, gap = self.reference(prepared)
-        return run_case(prepared, self.driver(runtime), reference, gap)
+        if scenario.path not in self._references:
+            self._references[scenario.path] = reference_of(prepared)
+        return target.scenario_case(prepared, self._references[scenario.path])
 
     def close(self) -> None:
         """Stop every process this session started."""
-        for driver in [*self._drivers.values(), *self._wast_drivers.values()]:
-            driver.close()
+        for target in self._targets or []:
+            target.close()
         if self._compiler is not None:
             self._compiler.close()
 
 
-class ScenarioFile(pytest.File):
-    """A scenario file: one item per runtime."""
+class CaseFile(pytest.File):
+    """A case file of any kind: one item per target it runs on."""
 
-    def collect(self) -> Iterator["ScenarioItem"]:
+    def __init__(self, *, kind: CaseKind, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.kind = kind
+
+    def collect(self) -> Iterator["CaseItem"]:
         session: LinmemSession = self.config.stash[_SESSION_KEY]
         try:
-            scenario = load_scenario(self.path)
-            runtimes = session.runtimes()
+            scenario = load_scenario(self.path) if self.kind is CaseKind.SCENARIO else None
+            targets = session.targets(self.kind)
         except HarnessError as error:
             raise self.CollectError(error.one_line()) from None
-        for runtime in runtimes:
-            yield ScenarioItem.from_parent(self, name=f"{self.path.name}[{runtime.label()}]",
-                                           scenario=scenario, runtime=runtime)
+        for target in targets:
+            yield CaseItem.from_parent(self, name=f"{self.path.name}[{target.id.label}]",
+                                       target=target, scenario=scenario)
 
 
-class ScenarioFailed(Exception):
-    """A scenario that did not pass on a runtime; its message is the short diff."""
+class CaseFailed(Exception):
+    """A case file that did not pass on a target; its message is the short report."""
 
 
-class ShortFailureItem(pytest.Item):
-    """An item whose failure is the short report in its exception, never a traceback."""
+class CaseItem(pytest.Item):
+    """A case file on one target: a scenario, or every command of a script; fails with the short report."""
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, ScenarioFailed):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
-
-
-class ScenarioItem(ShortFailureItem):
-    """One scenario on one runtime."""
-
-    def __init__(self, *, scenario: Scenario, runtime: Runtime, **kwargs: Any) -> None:
+    def __init__(self, *, target: Target, scenario: Scenario | None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.target = target
         self.scenario = scenario
-        self.runtime = runtime
 
     def runtest(self) -> None:
         session: LinmemSession = self.config.stash[_SESSION_KEY]
         try:
-            case = session.run(self.scenario, self.runtime)
+            cases = ([session.scenario_case(self.scenario, self.target)] if self.scenario is not None
+                     else self.target.wast_cases(self.path))
         except HarnessError as error:
-            raise ScenarioFailed(error.one_line()) from None
-        self.user_properties.append(("status", case.status.value))
-        if case.status is Status.UNSUPPORTED:
-            pytest.skip(f"unsupported: {case.verdict.reason}")
-        if case.status is not Status.PASS:
-            lines = [f"{case.status.value}: {self.scenario.id} on {self.runtime.label()}"] + case_detail(case)
-            raise ScenarioFailed("\n".join(lines))
+            raise CaseFailed(error.one_line()) from None
+        self._report(cases)
 
-    def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, 0, f"scenario {self.name}"
-
-
-class WastFile(pytest.File):
-    """A .wast script: one item on the reference model, one per runtime."""
-
-    def collect(self) -> Iterator["WastItem"]:
-        session: LinmemSession = self.config.stash[_SESSION_KEY]
-        yield WastItem.from_parent(self, name=f"{self.path.name}[reference]", runtime=None)
-        try:
-            runtimes = session.runtimes()
-        except HarnessError as error:
-            raise self.CollectError(error.one_line()) from None
-        for runtime in runtimes:
-            yield WastItem.from_parent(self, name=f"{self.path.name}[{runtime.label()}]", runtime=runtime)
-
-
-class WastItem(ShortFailureItem):
-    """Every command of a script on the model or a runtime; fails listing the commands that did not pass."""
-
-    def __init__(self, *, runtime: Runtime | None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.runtime = runtime
-
-    def runtest(self) -> None:
-        session: LinmemSession = self.config.stash[_SESSION_KEY]
-        try:
-            cases = (run_on_model(self.path, session.compiler()) if self.runtime is None
-                     else session.wast_driver(self.runtime).run(self.path))
-        except HarnessError as error:
-            raise ScenarioFailed(error.one_line()) from None
-        unsupported = [case for case in cases if case.status == "unsupported"]
+    def _report(self, cases: list[Case]) -> None:
+        if len(cases) == 1:
+            self.user_properties.append(("status", cases[0].status.value))
+        unsupported = [case for case in cases if case.status is Status.UNSUPPORTED]
+        if unsupported and len(unsupported) == len(cases):
+            pytest.skip(f"unsupported: {unsupported[0].detail}")
         if unsupported:  # shown after the run, so a passing item does not hide what it could not check
             reasons = sorted({case.detail for case in unsupported})
             more = f" (and {len(reasons) - 1} other reasons)" if len(reasons) > 1 else ""
             self.user_properties.append(("linmem_unsupported", f"{len(unsupported)} unsupported: {reasons[0]}{more}"))
-        problems = [case for case in cases if case.status not in ("pass", "unsupported")]
-        if problems:
-            raise ScenarioFailed("\n".join(f"{case.status}: {case.id} {case.command} on {case.runtime}: {case.detail}"
-                                            for case in problems[:50]))
+        failed = problems(cases)
+        if failed:
+            raise CaseFailed("\n".join(_short_report(case) for case in failed[:LISTED_COMMANDS]))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, CaseFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, 0, f"wast {self.name}"
+        return self.path, 0, f"{self.parent.kind.value} {self.name}"  # type: ignore[attr-defined]
+
+
+def _short_report(case: Case) -> str:
+    """A scenario's differences under a heading line; a command (or a reason) in one line."""
+    where = case.id if case.kind is CaseKind.SCENARIO else f"{case.id} {case.command}"
+    heading = f"{case.status.value}: {where} on {case.runtime.label}"
+    if case.differences:
+        return "\n".join([heading] + case_detail(case))
+    return f"{heading}: {case.detail}" if case.detail else heading
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -13,7 +13,7 @@ from harness.model.numeric import BINARY, UNARY
 from harness.model.opcodes import BY_NAME
 from harness.model.traps import Trap, TrapKind
 from harness.runtimes.discovery import Runtime
-from harness.scenarios.verdict import Status
+from harness.case import Status
 from harness.compiler.wabt import Compiler
 from tests.oracle import judge_scenario
 
@@ -126,5 +126,5 @@ def test_float_results_are_bit_exact_with_v8(batch, compiler: Compiler, node_run
     path = tmp_path_factory.mktemp("floats") / "floats.scenario.json"
     path.write_text(json.dumps({"wat": float_module(), "steps": steps}))
     case = judge_scenario(path, compiler, node_runtime)
-    described = [(d.step, batch[(d.step - 1) // 4], d.observed, d.reference) for d in case.verdict.differences]
+    described = [(d.step, batch[(d.step - 1) // 4], d.observed, d.reference) for d in case.differences]
     assert case.status is Status.PASS, described[:5]

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from harness.runtimes.discovery import Runtime
-from harness.scenarios.verdict import Status
+from harness.case import Status
 from harness.compiler.wabt import Compiler
 from tests.oracle import judge_scenario
 
@@ -63,5 +63,5 @@ def test_integer_instructions_and_conversions_agree_with_v8(batch, compiler: Com
     path.write_text(json.dumps({"wat": module_text(),
                                 "steps": [s for name, a, b in batch for s in steps_for(name, a, b)]}))
     case = judge_scenario(path, compiler, node_runtime)
-    described = [(batch[(d.step - 1) // 3], d.observed, d.reference) for d in case.verdict.differences]
+    described = [(batch[(d.step - 1) // 3], d.observed, d.reference) for d in case.differences]
     assert case.status is Status.PASS, described[:5]

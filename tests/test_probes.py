@@ -11,7 +11,7 @@ from harness.runtimes.probes import missing_features, probe_features
 from harness.scenarios.requirements import requirements
 from harness.runtimes.discovery import Runtime
 from harness.scenarios.format import load_scenario
-from harness.scenarios.verdict import Status
+from harness.case import Status
 from harness.compiler.wabt import Compiler
 from tests.oracle import judge_scenario
 
@@ -58,4 +58,4 @@ def test_missing_features_are_named_with_why() -> None:
 def test_a_scenario_the_runtime_cannot_run_is_unsupported_not_failed(compiler: Compiler, provisioned) -> None:
     case = judge_scenario(SCENARIOS / "memory" / "four-gib-memory.scenario.toml", compiler, provisioned("14"))
     assert case.status is Status.UNSUPPORTED
-    assert case.verdict.reason == "node-14.19.3: allocates at most 32767 pages; the scenario needs a memory of 65536"
+    assert case.detail == "node-14.19.3: allocates at most 32767 pages; the scenario needs a memory of 65536"

@@ -8,11 +8,14 @@ import pytest
 
 from harness.model import codegen, interpreter
 from harness.model.opcodes import BY_NAME
-from harness.scenarios.suite import InputErrors, exit_status, load_all, prepare, run_on_runtimes
+from harness.case import exit_status
+from harness.pipeline.collect import collect
+from harness.pipeline.run import load_inputs
+from harness.scenarios.suite import InputErrors
 from harness.runtimes.discovery import Runtime
-from harness.scenarios.verdict import Status
+from harness.case import Status
 from harness.compiler.wabt import Compiler
-from tests.oracle import judge_scenario
+from tests.oracle import judge_scenario, run_paths
 from tests.conftest import write_file
 
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -35,7 +38,7 @@ def test_a_wrong_expectation_fails_with_every_side_shown(tmp_path: Path, compile
     text = text.replace("../../../wat/sum.wat", str((SCENARIOS.parent.parent / "wat" / "sum.wat").resolve()))
     case = run_one(write_file(tmp_path, "wrong.scenario.toml", text), compiler, node_runtime)
     assert case.status is Status.FAIL
-    [difference] = case.verdict.differences
+    [difference] = case.differences
     assert difference.as_json() == {"step": 4, "op": "read", "observed": [7, 4, 11], "reference": [7, 4, 11],
                                     "expect": [7, 4, 12]}
 
@@ -45,7 +48,7 @@ def test_a_model_that_disagrees_with_the_runtime_fails(compiler: Compiler, node_
     monkeypatch.setitem(codegen.INLINE_BINARY, BY_NAME["i32.add"], ("({a} * {b}) & 4294967295", None))
     case = run_one(SCENARIOS / "article" / "sum.scenario.toml", compiler, node_runtime)
     assert case.status is Status.FAIL
-    [difference] = case.verdict.differences
+    [difference] = case.differences
     assert (difference.step, difference.observed, difference.reference) == (4, [7, 4, 11], [7, 4, 28])
 
 
@@ -61,12 +64,10 @@ def test_a_hung_runtime_is_an_error_for_that_scenario_only(tmp_path: Path, compi
     monkeypatch.setattr(interpreter, "FUEL_LIMIT", 10_000)
     spin = write_file(tmp_path, "spin.scenario.toml",
                       'wat = "(module (func (export \\"spin\\") (loop (br 0))))"\n[[steps]]\nop = "call"\nexport = "spin"\n')
-    scenarios = load_all([spin, SCENARIOS / "article" / "sum.scenario.toml"])
-    prepared = [prepare(scenario, compiler) for scenario in scenarios]
-    cases = run_on_runtimes(prepared, [node_runtime], timeout=1.0)
+    cases = run_paths([spin, SCENARIOS / "article" / "sum.scenario.toml"], compiler, [node_runtime], timeout=1.0)
     by_name = {case.id: case for case in cases}
     assert by_name["spin.scenario.toml"].status is Status.ERROR
-    assert "did not answer within 1 s" in by_name["spin.scenario.toml"].verdict.reason
+    assert "did not answer within 1 s" in by_name["spin.scenario.toml"].detail
     assert by_name["sum.scenario.toml"].status is Status.PASS
     assert exit_status(cases) == 1
 
@@ -78,10 +79,10 @@ def test_a_crashed_runtime_is_an_error_for_that_scenario_only(tmp_path: Path, co
     crash = write_file(tmp_path, "crash.scenario.toml",
                        'wat = \'(module (memory (export "memory") 1) (data (i32.const 0) "linmem-crash"))\'\n'
                        '[[steps]]\nop = "size"\n')
-    scenarios = load_all([crash, SCENARIOS / "article" / "demo.scenario.toml"])
-    cases = {case.id: case for case in run_on_runtimes([prepare(s, compiler) for s in scenarios], [node_runtime])}
+    cases = {case.id: case for case in run_paths([crash, SCENARIOS / "article" / "demo.scenario.toml"], compiler,
+                                                  [node_runtime])}
     crashed, survivor = cases["crash.scenario.toml"], cases["demo.scenario.toml"]
-    assert crashed.status is Status.ERROR and "exited with exit code 70" in crashed.verdict.reason
+    assert crashed.status is Status.ERROR and "exited with exit code 70" in crashed.detail
     assert survivor.status is Status.PASS
 
 
@@ -92,15 +93,15 @@ def test_an_instruction_the_model_lacks_is_an_error_naming_it(tmp_path: Path, co
                      '[[steps]]\nop = "call"\nexport = "f"\n')
     case = run_one(gap, compiler, node_runtime)
     assert case.status is Status.ERROR
-    assert case.verdict.reason == "reference model: the reference model does not execute 'SIMD instructions (prefix 0xfd)'"
+    assert case.detail == "reference model: the reference model does not execute 'SIMD instructions (prefix 0xfd)'"
     assert case.observed is not None  # the runtime ran it (or rejected it); only the reference could not judge
 
 
-def test_bad_scenarios_are_all_reported_before_anything_runs(tmp_path: Path) -> None:
+def test_bad_scenarios_are_all_reported_before_anything_runs(tmp_path: Path, compiler: Compiler) -> None:
     write_file(tmp_path, "a.scenario.toml", 'wat = "(module)"\n[[steps]]\nop = "nope"\n')
     write_file(tmp_path, "b.scenario.json", '{"steps": []}')
     with pytest.raises(InputErrors) as caught:
-        load_all([tmp_path])
+        load_inputs(collect([tmp_path]), compiler)
     assert caught.value.message == "2 bad inputs:"
     assert caught.value.detail.splitlines() == [
         f"{tmp_path / 'a.scenario.toml'}: step 1: key 'op': unknown op 'nope'; expected one of write, read, "

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from harness.model import decode_module
-from harness.scenarios.format import NO_EXPECT, MemorySpec, ScenarioError, check_against_module, discover, load_scenario
+from harness.case import CaseKind
+from harness.pipeline.collect import collect
+from harness.scenarios.format import NO_EXPECT, MemorySpec, ScenarioError, check_against_module, load_scenario
 from harness.compiler.wabt import Compiler
 from tests.conftest import write_file
 
@@ -120,16 +122,8 @@ def test_steps_on_memory_need_a_memory(tmp_path: Path, compiler: Compiler) -> No
         check_against_module(scenario, module)
 
 
-def test_discover_finds_both_suffixes_below_directories_sorted(tmp_path: Path) -> None:
-    for name in ("b.scenario.toml", "a.scenario.json", "notes.toml"):
-        write_file(tmp_path, name, MINIMAL)
-    assert [p.name for p in discover([tmp_path])] == ["a.scenario.json", "b.scenario.toml"]
-    with pytest.raises(ScenarioError, match="no such file or directory"):
-        discover([tmp_path / "absent"])
-
-
 def test_the_library_has_at_least_forty_scenarios_each_with_an_expectation() -> None:
-    files = discover([SCENARIOS])
+    files = collect([SCENARIOS]).of(CaseKind.SCENARIO)
     assert len(files) >= 40
     for path in files:
         scenario = load_scenario(path)

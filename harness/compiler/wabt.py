@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -86,7 +87,11 @@ def wat_error(error: JsError, filename: str) -> WatError:
 
 
 class Compiler:
-    """Compiles WAT to wasm bytes through one long-lived wabt.js process."""
+    """Compiles WAT to wasm bytes through one long-lived wabt.js process.
+
+    Safe to share between threads (the runtimes of a run): requests to the
+    process go one at a time.
+    """
 
     def __init__(self, runtime: Runtime, *, use_cache: bool = True, cache_dir: Path | None = None) -> None:
         self.runtime = runtime
@@ -95,6 +100,7 @@ class Compiler:
         self.compilations = 0
         self.wabt_version = pinned_version("wabt")
         self._worker: JsonLineWorker | None = None
+        self._lock = threading.Lock()
 
     def _service(self) -> JsonLineWorker:
         if self._worker is None:
@@ -126,9 +132,11 @@ class Compiler:
         message = request("compile", filename=filename, validate=validate,
                           source_b64=base64.b64encode(source).decode("ascii"),
                           features={name: True for name in features})
-        worker = self._service()
-        self.compilations += 1
-        outcome = parse_answer(worker.request(message, timeout=COMPILE_TIMEOUT), who=worker.name)
+        with self._lock:
+            worker = self._service()
+            self.compilations += 1
+            answer = worker.request(message, timeout=COMPILE_TIMEOUT)
+        outcome = parse_answer(answer, who=worker.name)
         if isinstance(outcome, JsError):
             if outcome.name == "WatError":
                 raise wat_error(outcome, filename)
@@ -150,9 +158,10 @@ class Compiler:
 
     def close(self) -> None:
         """Stop the wabt process, if one was started."""
-        if self._worker is not None:
-            self._worker.close()
-            self._worker = None
+        with self._lock:
+            if self._worker is not None:
+                self._worker.close()
+                self._worker = None
 
     def __enter__(self) -> "Compiler":
         return self

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from ..case import NO_EXPECT
 from ..errors import InputError
 from ..model.binary import Module
 from ..model.views import VIEW_KINDS
@@ -28,7 +29,6 @@ else:  # pragma: no cover - exercised on Python 3.10
     import tomli as tomllib
 
 SUFFIXES = (".scenario.toml", ".scenario.json")
-NO_EXPECT = object()  # a step without an ``expect`` key
 VIEW_NAMES = tuple(VIEW_KINDS)
 
 
@@ -304,20 +304,6 @@ def _string_key(path: Path, document: dict[str, Any], key: str) -> str:
     if not isinstance(value, str) or not value:
         raise _fail(path, f"key '{key}'", f"expected a non-empty string, got {_show(value)}")
     return value
-
-
-def discover(paths: list[str | Path]) -> list[Path]:
-    """Every scenario file named or found below the given paths, sorted, without duplicates."""
-    found: list[Path] = []
-    for entry in map(Path, paths):
-        if entry.is_dir():
-            found.extend(sorted(p for suffix in SUFFIXES for p in entry.rglob(f"*{suffix}")))
-        elif entry.exists():
-            found.append(entry)
-        else:
-            raise ScenarioError("no such file or directory", path=entry)
-    unique: dict[Path, None] = dict.fromkeys(p.resolve() for p in found)
-    return sorted(unique)
 
 
 def check_against_module(scenario: Scenario, module: Module) -> None:

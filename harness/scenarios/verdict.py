@@ -1,44 +1,17 @@
 """Judging one scenario on one runtime: step by step against the reference and ``expect``.
 
 Messages are never compared (engines word them differently); everything else
-in an observation is, with JavaScript's value semantics (:mod:`harness.compare`).
+in an observation is, with JavaScript's value semantics (:mod:`harness.values.compare`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
+from ..case import NO_EXPECT, Difference, Status
 from ..values.compare import same_value
-from .format import NO_EXPECT, Scenario
-
-
-class Status(str, Enum):
-    """A case's verdict."""
-
-    PASS = "pass"
-    FAIL = "fail"
-    ERROR = "error"
-    UNSUPPORTED = "unsupported"
-
-
-@dataclass(frozen=True)
-class Difference:
-    """One step where the runtime, the reference and ``expect`` do not all agree."""
-
-    step: int | str  # a step index (from 1), or "instantiate"
-    op: str
-    observed: Any
-    reference: Any
-    expect: Any = NO_EXPECT
-
-    def as_json(self) -> dict[str, Any]:
-        """The contract's ``differences`` entry."""
-        entry = {"step": self.step, "op": self.op, "observed": self.observed, "reference": self.reference}
-        if self.expect is not NO_EXPECT:
-            entry["expect"] = self.expect
-        return entry
+from .format import Scenario
 
 
 @dataclass

@@ -11,11 +11,11 @@ one-page memory (maximum 2), the ``global_*`` globals (666 / 666.6) and the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from .. import model
+from ..case import REFERENCE, WABT, Case, CaseKind, RuntimeId, Status
 from ..errors import HarnessError, WasmDecodeError, WatError
 from ..model.binary import FuncType, GlobalType
 from ..model.floats import F32, F64, Format
@@ -36,21 +36,14 @@ SPEC_TRAP_MESSAGES = {
 }
 
 
-@dataclass(frozen=True)
-class WastCase:
-    """One command of a script on one runtime."""
+#: called with each case as soon as it is judged (progress)
+OnCase = Callable[[Case], None]
 
-    file: Path
-    line: int
-    command: str
-    runtime: str
-    status: str  # pass, fail, error, unsupported
-    detail: str = ""
 
-    @property
-    def id(self) -> str:
-        """``memory.wast:42``."""
-        return f"{self.file.name}:{self.line}"
+def wast_case(path: Path, line: int, command: str, runtime: RuntimeId, status: str, detail: str = "") -> Case:
+    """The case record of one command on one runtime (``id`` = ``file.wast:LINE``)."""
+    return Case(CaseKind.WAST, f"{path.name}:{line}", path, runtime, Status(status), line=line,
+                command=command, detail=detail)
 
 
 def spectest_imports() -> dict[tuple[str, str], Any]:
@@ -254,14 +247,14 @@ def _judge_assertion(script: ModelScript, assertion: Assertion) -> tuple[str, st
     raise AssertionError(kind)
 
 
-def run_on_model(path: Path, compiler: Compiler) -> list[WastCase]:
+def run_on_model(path: Path, compiler: Compiler, on_case: OnCase = lambda case: None) -> list[Case]:
     """Every command of a script, judged on the reference model (malformed text on wabt)."""
     script = ModelScript(path, compiler)
     cases = []
     for command in read_script(path):
-        if isinstance(command, Assertion) and command.kind == "assert_malformed" and \
-                isinstance(command.subject, ModuleCommand) and command.subject.form != "binary":
-            cases.append(_malformed_text(path, command, compiler))
+        if is_malformed_text(command):
+            cases.append(_malformed_text(path, command, compiler))  # type: ignore[arg-type]
+            on_case(cases[-1])
             continue
         try:
             name, status, detail = _judge(script, command)
@@ -272,15 +265,22 @@ def run_on_model(path: Path, compiler: Compiler) -> list[WastCase]:
             name, status, detail = type(command).__name__, "fail", f"{type(failure).__name__}: {failure}"
         except Exception as bug:  # noqa: BLE001 - one command's model bug must not end the run
             name, status, detail = type(command).__name__, "error", f"reference model bug: {type(bug).__name__}: {bug}"
-        cases.append(WastCase(path, command.line, name, "reference", status, detail))
+        cases.append(wast_case(path, command.line, name, REFERENCE, status, detail))
+        on_case(cases[-1])
     return cases
 
 
-def _malformed_text(path: Path, command: Assertion, compiler: Compiler) -> WastCase:
+def is_malformed_text(command: Command) -> bool:
+    """An ``assert_malformed`` of a text module: judged by wabt's parser, not by any engine."""
+    return isinstance(command, Assertion) and command.kind == "assert_malformed" and \
+        isinstance(command.subject, ModuleCommand) and command.subject.form != "binary"
+
+
+def _malformed_text(path: Path, command: Assertion, compiler: Compiler) -> Case:
     """Malformed text is a property of the text parser: judged against wabt."""
     assert isinstance(command.subject, ModuleCommand)
     try:
         compiler.compile_text(command.subject.source, filename=f"{path}:{command.line}", validate=False)
     except WatError:
-        return WastCase(path, command.line, "assert_malformed", "wabt", "pass")
-    return WastCase(path, command.line, "assert_malformed", "wabt", "fail", "wabt parsed text the script calls malformed")
+        return wast_case(path, command.line, "assert_malformed", WABT, "pass")
+    return wast_case(path, command.line, "assert_malformed", WABT, "fail", "wabt parsed text the script calls malformed")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import model
+from ..case import Case, RuntimeId
 from ..runtimes.engine_errors import trap_kinds
 from ..errors import HarnessError, RuntimeFailure
 from ..model.binary import FuncType, GlobalType, Module
@@ -28,7 +29,7 @@ from ..resources import JS_DIR
 from ..runtimes.discovery import Runtime
 from ..compiler.wabt import Compiler
 from .script import Action, Assertion, Command, ModuleCommand, Register, Value, read_script
-from .on_model import SPEC_TRAP_MESSAGES, WastCase, describe_results, result_matches
+from .on_model import SPEC_TRAP_MESSAGES, OnCase, describe_results, is_malformed_text, result_matches, wast_case
 
 #: the type each value crosses the JS boundary as (floats as their bits; references as themselves)
 CARRIER = {"f32": "i32", "f64": "i64", "i32": "i32", "i64": "i64", "externref": "externref", "funcref": "funcref"}
@@ -139,13 +140,13 @@ class WastDriver:
             self.wrappers[subject] = base64.b64encode(wasm).decode()
         return self.wrappers[subject]
 
-    def run(self, path: Path) -> list[WastCase]:
+    def run(self, path: Path, on_case: OnCase = lambda case: None) -> list[Case]:
         """Every command of a script (malformed text is wabt's, and is judged elsewhere)."""
         try:
             self.ask("wast_reset")
         except HarnessError:
             pass  # a driver that cannot even reset is reported by the script's first command
-        return _run_script(JsScript(path, self))
+        return _run_script(JsScript(path, self), on_case)
 
 
 class JsScript:
@@ -330,19 +331,19 @@ def _judge_assertion(script: JsScript, assertion: Assertion) -> tuple[str, str]:
     return "fail", f"expected {wanted}, got {answer.get('error') or 'success'}"
 
 
-def run_on_runtime(path: Path, runtime: Runtime, compiler: Compiler) -> list[WastCase]:
+def run_on_runtime(path: Path, runtime: Runtime, compiler: Compiler) -> list[Case]:
     """Every command of one script on one runtime, in a driver of its own (see :class:`WastDriver`)."""
     with WastDriver(runtime, compiler) as driver:
         return driver.run(path)
 
 
-def _run_script(script: JsScript) -> list[WastCase]:
+def _run_script(script: JsScript, on_case: OnCase) -> list[Case]:
     path, label = script.path, script.runtime.label()
-    cases: list[WastCase] = []
-    skipped: WastCase | None = None  # the first command the runtime could not run: later state may differ
+    runtime = RuntimeId(script.runtime.name, script.runtime.version)
+    cases: list[Case] = []
+    skipped: Case | None = None  # the first command the runtime could not run: later state may differ
     for command in read_script(path):
-        if isinstance(command, Assertion) and command.kind == "assert_malformed" and \
-                isinstance(command.subject, ModuleCommand) and command.subject.form != "binary":
+        if is_malformed_text(command):
             continue
         try:
             name, status, detail = _judge(script, command)
@@ -352,9 +353,10 @@ def _run_script(script: JsScript) -> list[WastCase]:
             name, status, detail = type(command).__name__, "error", f"{type(failure).__name__}: {failure}"
         if status == "fail" and skipped is not None:
             status, detail = "unsupported", f"may depend on line {skipped.line}, which {label} could not run ({detail})"
-        case = WastCase(path, command.line, name, label, status, detail)
+        case = wast_case(path, command.line, name, runtime, status, detail)
         invokes = isinstance(command, (Action, Register)) or isinstance(getattr(command, "subject", None), Action)
         if status == "unsupported" and skipped is None and invokes:
             skipped = case
         cases.append(case)
+        on_case(case)
     return cases

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.reports.matrix import STATUS_COLOURS, render_html, render_markdown
-from harness.scenarios.suite import load_all, prepare_all, run_on_runtimes
+from harness.reports.html import STATUS_COLOURS, render_html
+from harness.reports.markdown import render_markdown
 from harness.runtimes.discovery import find_node_default
 from harness.compiler.wabt import Compiler
 from tests.conftest import write_file
+from tests.oracle import run_paths
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -28,9 +29,9 @@ def matrix(compiler: Compiler, provisioned, tmp_path_factory: pytest.TempPathFac
     write_file(directory, "broken-on-purpose.scenario.toml",
                (SCENARIOS / "article" / "sum.scenario.toml").read_text()
                .replace("../../../wat/sum.wat", str(sum_wat)).replace("[7, 4, 11]", "[7, 4, 99]"))
-    scenarios = load_all([SCENARIOS / "article", SCENARIOS / "memory" / "four-gib-memory.scenario.toml", directory])
     runtimes = [find_node_default(), provisioned("14")]  # a report test: two fixed Nodes
-    return run_on_runtimes(prepare_all(scenarios, compiler), runtimes), runtimes
+    paths = [SCENARIOS / "article", SCENARIOS / "memory" / "four-gib-memory.scenario.toml", directory]
+    return run_paths(paths, compiler, runtimes), runtimes
 
 
 def chromium() -> str:
@@ -62,7 +63,7 @@ def test_markdown_is_a_table_for_pull_requests(matrix) -> None:
     cases, runtimes = matrix
     text = render_markdown(cases)
     header, rule = text.splitlines()[:2]
-    assert header == f"| scenario | {runtimes[0].label()} | node-14.19.3 |"
+    assert header == f"| file | {runtimes[0].label()} | node-14.19.3 |"
     assert rule == "| --- | --- | --- |"
     assert re.search(r"\| `.*four-gib-memory.scenario.toml` \| pass \| unsupported \|", text)
     assert "**fail**: `" in text

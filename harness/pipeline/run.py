@@ -1,0 +1,135 @@
+"""One runner for every kind of case: check every input first, then run every target in parallel.
+
+Everything that can be wrong with the input is found before anything runs
+(exit 2, nothing compared): every scenario file is loaded, compiled and
+matched against its module, and every ``.wast`` script is read. Then each
+target (the reference model, each runtime) runs in a thread of its own, all
+scenarios and then all scripts, one driver process per runtime and kind; a
+runtime that crashes or hangs on a case gives ``error`` for that case and is
+restarted for the next. Cases come back grouped by target, in the order the
+targets were given.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from ..case import Case, CaseKind
+from ..compiler.wabt import Compiler
+from ..errors import HarnessError
+from ..runtimes.discovery import Runtime
+from ..scenarios.on_runtime import SCENARIO_TIMEOUT
+from ..scenarios.suite import InputErrors, PreparedScenario, Reference, load_all, prepare_all, reference_of
+from ..wast.on_model import is_malformed_text
+from ..wast.script import read_script
+from .collect import CaseFiles
+from .targets import Target
+
+#: called with the target and each case as soon as it is judged, from the target's thread
+OnCase = Callable[[Target, Case], None]
+
+
+@dataclass(frozen=True)
+class Script:
+    """A ``.wast`` script that reads without error, and how many cases it gives."""
+
+    path: Path
+    commands: int  # cases on the reference model (with wabt's for malformed text)
+    engine_commands: int  # cases on a runtime (malformed text is wabt's alone)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Every case file of a run, checked: scenarios compiled and matched, scripts read."""
+
+    scenarios: list[PreparedScenario]
+    scripts: list[Script]
+    scenarios_on_reference: bool = False  # ``--node reference``: the model runs scenarios too
+
+    def cases_on(self, target: Target) -> int:
+        """How many cases ``target`` will give (for progress)."""
+        scenario_count = len(self.scenarios) if (self.scenarios_on_reference or not target.is_reference) else 0
+        if target.is_reference:
+            return scenario_count + sum(script.commands for script in self.scripts)
+        return scenario_count + sum(script.engine_commands for script in self.scripts)
+
+
+def load_inputs(files: CaseFiles, compiler: Compiler, *, scenarios_on_reference: bool = False) -> Inputs:
+    """Load and check every case file; every bad input at once as :class:`InputErrors`."""
+    errors: list[HarnessError] = []
+    prepared: list[PreparedScenario] = []
+    try:
+        prepared = prepare_all(load_all(files.of(CaseKind.SCENARIO)), compiler)
+    except InputErrors as bad:
+        errors.extend(bad.errors)
+    scripts = []
+    for path in files.of(CaseKind.WAST):
+        try:
+            commands = read_script(path)
+        except HarnessError as error:
+            errors.append(error)
+            continue
+        malformed_text = sum(1 for command in commands if is_malformed_text(command))
+        scripts.append(Script(path, len(commands), len(commands) - malformed_text))
+    if errors:
+        raise InputErrors(errors)
+    return Inputs(prepared, scripts, scenarios_on_reference)
+
+
+def run_cases(inputs: Inputs, targets: Sequence[Target], *,
+              on_case: OnCase = lambda target, case: None) -> list[Case]:
+    """Every case on every target, the scenarios' references computed once.
+
+    Targets run in parallel, as many at once as the machine has cores plus
+    one (runtimes mostly wait on their processes).
+    """
+    references = [reference_of(item) for item in inputs.scenarios] if _needs_references(inputs, targets) else []
+
+    def on_target(target: Target) -> list[Case]:
+        return _cases_on(target, inputs, references, on_case)
+
+    workers = max(1, min(len(targets), (os.cpu_count() or 1) + 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        per_target = list(pool.map(on_target, targets))
+    return [case for cases in per_target for case in cases]
+
+
+def _needs_references(inputs: Inputs, targets: Sequence[Target]) -> bool:
+    return bool(inputs.scenarios) and any(
+        not target.is_reference or inputs.scenarios_on_reference for target in targets)
+
+
+def _cases_on(target: Target, inputs: Inputs, references: list[Reference], on_case: OnCase) -> list[Case]:
+    cases: list[Case] = []
+    if references and (inputs.scenarios_on_reference or not target.is_reference):
+        for prepared, reference in zip(inputs.scenarios, references):
+            cases.append(target.scenario_case(prepared, reference))
+            on_case(target, cases[-1])
+    for script in inputs.scripts:
+        cases += target.wast_cases(script.path, lambda case: on_case(target, case))
+    return cases
+
+
+def targets_for(inputs: Inputs, runtimes: Sequence[Runtime], compiler: Compiler, *,
+                timeout: float = SCENARIO_TIMEOUT) -> list[Target]:
+    """The columns of a run: the reference model when it has cases to run, then each runtime."""
+    reference = [Target(None, compiler)] if inputs.scenarios_on_reference or inputs.scripts else []
+    return reference + [Target(runtime, compiler, timeout=timeout) for runtime in runtimes]
+
+
+def run_inputs(inputs: Inputs, runtimes: Sequence[Runtime], compiler: Compiler, *,
+               timeout: float = SCENARIO_TIMEOUT, on_case: OnCase = lambda target, case: None) -> list[Case]:
+    """Every case of ``inputs`` on the reference model (where it has cases) and on each runtime.
+
+    Every process started for the run is stopped before this returns.
+    """
+    targets = targets_for(inputs, runtimes, compiler, timeout=timeout)
+    try:
+        return run_cases(inputs, targets, on_case=on_case)
+    finally:
+        for target in targets:
+            target.close()

@@ -1,0 +1,80 @@
+"""The columns of a run: the reference model, or a JavaScript runtime with its long-lived processes.
+
+A :class:`Target` runs cases of every kind. On a runtime it keeps one
+scenario driver and one ``.wast`` driver process, started on first use and
+restarted by the next request if one crashes; on the reference model it runs
+the model itself (and wabt, for malformed text). ``--node reference`` names
+the reference model as a target (:data:`REFERENCE_SPEC`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from ..case import REFERENCE, Case, RuntimeId
+from ..compiler.wabt import Compiler
+from ..runtimes.discovery import Runtime, find_node
+from ..scenarios.on_runtime import SCENARIO_TIMEOUT, RuntimeSession
+from ..scenarios.suite import PreparedScenario, Reference, judge_on_reference, judge_on_runtime
+from ..wast.on_model import OnCase, run_on_model
+from ..wast.on_runtime import WastDriver
+
+#: the ``--node`` spec that names the reference model
+REFERENCE_SPEC = "reference"
+
+
+def resolve_specs(specs: Sequence[str]) -> tuple[list[Runtime], bool]:
+    """The runtimes ``--node`` names (the default Node when none), and whether it names the reference.
+
+    ``--node reference`` alone runs on the reference model only.
+    """
+    wants_reference = REFERENCE_SPEC in specs
+    runtime_specs = [spec for spec in specs if spec != REFERENCE_SPEC]
+    if not runtime_specs:
+        return ([] if wants_reference else [find_node(None)]), wants_reference
+    return [find_node(spec) for spec in runtime_specs], wants_reference
+
+
+class Target:
+    """One column of a run: the reference model (``runtime`` is ``None``) or a JS runtime."""
+
+    def __init__(self, runtime: Runtime | None, compiler: Compiler, *, timeout: float = SCENARIO_TIMEOUT) -> None:
+        self.runtime = runtime
+        self.compiler = compiler
+        self.timeout = timeout
+        self._session: RuntimeSession | None = None
+        self._wast_driver: WastDriver | None = None
+
+    @property
+    def id(self) -> RuntimeId:
+        """What the cases run here are labelled with."""
+        return REFERENCE if self.runtime is None else RuntimeId(self.runtime.name, self.runtime.version)
+
+    @property
+    def is_reference(self) -> bool:
+        """Whether this is the reference model."""
+        return self.runtime is None
+
+    def scenario_case(self, prepared: PreparedScenario, reference: Reference) -> Case:
+        """One scenario here, judged (on the reference model: by its ``expect`` keys)."""
+        if self.runtime is None:
+            return judge_on_reference(prepared, reference)
+        if self._session is None:
+            self._session = RuntimeSession(self.runtime, timeout=self.timeout)
+        return judge_on_runtime(prepared, self._session, reference)
+
+    def wast_cases(self, script: Path, on_case: OnCase = lambda case: None) -> list[Case]:
+        """Every command of a ``.wast`` script here (on the reference model, malformed text on wabt too)."""
+        if self.runtime is None:
+            return run_on_model(script, self.compiler, on_case)
+        if self._wast_driver is None:
+            self._wast_driver = WastDriver(self.runtime, self.compiler)
+        return self._wast_driver.run(script, on_case)
+
+    def close(self) -> None:
+        """Stop every process this target started."""
+        for process in (self._session, self._wast_driver):
+            if process is not None:
+                process.close()
+        self._session = self._wast_driver = None

@@ -1,0 +1,122 @@
+"""``linmem run`` over any mix of case files and directories: one table, one report set, every kind.
+
+Expected values come from the fixture files themselves: ``tests/wast/memory.wast``
+has 22 commands (one of them malformed text, judged by wabt), and
+``tests/fixtures/wast/wrong.wast`` fails at lines 3, 4, 7, 9 and 10 on every
+engine and at line 5 on wabt (its comments say why).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harness.runtimes.discovery import Runtime
+from tests.conftest import write_file
+from tests.test_cli import assert_one_clean_error
+
+TESTS = Path(__file__).parent
+SUM_SCENARIO = TESTS / "scenarios" / "article" / "sum.scenario.toml"
+GOOD_WAST = TESTS / "wast" / "memory.wast"
+WRONG_WAST = TESTS / "fixtures" / "wast" / "wrong.wast"
+SIZE_WAT = '(module (memory (export "memory") 2))'
+
+
+def size_scenario(directory: Path, name: str, pages: int) -> Path:
+    """A scenario whose one step expects ``pages`` pages of a 2-page memory."""
+    return write_file(directory, name, f"wat = '{SIZE_WAT}'\n[[steps]]\nop = \"size\"\n"
+                                       f"expect = {{ pages = {pages}, byte_length = {pages * 65536} }}\n")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A directory with a scenario and a .wast script, one level apart."""
+    size_scenario(tmp_path, "size.scenario.toml", 2)
+    (tmp_path / "spec").mkdir()
+    shutil.copy(GOOD_WAST, tmp_path / "spec" / "memory.wast")
+    return tmp_path
+
+
+def reports(tmp_path: Path) -> list[str]:
+    return ["--json", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.xml"),
+            "--html", str(tmp_path / "r.html"), "--markdown", str(tmp_path / "r.md")]
+
+
+def test_a_directory_of_scenarios_and_scripts_is_one_table_and_one_report_set(
+        run_linmem, project: Path, tmp_path_factory: pytest.TempPathFactory, node_runtime: Runtime) -> None:
+    out = tmp_path_factory.mktemp("reports")
+    completed = run_linmem("run", str(project), *reports(out), cwd=project)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    header, *rows = completed.stdout.split("\n\n")[1].splitlines()
+    assert header.split() == ["file", "reference", "wabt", node_runtime.label()]
+    assert [row.split() for row in rows] == [["size.scenario.toml", "-", "-", "pass"],
+                                             ["spec/memory.wast", "21", "pass", "pass", "21", "pass"]]
+    assert "summary: 44 pass, 0 fail, 0 error, 0 unsupported" in completed.stdout
+    document = json.loads((out / "r.json").read_text())
+    assert {(case["kind"], case["runtime"]["name"]) for case in document["cases"]} == {
+        ("scenario", node_runtime.name), ("wast", "reference"), ("wast", "wabt"), ("wast", node_runtime.name)}
+    assert document["summary"] == {"pass": 44, "fail": 0, "error": 0, "unsupported": 0}
+    markdown = (out / "r.md").read_text()
+    assert "| `size.scenario.toml` |" in markdown and "| `spec/memory.wast` | 21 pass | pass | 21 pass |" in markdown
+    assert 'data-name="spec/memory.wast"' in (out / "r.html").read_text()
+    assert (out / "r.xml").read_text().count("<testcase ") == 44
+
+
+def test_a_difference_of_either_kind_fails_the_run_and_is_listed(run_linmem, project: Path) -> None:
+    size_scenario(project, "wrong.scenario.toml", 3)
+    shutil.copy(WRONG_WAST, project / "spec" / "wrong.wast")
+    completed = run_linmem("run", str(project), cwd=project)
+    assert completed.returncode == 1
+    assert "FAIL: wrong.scenario.toml on " in completed.stdout
+    assert 'expect:    {"pages": 3, "byte_length": 196608}' in completed.stdout
+    assert "FAIL: spec/wrong.wast:5 assert_malformed on wabt\n  wabt parsed text the script calls malformed" \
+        in completed.stdout
+    # wrong.wast: its 3 modules pass on the model and the runtime; 5 commands fail on each, 1 on wabt
+    assert "summary: 50 pass, 12 fail, 0 error, 0 unsupported" in completed.stdout
+
+
+def test_files_of_both_kinds_named_together_all_run(run_linmem, project: Path, tmp_path: Path) -> None:
+    completed = run_linmem("run", str(project / "spec" / "memory.wast"), str(project / "size.scenario.toml"),
+                           "--json", str(tmp_path / "r.json"), cwd=project)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    kinds = [case["kind"] for case in json.loads((tmp_path / "r.json").read_text())["cases"]]
+    assert kinds.count("scenario") == 1 and kinds.count("wast") == 43
+
+
+def test_node_reference_judges_scenarios_by_their_expect_on_the_model_alone(run_linmem, project: Path,
+                                                                             tmp_path: Path) -> None:
+    completed = run_linmem("run", str(project), "--node", "reference", "--json", str(tmp_path / "r.json"),
+                           cwd=project)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert not completed.stdout.startswith("runtime:")  # no JavaScript runtime ran
+    cases = json.loads((tmp_path / "r.json").read_text())["cases"]
+    assert {case["runtime"]["name"] for case in cases} == {"reference", "wabt"}
+    assert [case["status"] for case in cases if case["kind"] == "scenario"] == ["pass"]
+
+
+def test_node_reference_fails_a_scenario_whose_expect_the_model_contradicts(run_linmem, project: Path) -> None:
+    wrong = size_scenario(project, "wrong.scenario.toml", 3)
+    completed = run_linmem("run", str(wrong), "--node", "reference", cwd=project)
+    assert completed.returncode == 1
+    assert "FAIL: wrong.scenario.toml on reference" in completed.stdout
+
+
+def test_node_reference_beside_a_runtime_gives_both_columns(run_linmem, project: Path, node_runtime: Runtime) -> None:
+    completed = run_linmem("run", str(project / "size.scenario.toml"), "--node", "reference",
+                           "--node", node_runtime.path, cwd=project)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.stdout.split("\n\n")[1].splitlines()[1].split() == ["size.scenario.toml", "pass", "pass"]
+
+
+def test_a_named_file_of_no_kind_is_one_line_not_silently_dropped(run_linmem, project: Path) -> None:
+    notes = write_file(project, "notes.toml", "x = 1\n")
+    assert_one_clean_error(run_linmem("run", str(project / "size.scenario.toml"), str(notes)),
+                           f"{notes}: not one of the scenario files")
+
+
+def test_a_bad_script_is_found_before_anything_runs(run_linmem, project: Path) -> None:
+    bad = write_file(project / "spec", "bad.wast", "(module)\n(frobnicate)\n")
+    assert_one_clean_error(run_linmem("run", str(project)), f"{bad}:2")

@@ -1,0 +1,48 @@
+"""Which files are cases: every kind below a directory, named files by their suffix, bad paths refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.case import CaseKind
+from harness.errors import InputError
+from harness.pipeline.collect import collect
+from tests.conftest import write_file
+
+MINIMAL = 'wat = "(module)"\n'
+
+
+def test_a_directory_is_searched_for_every_kind_at_any_depth_sorted(tmp_path: Path) -> None:
+    for name in ("b.scenario.toml", "a.scenario.json", "notes.toml", "deep/er/z.wast", "deep/m.wast", "x.wat"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        write_file(tmp_path, name, MINIMAL)
+    files = collect([tmp_path])
+    assert [p.name for p in files.of(CaseKind.SCENARIO)] == ["a.scenario.json", "b.scenario.toml"]
+    assert [p.relative_to(tmp_path).as_posix() for p in files.of(CaseKind.WAST)] == ["deep/er/z.wast", "deep/m.wast"]
+    assert len(files) == 4
+
+
+def test_a_file_named_twice_or_also_found_below_a_directory_is_one_file(tmp_path: Path) -> None:
+    script = write_file(tmp_path, "m.wast", "(module)")
+    files = collect([script, tmp_path, tmp_path / "." / "m.wast"])
+    assert files.of(CaseKind.WAST) == [script.resolve()]
+
+
+def test_a_missing_path_is_bad_input_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        collect([tmp_path / "absent"])
+    assert caught.value.one_line() == f"{tmp_path / 'absent'}: no such file or directory"
+
+
+def test_a_named_file_of_no_kind_is_bad_input_not_silently_dropped(tmp_path: Path) -> None:
+    notes = write_file(tmp_path, "notes.toml", MINIMAL)
+    with pytest.raises(InputError, match="not one of the scenario files .* or .wast scripts"):
+        collect([write_file(tmp_path, "a.scenario.toml", MINIMAL), notes])
+
+
+def test_a_directory_with_no_case_file_is_bad_input(tmp_path: Path) -> None:
+    write_file(tmp_path, "notes.toml", MINIMAL)
+    with pytest.raises(InputError, match="no scenario files .* or .wast scripts found in"):
+        collect([tmp_path])
