@@ -109,3 +109,20 @@ def test_commands_a_runtime_could_not_run_are_listed_after_the_run(pytester: pyt
     result.assert_outcomes(passed=2)  # nothing failed: the model passes, Node 14 cannot make the call
     result.stdout.fnmatch_lines(["*linmem: commands a runtime could not run*",
                                  f"*calls.wast::calls.wast[[]{node14.label()}[]]: 1 unsupported: *lacks i64 <-> BigInt*"])
+
+
+def test_node_reference_runs_every_kind_on_the_model_alone(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".scenario.toml", sum=PASSING)
+    pytester.makefile(".wast", good=(WAST / "memory.wast").read_text())
+    result = pytester.runpytest("-v", "-p", "no:cacheprovider", "--node", "reference")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*good.wast::good.wast[[]reference[]] PASSED*",
+                                 "*sum.scenario.toml::sum.scenario.toml[[]reference[]] PASSED*"])
+
+
+def test_node_reference_fails_a_scenario_whose_expect_the_model_contradicts(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".scenario.toml", wrong=PASSING.replace("[7, 4, 11]", "[7, 4, 12]"))
+    result = pytester.runpytest("-p", "no:cacheprovider", "--node", "reference")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["fail: wrong.scenario.toml on reference", "  step 3 (read):",
+                                 "    observed:  [7, 4, 11]", "    reference: [7, 4, 11]", "    expect:    [7, 4, 12]"])
