@@ -27,11 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from harness.article.examples import DEMO, SUM, wasm_file_for  # noqa: E402
-from harness.scenarios.on_model import run_reference  # noqa: E402
-from harness.scenarios.suite import load_all, prepare_all  # noqa: E402
-from harness.runtimes.discovery import find_node  # noqa: E402
-from harness.scenarios.on_runtime import scenario_request  # noqa: E402
 from harness.compiler.wabt import Compiler  # noqa: E402
+from harness.pipeline.collect import collect  # noqa: E402
+from harness.pipeline.run import load_inputs  # noqa: E402
+from harness.runtimes.discovery import find_node  # noqa: E402
+from harness.scenarios.on_model import run_reference  # noqa: E402
+from harness.scenarios.on_runtime import scenario_request  # noqa: E402
 
 
 def best_of(repeat: int, action: Callable[[], object]) -> float:
@@ -55,7 +56,7 @@ def main() -> int:
     node = find_node()
     with Compiler(node) as compiler:
         modules = [compiler.compile_file(example.wat_path) for example in (DEMO, SUM)]
-        prepared = prepare_all(load_all([ROOT / "tests" / "scenarios"]), compiler)
+        prepared = load_inputs(collect([ROOT / "tests" / "scenarios"]), compiler).scenarios
     wasm_paths = [wasm_file_for(module) for module in modules]
     linmem = [sys.executable, "-m", "harness"]
 

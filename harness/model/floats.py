@@ -19,6 +19,7 @@ from typing import Callable
 
 from .opcodes import BY_NAME
 from .traps import Trap, TrapKind
+from .views import to_float32
 
 
 class Format:
@@ -47,7 +48,6 @@ class Format:
         if math.isnan(value):
             return self.default_nan
         if self.bits == 32:
-            from .views import to_float32
             value = to_float32(value)
         return int.from_bytes(struct.pack("<" + self.code, value), "little")
 

@@ -17,6 +17,7 @@ from ..runtimes.process import JsonLineWorker
 from ..runtimes.protocol import JsError, parse_answer, request
 from ..resources import JS_DIR
 from ..runtimes.discovery import Runtime
+from ..runtimes.probes import probe_features
 from .format import Scenario, Step, memory_export_name
 
 SCENARIO_TIMEOUT = 30.0
@@ -55,9 +56,8 @@ class RuntimeSession:
         self._features: dict[str, Any] | None = None
 
     def features(self) -> dict[str, Any]:
-        """What the runtime can do (probed once per executable; see :mod:`harness.probes`)."""
+        """What the runtime can do (probed once per executable; see :mod:`harness.runtimes.probes`)."""
         if self._features is None:
-            from ..runtimes.probes import probe_features
             self._features = probe_features(self.runtime)
         return self._features
 
