@@ -1,0 +1,1 @@
+"""Running cases of every kind on every runtime."""
