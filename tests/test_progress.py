@@ -66,8 +66,11 @@ class Terminal:
         return b"".join(self._chunks).decode("utf-8")
 
 
+MakeTerminal = Callable[..., Terminal]
+
+
 @pytest.fixture
-def terminal(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Terminal]]:
+def terminal(monkeypatch: pytest.MonkeyPatch) -> Iterator[MakeTerminal]:
     """Makes pseudo-terminals (``TERM`` set to a real terminal's, whatever the test run's is)."""
     monkeypatch.setenv("TERM", "xterm-256color")
     made: list[Terminal] = []
@@ -127,7 +130,8 @@ def quick_run(stream: TextIO) -> Progress:
     return progress
 
 
-def test_a_run_longer_than_the_delay_shows_counts_runtimes_and_time_then_wipes_the_line(terminal) -> None:
+def test_a_run_longer_than_the_delay_shows_counts_runtimes_and_time_then_wipes_the_line(
+        terminal: MakeTerminal) -> None:
     tty = terminal()
     progress = slow_run(tty.stream)
     output = tty.output()
@@ -141,7 +145,7 @@ def test_a_run_longer_than_the_delay_shows_counts_runtimes_and_time_then_wipes_t
     assert output.endswith(WIPE) and screen(output) == [""], "the last redraw is wiped, the cursor at column 0"
 
 
-def test_the_line_is_redrawn_at_most_once_an_interval(terminal) -> None:
+def test_the_line_is_redrawn_at_most_once_an_interval(terminal: MakeTerminal) -> None:
     tty = terminal()
     with Progress({"reference": 1}, stream=tty.stream, delay=0.1, interval=0.1):
         time.sleep(0.65)
@@ -149,7 +153,7 @@ def test_the_line_is_redrawn_at_most_once_an_interval(terminal) -> None:
     assert 2 <= drawn <= 6, "one redraw every 0.1 s from 0.1 s to 0.65 s"
 
 
-def test_a_run_shorter_than_the_delay_writes_nothing(terminal) -> None:
+def test_a_run_shorter_than_the_delay_writes_nothing(terminal: MakeTerminal) -> None:
     tty = terminal()
     progress = quick_run(tty.stream)
     assert progress.enabled and progress.done == 60
@@ -157,12 +161,12 @@ def test_a_run_shorter_than_the_delay_writes_nothing(terminal) -> None:
 
 
 @pytest.mark.parametrize("kind", ["StringIO", "pipe"])
-def test_nothing_is_written_when_the_stream_is_not_a_terminal(kind: str, terminal) -> None:
+def test_nothing_is_written_when_the_stream_is_not_a_terminal(kind: str, terminal: MakeTerminal) -> None:
     terminal()  # TERM is a real terminal's: only the stream itself decides
     if kind == "StringIO":
-        stream = io.StringIO()
-        progress = slow_run(stream)
-        written = stream.getvalue()
+        memory = io.StringIO()
+        progress = slow_run(memory)
+        written = memory.getvalue()
     else:
         read_end, write_end = os.pipe()
         with open(write_end, "w", encoding="utf-8") as stream:
@@ -173,7 +177,7 @@ def test_nothing_is_written_when_the_stream_is_not_a_terminal(kind: str, termina
     assert written == ""
 
 
-def test_the_same_run_on_a_terminal_does_write(terminal) -> None:
+def test_the_same_run_on_a_terminal_does_write(terminal: MakeTerminal) -> None:
     """The twin of the test above: same run, a terminal this time, so "nothing" there can fail."""
     tty = terminal()
     progress = slow_run(tty.stream)
@@ -181,7 +185,7 @@ def test_the_same_run_on_a_terminal_does_write(terminal) -> None:
     assert "/60 cases" in tty.output()
 
 
-def test_a_dumb_terminal_gets_nothing(terminal, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_dumb_terminal_gets_nothing(terminal: MakeTerminal, monkeypatch: pytest.MonkeyPatch) -> None:
     tty = terminal()
     monkeypatch.setenv("TERM", "dumb")
     progress = slow_run(tty.stream)
@@ -189,7 +193,7 @@ def test_a_dumb_terminal_gets_nothing(terminal, monkeypatch: pytest.MonkeyPatch)
     assert tty.output() == ""
 
 
-def test_enabled_false_turns_it_off_on_a_terminal(terminal) -> None:
+def test_enabled_false_turns_it_off_on_a_terminal(terminal: MakeTerminal) -> None:
     tty = terminal()
     assert not slow_run(tty.stream, enabled=False).enabled
     assert tty.output() == ""
@@ -201,7 +205,7 @@ def test_enabled_true_forces_it_on_a_stream_that_is_not_a_terminal() -> None:
     assert "/60 cases" in stream.getvalue()
 
 
-def test_the_line_fits_a_narrow_terminal_dropping_runtime_detail(terminal) -> None:
+def test_the_line_fits_a_narrow_terminal_dropping_runtime_detail(terminal: MakeTerminal) -> None:
     tty = terminal(columns=40)
     slow_run(tty.stream)
     output = tty.output()
@@ -212,7 +216,7 @@ def test_the_line_fits_a_narrow_terminal_dropping_runtime_detail(terminal) -> No
     assert screen(output) == [""]
 
 
-def test_concurrent_advances_from_many_threads_all_count(terminal) -> None:
+def test_concurrent_advances_from_many_threads_all_count(terminal: MakeTerminal) -> None:
     """Every thread advances every runtime in turn, with thread switches as often as Python allows."""
     threads, each = 8, 20000
     labels = [f"runtime-{index}" for index in range(4)]
@@ -239,7 +243,7 @@ def test_concurrent_advances_from_many_threads_all_count(terminal) -> None:
     assert screen(tty.output()) == [""]
 
 
-def test_close_is_idempotent_and_nothing_is_drawn_after_it(terminal) -> None:
+def test_close_is_idempotent_and_nothing_is_drawn_after_it(terminal: MakeTerminal) -> None:
     tty = terminal()
     progress = slow_run(tty.stream)
     progress.close()
