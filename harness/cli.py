@@ -24,6 +24,7 @@ from .errors import (EXIT_AGREE, EXIT_BAD_INPUT, EXIT_DIFFERENCE, EXIT_INTERNAL,
                      WasmDecodeError)
 from .model import UnsupportedInstruction, decode_module
 from .pipeline.collect import collect
+from .pipeline.progress import Progress
 from .pipeline.run import Inputs, load_inputs, run_cases, targets_for
 from .pipeline.targets import resolve_specs
 from .reports import ReportPaths, write_reports
@@ -140,8 +141,10 @@ def command_run(arguments: argparse.Namespace) -> int:
         if arguments.update:
             return update_files(inputs)
         targets = targets_for(inputs, runtimes, compiler, timeout=arguments.timeout)
+        totals = {target.id.label: inputs.cases_on(target) for target in targets}
         try:
-            cases = run_cases(inputs, targets)
+            with Progress(totals) as progress:
+                cases = run_cases(inputs, targets, on_case=lambda target, case: progress.advance(target.id.label))
         finally:
             for target in targets:
                 target.close()

@@ -303,3 +303,59 @@ def test_ctrl_c_while_the_line_is_shown_leaves_a_clean_line() -> None:
     assert child.returncode == 0, text
     assert "cases  reference " in text
     assert screen(text) == ["interrupted", ""], repr(text[-300:])
+
+
+#: a script whose one call keeps the reference model busy for well over a second (15 million loop turns, under its fuel of 20 million)
+SLOW_WAST = """(module (func (export "spin") (param i32) (result i32)
+  (local i32)
+  (block (loop (br_if 1 (i32.eqz (local.get 0)))
+    (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+    (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+    (br 0)))
+  (local.get 1)))
+(assert_return (invoke "spin" (i32.const 15000000)) (i32.const 15000000))
+"""
+
+
+def run_linmem_on_a_terminal(arguments: list[str], cwd: Path) -> tuple[int, str]:
+    """``linmem ARGUMENTS`` with a real pty as standard output; its exit status and everything it wrote."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 160, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color"}
+    child = subprocess.Popen([sys.executable, "-m", "harness", *arguments], stdin=subprocess.DEVNULL,
+                             stdout=slave, stderr=slave, cwd=cwd, env=env, start_new_session=True)
+    os.close(slave)
+    output = b""
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 120)
+            assert ready, f"linmem wrote nothing for 120 s: {output!r}"
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        child.wait(timeout=60)
+        os.close(master)
+    return child.returncode, output.decode("utf-8")
+
+
+def test_linmem_run_on_a_terminal_shows_the_line_then_a_clean_report(tmp_path: Path, npm_side: Path) -> None:
+    (tmp_path / "slow.wast").write_text(SLOW_WAST)
+    status, text = run_linmem_on_a_terminal(["run", "slow.wast"], tmp_path)
+    assert status == 0, text
+    assert any(re.match(r"0/3 cases  reference 0/2  .*\d\d:\d\d", frame) for frame in frames(text)), text[:500]
+    shown = screen(text)
+    assert "summary: 4 pass, 0 fail, 0 error, 0 unsupported" in shown
+    assert not any("cases" in line for line in shown)  # the line was wiped before the report
+
+
+def test_linmem_run_into_a_pipe_writes_no_progress_at_all(run_linmem, tmp_path: Path) -> None:
+    (tmp_path / "slow.wast").write_text(SLOW_WAST)
+    completed = run_linmem("run", "slow.wast", cwd=tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    assert "\r" not in completed.stdout and "\x1b" not in completed.stdout and "cases" not in completed.stdout
+    assert "summary: 4 pass, 0 fail, 0 error, 0 unsupported" in completed.stdout
