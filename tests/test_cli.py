@@ -11,6 +11,11 @@ from pathlib import Path
 
 import pytest
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python < 3.11
+    import tomli as tomllib
+
 from harness.runtimes.discovery import Runtime
 from tests.conftest import write_file
 
@@ -60,7 +65,8 @@ def test_python_dash_m_and_the_console_script_are_the_same_program() -> None:
     assert script.exists() or shutil.which("linmem"), "pip install -e . installs the linmem console script"
     completed = subprocess.run([str(script) if script.exists() else "linmem", "--version"],
                                capture_output=True, text=True, timeout=60)
-    assert completed.stdout.strip() == "linmem 0.1.0"
+    declared = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
+    assert completed.stdout.strip() == f"linmem {declared['project']['version']}"
 
 
 def test_a_wrong_sum_exits_with_one_and_shows_the_step(run_linmem) -> None:
