@@ -153,7 +153,7 @@ def package_for(spec: str) -> Package | None:
         return _node_package(int(text), None)
     if re.fullmatch(r"\d+\.\d+\.\d+", text):
         return _node_package(int(text.split(".")[0]), text)
-    raise InputError(f"unknown runtime spec {spec!r}; expected a path to an executable, a Node major "
+    raise InputError(f"unknown runtime spec {spec!r}; expected a path to an executable, default, a Node major "
                      f"({', '.join(map(str, MAJORS))}), an exact version such as 22.20.0, system, deno or bun")
 
 
