@@ -176,20 +176,30 @@ def update_files(inputs: Inputs) -> int:
 
 
 def command_runtimes(arguments: argparse.Namespace) -> int:
-    """``linmem runtimes``: installed runtimes (with their features) and installable specs."""
+    """``linmem runtimes``: installed runtimes (where each came from, the default marked) and every spec's state."""
+    default = provision.pip_install(provision.DEFAULT_DISTRIBUTION)
     print("installed:")
     for runtime in installed_runtimes():
-        print(f"  {runtime.describe()}")
+        is_default = default is not None and Path(runtime.path) == default.binary
+        print(f"  {runtime.describe()}{'  [default]' if is_default else ''}")
         if arguments.probe:
             features = probe_features(runtime)
             print("    " + ", ".join(f"{name}={value}" for name, value in sorted(features.items())))
-    print("installable with --node SPEC (into the cache, on first use):")
+    print("  [default]: the embedded default Node, run without --node and LINMEM_NODE, and by --node default")
+    if os.environ.get("LINMEM_NODE"):
+        print(f"  LINMEM_NODE={os.environ['LINMEM_NODE']} is set: without --node, linmem runs that instead")
+    print("specs for --node SPEC and LINMEM_NODE (what is not installed is provisioned into linmem's cache on first use):")
+    hint = f"not installed: python -m pip install {provision.default_package().spec}"
+    print(f"  {'default':<8} {'the embedded default Node':<52} {f'installed ({default.describe()})' if default else hint}")
     for spec in [*map(str, provision.MAJORS), "deno", "bun"]:
         package = provision.package_for(spec)
         assert package is not None
-        state = "installed" if provision.installed_binary(package) else "not installed"
-        print(f"  {spec:<6} {package.describe():<52} {state}")
-    print("  system the node on PATH; a path to any executable; an exact version such as 22.20.0")
+        where = provision.installed_from(package)
+        state = f"installed ({where})" if where else "not installed"
+        if default is not None and where == default.describe():
+            state += ", the default"
+        print(f"  {spec:<8} {package.describe():<52} {state}")
+    print("  system   the node on PATH; a path to any executable; an exact version such as 22.20.0")
     return EXIT_AGREE
 
 

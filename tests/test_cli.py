@@ -244,7 +244,7 @@ def test_runtimes_lists_installed_and_installable(run_linmem) -> None:
     completed = run_linmem("runtimes")
     assert completed.returncode == 0
     assert completed.stdout.startswith("installed:\n  node ")
-    assert "  bun    npm package @oven/bun-linux-x64" in completed.stdout
+    assert "  bun      npm package @oven/bun-linux-x64" in completed.stdout
 
 
 def test_an_unknown_runtime_spec_is_one_line(run_linmem) -> None:

