@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--node", action="append", default=[], metavar="SPEC",
                      help="a runtime to run on: a path, a Node major or version, system, deno, bun, default, "
                           "or reference (the reference model alone); repeatable (default: LINMEM_NODE, "
-                          "the embedded Node)")
+                          "the embedded Node 24)")
     run.add_argument("--json", type=Path, metavar="FILE", help="write the report as JSON (contract shape)")
     run.add_argument("--junit", type=Path, metavar="FILE", help="write the report as JUnit XML")
     run.add_argument("--html", type=Path, metavar="FILE", help="write the matrix as a self-contained HTML page")
@@ -95,8 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_node_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--node", metavar="PATH",
-                        help="the Node.js executable (default: LINMEM_NODE, then pip's Node, then PATH)")
+    parser.add_argument("--node", metavar="SPEC",
+                        help="the runtime: a path, a Node major or version, system, deno, bun or default "
+                             "(default: LINMEM_NODE, then the embedded Node 24, then PATH)")
 
 
 def command_reproduce(arguments: argparse.Namespace) -> int:

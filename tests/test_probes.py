@@ -51,10 +51,10 @@ def test_the_default_node_24_has_multi_memory_and_memory64_and_node_18_has_neith
 def test_the_multi_memory_scenario_passes_on_the_default_and_is_unsupported_on_node_18(compiler: Compiler) -> None:
     scenario = SCENARIOS / "differences" / "multi-memory.scenario.toml"
     on_default = judge_scenario(scenario, compiler, find_node("default"))
-    assert on_default.status is Status.PASS, on_default.verdict
+    assert on_default.status is Status.PASS, on_default.detail
     on_18 = judge_scenario(scenario, compiler, find_node("18"))
     assert on_18.status is Status.UNSUPPORTED
-    assert on_18.verdict.reason == "node-18.4.0: lacks multiple memories (the module has 2 memories)"
+    assert on_18.detail == "node-18.4.0: lacks multiple memories (the module has 2 memories)"
 
 
 def test_requirements_come_from_the_module_and_the_steps(compiler: Compiler) -> None:
