@@ -23,7 +23,7 @@ from .errors import (EXIT_AGREE, EXIT_BAD_INPUT, EXIT_DIFFERENCE, EXIT_INTERNAL,
 from .model import UnsupportedInstruction, decode_module
 from .runtimes.process import debug_enabled
 from .article.report import render_terminal, result_document, write_json
-from .resources import write_atomic
+from .resources import require_own_files, write_atomic
 from .scenarios.update import update_expectations
 from .reports.wast import render_wast, wast_document, wast_html, wast_junit
 from .wast.on_runtime import WastDriver
@@ -224,6 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     arguments = build_parser().parse_args(argv)
     try:
+        require_own_files()  # a broken installation says so, before any Node is blamed
         return int(arguments.handler(arguments))
     except HarnessError as error:
         print_error(error)

@@ -1,8 +1,11 @@
 """Where linmem finds its own files (``js/``, ``wat/``, ``package.json``) and its cache.
 
-The Node-side programs and the npm manifest live beside the ``harness``
-package in the source tree; the cache lives in the per-user cache directory
-(``LINMEM_CACHE_DIR`` overrides it) and only ever receives complete files.
+The Node-side programs, the article's modules and the npm manifest live at
+the top of the source tree; a built wheel carries copies of them in
+``harness/_data/`` (``setup.py`` puts them there). An installed package reads
+that copy, an editable install or a checkout the source tree. The cache lives
+in the per-user cache directory (``LINMEM_CACHE_DIR`` overrides it) and only
+ever receives complete files.
 """
 
 from __future__ import annotations
@@ -12,11 +15,56 @@ import os
 import tempfile
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from .errors import SetupError
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+#: where a built wheel carries linmem's own files
+INSTALLED_DATA_DIR = _PACKAGE_DIR / "_data"
+SOURCE_TREE = _PACKAGE_DIR.parent
+
+#: linmem's own files that it needs at run time, relative to :data:`PROJECT_ROOT`; the first is used first
+OWN_FILES = (
+    "js/identify.js", "js/probe.js", "js/worker.js", "js/bytes.js", "js/driver.js", "js/wabt_compile.js",
+    "js/wast_driver.js", "js/deno_entry.mjs", "js/article/common.js", "js/article/demo.js",
+    "js/article/sum.js", "wat/demo.wat", "wat/sum.wat", "package.json", "package-lock.json",
+)
+
+
+def own_files_root(installed: Path = INSTALLED_DATA_DIR, source: Path = SOURCE_TREE) -> Path:
+    """The directory that holds linmem's own files.
+
+    The installed package's copy when there is one, else the source tree (a
+    checkout or an editable install, recognised by its ``pyproject.toml``),
+    else the installed package's place for them (an incomplete install, which
+    :func:`require_own_files` reports).
+
+    >>> own_files_root(Path("/nowhere/_data"), Path("/nowhere")).as_posix()
+    '/nowhere/_data'
+    """
+    if installed.is_dir() or not (source / "pyproject.toml").is_file():
+        return installed
+    return source
+
+
+PROJECT_ROOT = own_files_root()
 JS_DIR = PROJECT_ROOT / "js"
 WAT_DIR = PROJECT_ROOT / "wat"
 PACKAGE_JSON = PROJECT_ROOT / "package.json"
 PACKAGE_LOCK = PROJECT_ROOT / "package-lock.json"
+
+
+def require_own_files(root: Path | None = None) -> None:
+    """Raise :class:`SetupError` naming the first of linmem's own files missing from ``root``.
+
+    ``root`` defaults to :data:`PROJECT_ROOT`. Called before the first runtime
+    or compiler is started, so that a broken installation is reported as
+    such, not as a Node that does not work.
+    """
+    where = PROJECT_ROOT if root is None else root
+    for relative in OWN_FILES:
+        if not (where / relative).is_file():
+            raise SetupError(f"linmem's own file {relative} is missing from {where}: the installation is "
+                             "incomplete; reinstall linmem")
 
 
 def cache_root() -> Path:
