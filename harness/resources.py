@@ -5,14 +5,16 @@ the top of the source tree; a built wheel carries copies of them in
 ``harness/_data/`` (``setup.py`` puts them there). An installed package reads
 that copy, an editable install or a checkout the source tree. The cache lives
 in the per-user cache directory (``LINMEM_CACHE_DIR`` overrides it) and only
-ever receives complete files.
+ever receives complete files. Files written for the user honour the umask.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
+import threading
 from pathlib import Path
 
 from .errors import SetupError
@@ -85,11 +87,43 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process's umask, read from ``/proc/self/status`` where it can be.
+
+    Elsewhere it is set and restored under a lock (``os.umask`` has no
+    read-only form).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
+
+
+def mode_for(path: Path) -> int:
+    """The permission bits a rewrite of ``path`` gets: its own if it exists, else ``0o666`` less the umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~current_umask()
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that no reader ever sees a partial file.
 
     The bytes go to a temporary file in the same directory, are flushed to
-    disk, and the file is renamed over ``path`` in one step.
+    disk, and the file is renamed over ``path`` in one step. A new file gets
+    the mode an ordinary ``open`` would give it (``0o666`` less the umask); a
+    file that already exists keeps its mode.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
@@ -98,6 +132,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(temp_name, mode_for(path))  # mkstemp made it 0o600
         os.replace(temp_name, path)
     except BaseException:
         try:
