@@ -95,10 +95,11 @@ def pip_has_python_option(env: dict[str, str]) -> bool:
 
 def install_into_fresh_venv(wheel: Path, venv: Path, env: dict[str, str]) -> None:
     """A new venv with the wheel (not editable), its dependencies and pytest."""
-    wanted = [wheel, "pytest", "--prefer-binary", "--quiet", "--disable-pip-version-check"]
+    wanted: list[str | Path] = [wheel, "pytest", "--prefer-binary", "--quiet", "--disable-pip-version-check"]
     if pip_has_python_option(env):  # the venv needs no pip of its own: seconds saved
         run_checked([sys.executable, "-m", "venv", "--without-pip", venv], timeout=60, cwd=venv.parent, env=env)
-        command = [sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install", *wanted]
+        command: list[str | Path] = [sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install",
+                                     *wanted]
     else:
         run_checked([sys.executable, "-m", "venv", venv], timeout=120, cwd=venv.parent, env=env)
         command = [venv / "bin" / "python", "-m", "pip", "install", *wanted]
