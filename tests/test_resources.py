@@ -21,7 +21,7 @@ def shipped_files(root: Path) -> set[str]:
 
 
 def test_own_files_are_every_file_the_wheel_carries() -> None:
-    assert set(OWN_FILES) == shipped_files(ROOT)
+    assert set(OWN_FILES) == shipped_files(ROOT), "harness.resources.OWN_FILES must list every file in js/ and wat/"
     assert OWN_FILES[0] == "js/identify.js", "the file the first runtime probe runs is checked first"
 
 
