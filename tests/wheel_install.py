@@ -6,7 +6,8 @@ wheel then goes, with its dependencies and pytest, into a new venv. Every
 xdist worker of a session shares the result through a directory and a file
 lock. ``tests/conftest.py`` starts the work in a background thread as soon as
 ``tests/test_wheel.py`` is collected, so that it overlaps the rest of the
-suite; the fixture in that module waits for it (or does it, if nobody did).
+suite; the fixture in that module waits for it (or does it, if nobody did),
+and every process waits for it before it ends.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "venv", ".tox", "build", "d
 BUILD_TIMEOUT = 300
 INSTALL_TIMEOUT = 600
 _RECORD = "installed.json"
+_BACKGROUND: list[threading.Thread] = []
 
 
 class WheelSetupFailed(Exception):
@@ -119,6 +121,8 @@ def prepare(directory: Path, env: dict[str, str]) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (directory / _RECORD).is_file():
             return
+        for leftover in ("source", "dist", "venv"):  # from a process that died while it was building
+            shutil.rmtree(directory / leftover, ignore_errors=True)
         try:
             wheel, sdist = build_distributions(directory, env)
             install_into_fresh_venv(wheel, directory / "venv", env)
@@ -133,6 +137,13 @@ def start_in_background(factory: pytest.TempPathFactory) -> None:
     thread = threading.Thread(target=prepare, args=(shared_directory(factory), clean_environment()),
                               name="linmem wheel", daemon=True)
     thread.start()
+    _BACKGROUND.append(thread)
+
+
+def finish_background() -> None:
+    """Wait for :func:`start_in_background`'s work, so that no process ends in the middle of a build."""
+    for thread in _BACKGROUND:
+        thread.join(timeout=BUILD_TIMEOUT + INSTALL_TIMEOUT)
 
 
 def installed(factory: pytest.TempPathFactory) -> Installed:
