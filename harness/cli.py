@@ -29,7 +29,7 @@ from .pipeline.run import Inputs, load_inputs, run_cases, targets_for
 from .pipeline.targets import resolve_specs
 from .reports import ReportPaths, write_reports
 from .reports.terminal import render_runtimes, render_table
-from .resources import write_atomic
+from .resources import require_own_files, write_atomic
 from .runtimes import provision
 from .runtimes.discovery import find_compiler_node, find_node, installed_runtimes
 from .runtimes.probes import probe_features
@@ -229,6 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     arguments = build_parser().parse_args(argv)
     try:
+        require_own_files()  # a broken installation says so, before any Node is blamed
         return int(arguments.handler(arguments))
     except HarnessError as error:
         print_error(error)

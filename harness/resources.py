@@ -1,22 +1,72 @@
 """Where linmem finds its own files (``js/``, ``wat/``, ``package.json``) and its cache.
 
-The Node-side programs and the npm manifest live beside the ``harness``
-package in the source tree; the cache lives in the per-user cache directory
-(``LINMEM_CACHE_DIR`` overrides it) and only ever receives complete files.
+The Node-side programs, the article's modules and the npm manifest live at
+the top of the source tree; a built wheel carries copies of them in
+``harness/_data/`` (``setup.py`` puts them there). An installed package reads
+that copy, an editable install or a checkout the source tree. The cache lives
+in the per-user cache directory (``LINMEM_CACHE_DIR`` overrides it) and only
+ever receives complete files. Files written for the user honour the umask.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
+import threading
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from .errors import SetupError
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+#: where a built wheel carries linmem's own files
+INSTALLED_DATA_DIR = _PACKAGE_DIR / "_data"
+SOURCE_TREE = _PACKAGE_DIR.parent
+
+#: linmem's own files that it needs at run time, relative to :data:`PROJECT_ROOT`; the first is used first
+OWN_FILES = (
+    "js/identify.js", "js/probe.js", "js/worker.js", "js/bytes.js", "js/driver.js", "js/wabt_compile.js",
+    "js/wast_driver.js", "js/deno_entry.mjs", "js/article/common.js", "js/article/demo.js",
+    "js/article/sum.js", "wat/demo.wat", "wat/sum.wat", "package.json", "package-lock.json",
+)
+
+
+def own_files_root(installed: Path = INSTALLED_DATA_DIR, source: Path = SOURCE_TREE) -> Path:
+    """The directory that holds linmem's own files.
+
+    The installed package's copy when there is one, else the source tree (a
+    checkout or an editable install, recognised by its ``pyproject.toml``),
+    else the installed package's place for them (an incomplete install, which
+    :func:`require_own_files` reports).
+
+    >>> own_files_root(Path("/nowhere/_data"), Path("/nowhere")).as_posix()
+    '/nowhere/_data'
+    """
+    if installed.is_dir() or not (source / "pyproject.toml").is_file():
+        return installed
+    return source
+
+
+PROJECT_ROOT = own_files_root()
 JS_DIR = PROJECT_ROOT / "js"
 WAT_DIR = PROJECT_ROOT / "wat"
 PACKAGE_JSON = PROJECT_ROOT / "package.json"
 PACKAGE_LOCK = PROJECT_ROOT / "package-lock.json"
+
+
+def require_own_files(root: Path | None = None) -> None:
+    """Raise :class:`SetupError` naming the first of linmem's own files missing from ``root``.
+
+    ``root`` defaults to :data:`PROJECT_ROOT`. Called before the first runtime
+    or compiler is started, so that a broken installation is reported as
+    such, not as a Node that does not work.
+    """
+    where = PROJECT_ROOT if root is None else root
+    for relative in OWN_FILES:
+        if not (where / relative).is_file():
+            raise SetupError(f"linmem's own file {relative} is missing from {where}: the installation is "
+                             "incomplete; reinstall linmem")
 
 
 def cache_root() -> Path:
@@ -37,11 +87,43 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process's umask, read from ``/proc/self/status`` where it can be.
+
+    Elsewhere it is set and restored under a lock (``os.umask`` has no
+    read-only form).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
+
+
+def mode_for(path: Path) -> int:
+    """The permission bits a rewrite of ``path`` gets: its own if it exists, else ``0o666`` less the umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~current_umask()
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that no reader ever sees a partial file.
 
     The bytes go to a temporary file in the same directory, are flushed to
-    disk, and the file is renamed over ``path`` in one step.
+    disk, and the file is renamed over ``path`` in one step. A new file gets
+    the mode an ordinary ``open`` would give it (``0o666`` less the umask); a
+    file that already exists keeps its mode.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
@@ -50,6 +132,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(temp_name, mode_for(path))  # mkstemp made it 0o600
         os.replace(temp_name, path)
     except BaseException:
         try:

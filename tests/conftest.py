@@ -61,6 +61,19 @@ def runtime_under_test() -> Runtime:
     return _RUNTIME_UNDER_TEST[0]
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """When tests/test_wheel.py is selected, start building and installing the wheel now, beside the other tests."""
+    if not session.config.option.collectonly and any(item.path.name == "test_wheel.py" for item in session.items):
+        from tests.wheel_install import start_in_background
+        start_in_background(session.config._tmp_path_factory)  # what the tmp_path_factory fixture returns
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A worker with no wheel test left still waits for the build it started, for the workers that need it."""
+    if "tests.wheel_install" in sys.modules and exitstatus != pytest.ExitCode.INTERRUPTED:
+        sys.modules["tests.wheel_install"].finish_background()
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Tests that only make sense on some runtimes are unsupported elsewhere, with the reason."""
     for marker in item.iter_markers("needs_node"):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..errors import NpmInstallError, RuntimeFailure, SetupError
 from ..runtimes.process import run_tool
-from ..resources import PACKAGE_JSON, PACKAGE_LOCK, cache_root, sha256_hex
+from ..resources import PACKAGE_JSON, PACKAGE_LOCK, cache_root, require_own_files, sha256_hex
 from ..runtimes.discovery import Runtime, npm_cli
 
 NPM_TIMEOUT = 600.0
@@ -30,6 +30,7 @@ def lock_bytes() -> bytes:
     try:
         return PACKAGE_LOCK.read_bytes()
     except FileNotFoundError:
+        require_own_files()  # names the missing file and says to reinstall
         raise SetupError(f"{PACKAGE_LOCK} is missing: linmem's installation is incomplete") from None
 
 

@@ -22,7 +22,7 @@ from ..errors import InputError, MissingFileError, ProtocolError, WatError
 from .npm import ensure_installed, pinned_version
 from ..runtimes.process import JsonLineWorker
 from ..runtimes.protocol import JsError, parse_answer, request
-from ..resources import JS_DIR, cache_root, sha256_hex, write_atomic
+from ..resources import JS_DIR, cache_root, require_own_files, sha256_hex, write_atomic
 from ..runtimes.discovery import Runtime
 
 COMPILE_TIMEOUT = 60.0
@@ -94,6 +94,7 @@ class Compiler:
     """
 
     def __init__(self, runtime: Runtime, *, use_cache: bool = True, cache_dir: Path | None = None) -> None:
+        require_own_files()
         self.runtime = runtime
         self.use_cache = use_cache
         self.cache_dir = cache_dir if cache_dir is not None else cache_root() / "wasm"

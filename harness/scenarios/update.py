@@ -4,7 +4,7 @@ Like wabt's ``--rebase``: each step's ``expect`` (and ``expect_instantiate``
 when instantiation fails) is set to what the reference model observed. TOML
 files are edited with tomlkit so that comments and layout survive; TOML has
 no null, so a step whose observation is ``null`` keeps no ``expect`` there.
-Files are rewritten atomically.
+Files are rewritten atomically and keep their mode.
 """
 
 from __future__ import annotations

@@ -1,0 +1,81 @@
+"""Where linmem finds its own files, and what it says when they are missing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness import resources
+from harness.cli import main
+from harness.errors import EXIT_BAD_INPUT, SetupError
+from harness.resources import OWN_FILES, own_files_root, require_own_files
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def shipped_files(root: Path) -> set[str]:
+    """What setup.py copies into the wheel: js/**, wat/*.wat and the npm manifest."""
+    found = {path for path in (root / "js").rglob("*") if path.is_file()} | set((root / "wat").glob("*.wat"))
+    return {path.relative_to(root).as_posix() for path in found} | {"package.json", "package-lock.json"}
+
+
+def test_own_files_are_every_file_the_wheel_carries() -> None:
+    assert set(OWN_FILES) == shipped_files(ROOT), "harness.resources.OWN_FILES must list every file in js/ and wat/"
+    assert OWN_FILES[0] == "js/identify.js", "the file the first runtime probe runs is checked first"
+
+
+def test_a_checkout_reads_its_own_files_from_the_source_tree() -> None:
+    assert resources.PROJECT_ROOT == ROOT and resources.JS_DIR == ROOT / "js"
+    require_own_files()
+
+
+def test_the_installed_copy_is_preferred_to_the_source_tree(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    installed = tmp_path / "harness" / "_data"
+    assert own_files_root(installed, tmp_path) == tmp_path
+    installed.mkdir(parents=True)
+    assert own_files_root(installed, tmp_path) == installed
+
+
+def test_an_install_without_its_files_is_looked_for_in_the_package(tmp_path: Path) -> None:
+    site_packages = tmp_path / "site-packages"
+    assert own_files_root(site_packages / "harness" / "_data", site_packages) == site_packages / "harness" / "_data"
+
+
+def test_a_missing_own_file_is_named_with_its_directory(tmp_path: Path) -> None:
+    with pytest.raises(SetupError) as raised:
+        require_own_files(tmp_path)
+    assert raised.value.exit_code == EXIT_BAD_INPUT
+    assert raised.value.one_line() == (f"linmem's own file js/identify.js is missing from {tmp_path}: "
+                                       "the installation is incomplete; reinstall linmem")
+
+
+def test_the_first_missing_file_is_the_one_named(tmp_path: Path) -> None:
+    for relative in OWN_FILES:
+        if relative != "package-lock.json":
+            (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / relative).write_text("")
+    with pytest.raises(SetupError, match="own file package-lock.json is missing"):
+        require_own_files(tmp_path)
+
+
+@pytest.mark.parametrize("command", [["reproduce"], ["run", "nothing.scenario.toml"], ["runtimes"],
+                                     ["compile", "x.wat", "-o", "x.wasm"]])
+def test_the_command_line_blames_the_installation_not_node(command: list[str], tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(resources, "PROJECT_ROOT", tmp_path)
+    assert main(command) == EXIT_BAD_INPUT
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (f"linmem: error: linmem's own file js/identify.js is missing from {tmp_path}: "
+                            "the installation is incomplete; reinstall linmem\n")
+
+
+def test_a_compiler_does_not_start_without_linmems_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.compiler.wabt import Compiler
+    from harness.runtimes.discovery import Runtime
+    monkeypatch.setattr(resources, "PROJECT_ROOT", tmp_path)
+    with pytest.raises(SetupError, match="own file js/identify.js is missing"):
+        Compiler(Runtime("node", "20.0.0", "/nonexistent/node", "V8", "11", "test"))
