@@ -24,6 +24,7 @@ from .errors import HarnessError
 from .pipeline.collect import kind_of
 from .pipeline.targets import Target, resolve_specs
 from .reports.grid import case_detail, problems
+from .resources import require_own_files
 from .runtimes.discovery import Runtime, find_compiler_node, find_node
 from .scenarios.format import Scenario, load_scenario
 from .scenarios.suite import Reference, prepare, reference_of
@@ -89,6 +90,7 @@ class LinmemSession:
 
     def _all_targets(self) -> list[Target]:
         if self._targets is None:
+            require_own_files()  # a broken installation says so, before any Node is blamed
             runtimes, self._wants_reference = resolve_specs(self.node_specs)
             self._compiler = Compiler(find_compiler_node(runtimes[0] if runtimes else find_node(None)))
             self._targets = [Target(None, self._compiler)] + [Target(r, self._compiler) for r in runtimes]

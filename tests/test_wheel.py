@@ -54,6 +54,9 @@ length = 3
 expect = [7, 4, 11]
 """
 WRONG_SCENARIO = SCENARIO.replace("expect = [7, 4, 11]", "expect = [7, 4, 12]")
+SCRIPT = """(module (func (export "one") (result i32) (i32.const 1)))
+(assert_return (invoke "one") (i32.const 1))
+"""
 
 
 def run(argv: list[str | Path], *, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -116,21 +119,48 @@ def test_the_plugin_collects_scenarios_in_a_project_of_its_own(installed: Instal
     tests.mkdir(parents=True)
     (tests / "sum.scenario.toml").write_text(SCENARIO, encoding="utf-8")
     (tests / "wrong.scenario.toml").write_text(WRONG_SCENARIO, encoding="utf-8")
+    (tests / "one.wast").write_text(SCRIPT, encoding="utf-8")
     completed = run([installed.python, "-m", "pytest", "-p", "no:cacheprovider"], cwd=tests.parent)
     output = completed.stdout
     assert completed.returncode == 1, output + completed.stderr
-    assert re.search(r"^=+ 1 failed, 1 passed in [\d.]+s =+$", output, re.M), output
+    # two scenarios on the default Node; the script on the reference model and on the default Node
+    assert re.search(r"^=+ 1 failed, 3 passed in [\d.]+s =+$", output, re.M), output
     assert re.search(r"^fail: wrong\.scenario\.toml on \S+\n  step 3 \(read\):\n    observed:  \[7, 4, 11\]\n"
                      r"    reference: \[7, 4, 11\]\n    expect:    \[7, 4, 12\]$", output, re.M), output
     assert "Traceback" not in output
 
 
-def test_a_broken_install_names_the_missing_file(installed: Installed, elsewhere: Path) -> None:
+def test_run_takes_a_directory_of_scenarios_and_scripts(installed: Installed, elsewhere: Path) -> None:
+    (elsewhere / "sum.scenario.toml").write_text(SCENARIO, encoding="utf-8")
+    (elsewhere / "spec").mkdir()
+    (elsewhere / "spec" / "one.wast").write_text(SCRIPT, encoding="utf-8")
+    completed = run([installed.linmem, "run", "."], cwd=elsewhere)
+    assert completed.returncode == 0, completed.stderr + completed.stdout
+    assert "summary: 5 pass, 0 fail, 0 error, 0 unsupported" in completed.stdout  # 1 scenario + 2 commands x 2
+
+
+def broken_copy(installed: Installed, elsewhere: Path) -> Path:
+    """A copy of the installed package without ``js/identify.js``, to put first on ``PYTHONPATH``."""
     located = run([installed.python, "-c", "import harness; print(harness.__file__)"], cwd=elsewhere)
     package = Path(located.stdout.strip()).parent
     broken = elsewhere / "broken"
     shutil.copytree(package, broken / "harness", ignore=shutil.ignore_patterns("__pycache__"))
     (broken / "harness" / "_data" / "js" / "identify.js").unlink()
+    return broken
+
+
+def test_the_plugin_in_a_broken_install_names_the_missing_file(installed: Installed, elsewhere: Path) -> None:
+    broken = broken_copy(installed, elsewhere)
+    (elsewhere / "sum.scenario.toml").write_text(SCENARIO, encoding="utf-8")
+    completed = run([installed.python, "-m", "pytest", "-p", "no:cacheprovider"], cwd=elsewhere,
+                    env=dict(clean_environment(), PYTHONPATH=str(broken)))
+    assert completed.returncode != 0
+    assert "linmem's own file js/identify.js is missing from" in completed.stdout, completed.stdout
+    assert "no working Node" not in completed.stdout
+
+
+def test_a_broken_install_names_the_missing_file(installed: Installed, elsewhere: Path) -> None:
+    broken = broken_copy(installed, elsewhere)
     completed = run([installed.python, "-m", "harness", "reproduce"], cwd=elsewhere,
                     env=dict(clean_environment(), PYTHONPATH=str(broken)))
     assert completed.returncode == 2, completed.stderr + completed.stdout
