@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import argparse
 import io
-from importlib import metadata
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from harness.compiler.wabt import Compiler  # noqa: E402
 from harness.model import call_export, decode_module, instantiate  # noqa: E402
 from harness.runtimes.discovery import find_node  # noqa: E402
-from harness.compiler.wabt import Compiler  # noqa: E402
 
 LOOP = """
 (module

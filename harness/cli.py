@@ -20,8 +20,15 @@ from .article.examples import DEMO, EXAMPLES, SUM, ExampleResult, compare_exampl
 from .article.report import render_terminal, result_document, write_json
 from .case import exit_status
 from .compiler.wabt import Compiler, check_features, load_module_bytes
-from .errors import (EXIT_AGREE, EXIT_BAD_INPUT, EXIT_DIFFERENCE, EXIT_INTERNAL, HarnessError, InputError,
-                     WasmDecodeError)
+from .errors import (
+    EXIT_AGREE,
+    EXIT_BAD_INPUT,
+    EXIT_DIFFERENCE,
+    EXIT_INTERNAL,
+    HarnessError,
+    InputError,
+    WasmDecodeError,
+)
 from .model import UnsupportedInstruction, decode_module
 from .pipeline.collect import collect
 from .pipeline.progress import Progress

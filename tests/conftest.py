@@ -18,10 +18,10 @@ from typing import Callable, Iterator
 import pytest
 
 from harness.compiler.npm import ensure_installed
-from harness.runtimes.probes import FEATURE_NAMES, probe_features
+from harness.compiler.wabt import Compiler
 from harness.resources import cache_root
 from harness.runtimes.discovery import Runtime, find_compiler_node, find_node
-from harness.compiler.wabt import Compiler
+from harness.runtimes.probes import FEATURE_NAMES, probe_features
 
 ROOT = Path(__file__).resolve().parent.parent
 # pytester gives the tests it runs a HOME of their own; pin the cache first, so

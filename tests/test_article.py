@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from harness.article.examples import DEMO, SUM, compare_example, run_on_model
+from harness.compiler.wabt import Compiler
 from harness.errors import RuntimeFailure
 from harness.model import codegen
 from harness.model.opcodes import BY_NAME
 from harness.runtimes.discovery import Runtime
-from harness.compiler.wabt import Compiler
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

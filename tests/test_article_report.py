@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from harness.article.examples import SUM, ExampleResult, StepComparison
-from harness.errors import RuntimeFailure
 from harness.article.report import result_document, side_by_side, verdict_line
-from harness.runtimes.discovery import Runtime
 from harness.compiler.wabt import CompiledModule, Compiler
+from harness.errors import RuntimeFailure
+from harness.runtimes.discovery import Runtime
 
 RUNTIME = Runtime("node", "20.20.2", "/usr/bin/node", "V8", "11.3", "PATH")
 

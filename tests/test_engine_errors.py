@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.runtimes.engine_errors import PATTERNS, normalise, trap_kinds
+from harness.compiler.wabt import Compiler
 from harness.model.traps import TrapKind
-from harness.scenarios.suite import prepare
 from harness.runtimes.discovery import Runtime
+from harness.runtimes.engine_errors import PATTERNS, normalise, trap_kinds
 from harness.scenarios.format import load_scenario
 from harness.scenarios.on_runtime import RuntimeSession, scenario_request
-from harness.compiler.wabt import Compiler
+from harness.scenarios.suite import prepare
 from tests.conftest import write_file
 
 K = TrapKind

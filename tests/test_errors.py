@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from harness.errors import EXIT_BAD_INPUT, HarnessError, RuntimeBroken, WasmDecodeError, WatError
+from harness.errors import (
+    EXIT_BAD_INPUT,
+    HarnessError,
+    RuntimeBroken,
+    WasmDecodeError,
+    WatError,
+)
 
 
 def test_one_line_names_file_line_and_column() -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from harness.values.node_inspect import format_typed_array, format_value
 from harness.runtimes.discovery import Runtime
+from harness.values.node_inspect import format_typed_array, format_value
 from tests.oracle import ask_node
 
 

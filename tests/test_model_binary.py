@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from harness.compiler.wabt import Compiler
 from harness.errors import WasmDecodeError
 from harness.model.binary import DataSegment, Export, FuncType, Import, decode_module
 from harness.model.memory import Limits
 from harness.model.opcodes import BY_NAME
 from harness.resources import WAT_DIR
-from harness.compiler.wabt import Compiler
 
 
 def test_the_demo_binary_has_one_exported_memory_and_one_data_segment(compiler: Compiler) -> None:

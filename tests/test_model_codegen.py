@@ -9,15 +9,16 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from harness.compiler.wabt import Compiler
 from harness.model import call_export, codegen, decode_module, instantiate, interpreter
 from harness.model.numeric import signed
 from harness.model.opcodes import BY_NAME
 from harness.model.traps import FuelExhausted, Trap, TrapKind
-from harness.runtimes.process import run_tool
 from harness.runtimes.discovery import Runtime
-from harness.compiler.wabt import Compiler
+from harness.runtimes.process import run_tool
 
 CALL_EXPORTS = Path(__file__).parent / "fixtures" / "js" / "call_exports.js"
 

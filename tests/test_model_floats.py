@@ -6,15 +6,16 @@ import json
 import struct
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from harness.case import Status
+from harness.compiler.wabt import Compiler
 from harness.model.floats import F32, F64, int_to_float_bits
 from harness.model.numeric import BINARY, UNARY
 from harness.model.opcodes import BY_NAME
 from harness.model.traps import Trap, TrapKind
 from harness.runtimes.discovery import Runtime
-from harness.case import Status
-from harness.compiler.wabt import Compiler
 from tests.oracle import judge_scenario
 
 

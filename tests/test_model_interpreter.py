@@ -8,14 +8,22 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from harness.model import Limits, Memory, TrapKind, call_export, decode_module, instantiate
+from harness.compiler.wabt import Compiler
+from harness.model import (
+    Limits,
+    Memory,
+    TrapKind,
+    call_export,
+    decode_module,
+    instantiate,
+)
 from harness.model.numeric import signed
 from harness.model.traps import JsException, Trap, UnsupportedInstruction
-from harness.runtimes.process import run_tool
 from harness.runtimes.discovery import Runtime
-from harness.compiler.wabt import Compiler
+from harness.runtimes.process import run_tool
 
 CALL_EXPORTS = Path(__file__).parent / "fixtures" / "js" / "call_exports.js"
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from harness.model.memory import MAX_PAGES, PAGE_SIZE, Limits, Memory
 from harness.model.traps import Trap, TrapKind

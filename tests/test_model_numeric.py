@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from harness.runtimes.discovery import Runtime
 from harness.case import Status
 from harness.compiler.wabt import Compiler
+from harness.runtimes.discovery import Runtime
 from tests.oracle import judge_scenario
 
 I64_BINARY = ["add", "sub", "mul", "div_s", "div_u", "rem_s", "rem_u", "and", "or", "xor", "shl", "shr_s", "shr_u",

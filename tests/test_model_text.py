@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from harness.model.text import EncodingNotModelled, TextDecoderModel, encode_utf8
 from harness.model.traps import JsException

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from harness.compiler.wabt import Compiler
 from harness.errors import WasmDecodeError
 from harness.model import decode_module
 from harness.model.validate import natural_alignment, signature, validate
 from harness.resources import WAT_DIR
-from harness.compiler.wabt import Compiler
 
 
 def module(compiler: Compiler, text: str, **options: object):

@@ -5,11 +5,17 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from harness.model import MemoryObject, TypedArrayModel, view_kind
 from harness.model.traps import JsException
-from harness.model.views import VIEW_KINDS, to_float32, to_integer_modulo, to_uint8_clamp
+from harness.model.views import (
+    VIEW_KINDS,
+    to_float32,
+    to_integer_modulo,
+    to_uint8_clamp,
+)
 from harness.runtimes.discovery import Runtime
 from tests.oracle import ask_node
 

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.model import decode_module
-from harness.runtimes.probes import missing_features, probe_features
-from harness.scenarios.requirements import requirements
-from harness.runtimes.discovery import Runtime, find_node
-from harness.scenarios.format import load_scenario
 from harness.case import Status
 from harness.compiler.wabt import Compiler
+from harness.model import decode_module
+from harness.runtimes.discovery import Runtime, find_node
+from harness.runtimes.probes import missing_features, probe_features
+from harness.scenarios.format import load_scenario
+from harness.scenarios.requirements import requirements
 from tests.oracle import judge_scenario
 
 SCENARIOS = Path(__file__).parent / "scenarios"

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ProtocolError, RuntimeFailure, ToolTimeout
-from harness.runtimes.process import JsonLineWorker, describe_exit, run_tool, tail
-from harness.runtimes.protocol import JsError, parse_answer, request
 from harness.resources import JS_DIR
 from harness.runtimes.discovery import Runtime
+from harness.runtimes.process import JsonLineWorker, describe_exit, run_tool, tail
+from harness.runtimes.protocol import JsError, parse_answer, request
 
 MISBEHAVE = Path(__file__).parent / "fixtures" / "js" / "misbehave.js"
 

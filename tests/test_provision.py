@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.runtimes import provision
-from harness.errors import InputError
-from harness.runtimes.provision import ProvisionError, package_for
 from harness.cli import main
+from harness.errors import InputError
+from harness.runtimes import provision
 from harness.runtimes.discovery import Runtime, find_node
+from harness.runtimes.provision import ProvisionError, package_for
 
 
 @pytest.mark.parametrize("spec, registry, package, key", [

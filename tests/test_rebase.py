@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.scenarios.update import update_expectations
 from harness.scenarios.format import load_scenario
+from harness.scenarios.update import update_expectations
 from tests.conftest import write_file
 
 TOML = '''# a comment that must survive

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.compiler.wabt import Compiler
 from harness.reports.html import STATUS_COLOURS, render_html
 from harness.reports.markdown import render_markdown
 from harness.runtimes.discovery import find_node_default
-from harness.compiler.wabt import Compiler
 from tests.conftest import write_file
 from tests.oracle import run_paths
 

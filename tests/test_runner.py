@@ -6,17 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from harness.case import Status, exit_status
+from harness.compiler.wabt import Compiler
 from harness.model import codegen, interpreter
 from harness.model.opcodes import BY_NAME
-from harness.case import exit_status
 from harness.pipeline.collect import collect
 from harness.pipeline.run import load_inputs
-from harness.scenarios.suite import InputErrors
 from harness.runtimes.discovery import Runtime
-from harness.case import Status
-from harness.compiler.wabt import Compiler
-from tests.oracle import judge_scenario, run_paths
+from harness.scenarios.suite import InputErrors
 from tests.conftest import write_file
+from tests.oracle import judge_scenario, run_paths
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 FIXTURES = Path(__file__).parent / "fixtures"

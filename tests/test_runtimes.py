@@ -12,10 +12,17 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.runtimes import discovery, provision
 from harness.errors import InputError, RuntimeBroken, RuntimeNotFound
-from harness.runtimes.discovery import (Candidate, Runtime, candidates, find_compiler_node, find_node,
-                                        find_node_default, probe)
+from harness.runtimes import discovery, provision
+from harness.runtimes.discovery import (
+    Candidate,
+    Runtime,
+    candidates,
+    find_compiler_node,
+    find_node,
+    find_node_default,
+    probe,
+)
 from harness.runtimes.provision import package_for
 from tests.conftest import ROOT
 

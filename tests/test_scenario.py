@@ -6,11 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from harness.model import decode_module
 from harness.case import CaseKind
-from harness.pipeline.collect import collect
-from harness.scenarios.format import NO_EXPECT, MemorySpec, ScenarioError, check_against_module, load_scenario
 from harness.compiler.wabt import Compiler
+from harness.model import decode_module
+from harness.pipeline.collect import collect
+from harness.scenarios.format import (
+    NO_EXPECT,
+    MemorySpec,
+    ScenarioError,
+    check_against_module,
+    load_scenario,
+)
 from tests.conftest import write_file
 
 SCENARIOS = Path(__file__).parent / "scenarios"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.compiler.wabt import Compiler, cache_key, load_module_bytes, wat_error
 from harness.errors import InputError, MissingFileError, WasmDecodeError, WatError
 from harness.model import decode_module
 from harness.resources import WAT_DIR
 from harness.runtimes.discovery import Runtime, find_compiler_node
-from harness.compiler.wabt import Compiler, cache_key, load_module_bytes, wat_error
 from harness.runtimes.protocol import JsError
 
 # The article's figures (../shared/article.md), not derived from our own output.

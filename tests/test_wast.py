@@ -8,9 +8,19 @@ from pathlib import Path
 import pytest
 
 from harness.model.floats import F32, F64
+from harness.wast.script import (
+    Action,
+    Assertion,
+    Either,
+    ModuleCommand,
+    Register,
+    Value,
+    WastError,
+    parse_float,
+    parse_integer,
+    read_script,
+)
 from harness.wast.sexpr import SexprError, read_all
-from harness.wast.script import (Action, Assertion, Either, ModuleCommand, Register, Value, WastError, parse_float,
-                          parse_integer, read_script)
 
 WAST = Path(__file__).parent / "wast"
 BAD_WAST = Path(__file__).parent / "fixtures" / "wast"  # scripts that must fail or cannot run

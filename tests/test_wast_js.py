@@ -8,11 +8,11 @@ from typing import Callable
 
 import pytest
 
+from harness.compiler.wabt import Compiler
 from harness.model.binary import FuncType
 from harness.runtimes.discovery import Runtime
-from harness.compiler.wabt import Compiler
-from harness.wast.on_runtime import WastDriver, run_on_runtime, wrapper_wat
 from harness.wast.on_model import run_on_model
+from harness.wast.on_runtime import WastDriver, run_on_runtime, wrapper_wat
 from tests.conftest import MEMORY_FILES
 
 WAST = Path(__file__).parent / "wast"

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import model
-from ..values.compare import first_difference, same_value
+from ..compiler.wabt import CompiledModule
 from ..errors import HarnessError, ProtocolError, RuntimeFailure
-from ..runtimes.process import run_tool
 from ..resources import JS_DIR, WAT_DIR, cache_root, write_atomic
 from ..runtimes.discovery import Runtime
-from ..compiler.wabt import CompiledModule
+from ..runtimes.process import run_tool
+from ..values.compare import first_difference, same_value
 
 PROGRAM_TIMEOUT = 30.0
 

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
-from .examples import ExampleResult, StepComparison
-from ..values.node_inspect import format_value
+from ..compiler.wabt import Compiler
 from ..resources import write_atomic
 from ..runtimes.discovery import Runtime
-from ..compiler.wabt import Compiler
+from ..values.node_inspect import format_value
+from .examples import ExampleResult, StepComparison
 
 COLUMN_GAP = "   "
 

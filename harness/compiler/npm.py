@@ -17,9 +17,15 @@ import tempfile
 from pathlib import Path
 
 from ..errors import NpmInstallError, RuntimeFailure, SetupError
-from ..runtimes.process import run_tool
-from ..resources import PACKAGE_JSON, PACKAGE_LOCK, cache_root, require_own_files, sha256_hex
+from ..resources import (
+    PACKAGE_JSON,
+    PACKAGE_LOCK,
+    cache_root,
+    require_own_files,
+    sha256_hex,
+)
 from ..runtimes.discovery import Runtime, npm_cli
+from ..runtimes.process import run_tool
 
 NPM_TIMEOUT = 600.0
 _COMPLETE_MARKER = ".linmem-complete"

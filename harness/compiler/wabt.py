@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Iterable
 
 from ..errors import InputError, MissingFileError, ProtocolError, WatError
-from .npm import ensure_installed, pinned_version
-from ..runtimes.process import JsonLineWorker
-from ..runtimes.protocol import JsError, parse_answer, request
 from ..resources import JS_DIR, cache_root, require_own_files, sha256_hex, write_atomic
 from ..runtimes.discovery import Runtime
+from ..runtimes.process import JsonLineWorker
+from ..runtimes.protocol import JsError, parse_answer, request
+from .npm import ensure_installed, pinned_version
 
 COMPILE_TIMEOUT = 60.0
 

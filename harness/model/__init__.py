@@ -15,8 +15,8 @@ from __future__ import annotations
 from .binary import Module, decode_module
 from .host import MemoryObject
 from .instance import call_export, instantiate
-from .store import Instance
 from .memory import PAGE_SIZE, Limits, Memory
+from .store import Instance
 from .text import TextDecoderModel, encode_utf8
 from .traps import JsException, Trap, TrapKind, UnsupportedInstruction
 from .views import VIEW_KINDS, ArrayBufferModel, TypedArrayModel, view_kind

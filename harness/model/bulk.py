@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from .binary import FuncType
-from .store import Function, Instance, TableInstance
 from .memory import Memory
 from .numeric import MASK32
+from .store import Function, Instance, TableInstance
 from .traps import Trap, TrapKind
 
 

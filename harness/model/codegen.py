@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from . import bulk
-from .binary import FuncType, FunctionBody, Module
+from .binary import FunctionBody, FuncType, Module
 from .numeric import BINARY, MASK32, MASK64, UNARY
 from .opcodes import BY_NAME, OPCODES
 from .traps import FuelExhausted, Trap, TrapKind, UnsupportedInstruction

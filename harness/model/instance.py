@@ -14,7 +14,14 @@ from typing import Mapping
 from .binary import Module
 from .interpreter import evaluate_constant, invoke
 from .memory import Limits, Memory
-from .store import ExternValue, GlobalInstance, HostFunction, Instance, TableInstance, WasmFunction
+from .store import (
+    ExternValue,
+    GlobalInstance,
+    HostFunction,
+    Instance,
+    TableInstance,
+    WasmFunction,
+)
 from .traps import JsException, Trap, TrapKind, UnsupportedInstruction
 
 

@@ -20,9 +20,9 @@ from typing import Any, Callable
 
 from .binary import Instruction
 from .codegen import MAX_CALL_DEPTH, translate
-from .store import Function, HostFunction, Instance, WasmFunction
 from .numeric import BINARY, MASK32, MASK64
 from .opcodes import BY_NAME, OPCODES
+from .store import Function, HostFunction, Instance, WasmFunction
 from .traps import FuelExhausted, Trap, TrapKind, UnsupportedInstruction
 
 __all__ = ["FUEL_LIMIT", "MAX_CALL_DEPTH", "Fuel", "evaluate_constant", "invoke", "runner_of"]

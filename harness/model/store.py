@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Union
 
-from .binary import FuncType, FunctionBody, GlobalType, Module
+from .binary import FunctionBody, FuncType, GlobalType, Module
 from .memory import Memory
 
 

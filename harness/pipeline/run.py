@@ -23,7 +23,14 @@ from ..compiler.wabt import Compiler
 from ..errors import HarnessError
 from ..runtimes.discovery import Runtime
 from ..scenarios.on_runtime import SCENARIO_TIMEOUT
-from ..scenarios.suite import InputErrors, PreparedScenario, Reference, load_all, prepare_all, reference_of
+from ..scenarios.suite import (
+    InputErrors,
+    PreparedScenario,
+    Reference,
+    load_all,
+    prepare_all,
+    reference_of,
+)
 from ..wast.on_model import is_malformed_text
 from ..wast.script import read_script
 from .collect import CaseFiles

@@ -16,7 +16,12 @@ from ..case import REFERENCE, Case, RuntimeId
 from ..compiler.wabt import Compiler
 from ..runtimes.discovery import Runtime, find_node
 from ..scenarios.on_runtime import SCENARIO_TIMEOUT, RuntimeSession
-from ..scenarios.suite import PreparedScenario, Reference, judge_on_reference, judge_on_runtime
+from ..scenarios.suite import (
+    PreparedScenario,
+    Reference,
+    judge_on_reference,
+    judge_on_runtime,
+)
 from ..wast.on_model import OnCase, run_on_model
 from ..wast.on_runtime import WastDriver
 

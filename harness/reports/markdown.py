@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..case import Case
-from .grid import LISTED_PROBLEMS, Grid, case_detail, cell_text, problems, summary_line, title, unsupported_groups
+from .grid import (
+    LISTED_PROBLEMS,
+    Grid,
+    case_detail,
+    cell_text,
+    problems,
+    summary_line,
+    title,
+    unsupported_groups,
+)
 
 
 def render_markdown(cases: Sequence[Case]) -> str:

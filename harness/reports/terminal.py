@@ -6,7 +6,16 @@ from typing import Sequence
 
 from ..case import Case
 from ..runtimes.discovery import Runtime
-from .grid import LISTED_PROBLEMS, Grid, case_detail, cell_text, problems, summary_line, title, unsupported_groups
+from .grid import (
+    LISTED_PROBLEMS,
+    Grid,
+    case_detail,
+    cell_text,
+    problems,
+    summary_line,
+    title,
+    unsupported_groups,
+)
 
 MIN_COLUMN = 11
 

@@ -21,13 +21,19 @@ import json
 import os
 import shutil
 from dataclasses import dataclass
-from typing import Iterator
 from pathlib import Path
+from typing import Iterator
 
-from ..errors import InputError, NpmInstallError, RuntimeBroken, RuntimeFailure, RuntimeNotFound
+from ..errors import (
+    InputError,
+    NpmInstallError,
+    RuntimeBroken,
+    RuntimeFailure,
+    RuntimeNotFound,
+)
+from ..resources import JS_DIR
 from . import provision
 from .process import debug, run_tool
-from ..resources import JS_DIR
 
 INSTALL_HINT = f"python -m pip install {provision.default_package().spec}"
 #: wabt.js 1.0.39 uses syntax (``??=``) that Node 14 cannot parse; Node 16 runs it.

@@ -15,9 +15,9 @@ from typing import Any
 from ..errors import ProtocolError, RuntimeFailure
 from ..model.binary import Module
 from ..model.opcodes import PREFIX_FC
-from .process import run_tool
 from ..resources import JS_DIR, cache_root, sha256_hex, write_atomic
 from .discovery import Runtime
+from .process import run_tool
 
 PROBE_TIMEOUT = 60.0
 #: feature -> what a report says a runtime lacks

@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..errors import InputError, RuntimeFailure, SetupError
-from .process import run_tool
 from ..resources import cache_root
+from .process import run_tool
 
 INSTALL_TIMEOUT = 900.0
 NODEJS_BIN = {14: "14.19.3a4", 16: "16.15.1a4", 18: "18.4.0a4"}

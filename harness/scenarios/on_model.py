@@ -16,11 +16,23 @@ from .. import model
 from ..errors import WasmDecodeError
 from ..model.binary import Module
 from ..model.text import EncodingNotModelled
-from ..model.traps import FuelExhausted, JsException, Trap, TrapKind, UnsupportedInstruction
+from ..model.traps import (
+    FuelExhausted,
+    JsException,
+    Trap,
+    TrapKind,
+    UnsupportedInstruction,
+)
 from ..model.views import to_float32, to_integer_modulo
+from ..values.codec import (
+    decode_bigint,
+    decode_number,
+    encode_bigint,
+    encode_number,
+    f32_bits_to_number,
+    f64_bits_to_number,
+)
 from .format import Scenario, Step, memory_export_name
-from ..values.codec import (decode_bigint, decode_number, encode_bigint, encode_number, f32_bits_to_number,
-                     f64_bits_to_number)
 
 CANONICAL_NAN_F32 = 0x7FC00000
 CANONICAL_NAN_F64 = 0x7FF8000000000000

@@ -10,14 +10,14 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from ..runtimes.engine_errors import normalise
 from ..errors import ProtocolError, RuntimeFailure
 from ..model.binary import Module
-from ..runtimes.process import JsonLineWorker
-from ..runtimes.protocol import JsError, parse_answer, request
 from ..resources import JS_DIR
 from ..runtimes.discovery import Runtime
+from ..runtimes.engine_errors import normalise
 from ..runtimes.probes import probe_features
+from ..runtimes.process import JsonLineWorker
+from ..runtimes.protocol import JsError, parse_answer, request
 from .format import Scenario, Step, memory_export_name
 
 SCENARIO_TIMEOUT = 30.0

@@ -16,15 +16,38 @@ from typing import Any, Callable
 
 from .. import model
 from ..case import REFERENCE, WABT, Case, CaseKind, RuntimeId, Status
+from ..compiler.wabt import Compiler
 from ..errors import HarnessError, WasmDecodeError, WatError
 from ..model.binary import FuncType, GlobalType
 from ..model.floats import F32, F64, Format
 from ..model.instance import invoke_function
-from ..model.store import ExternRef, GlobalInstance, HostFunction, Instance, TableInstance, WasmFunction
+from ..model.store import (
+    ExternRef,
+    GlobalInstance,
+    HostFunction,
+    Instance,
+    TableInstance,
+    WasmFunction,
+)
+from ..model.traps import (
+    FuelExhausted,
+    JsException,
+    Trap,
+    TrapKind,
+    UnsupportedInstruction,
+)
 from ..model.validate import validate
-from ..model.traps import FuelExhausted, JsException, Trap, TrapKind, UnsupportedInstruction
-from ..compiler.wabt import Compiler
-from .script import (Action, Assertion, Command, Either, ModuleCommand, Register, Result, Value, read_script)
+from .script import (
+    Action,
+    Assertion,
+    Command,
+    Either,
+    ModuleCommand,
+    Register,
+    Result,
+    Value,
+    read_script,
+)
 
 #: how the spec scripts word each trap kind (prefixes of their messages)
 SPEC_TRAP_MESSAGES = {

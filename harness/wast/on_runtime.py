@@ -17,19 +17,34 @@ from typing import Any
 
 from .. import model
 from ..case import Case, RuntimeId
-from ..runtimes.engine_errors import trap_kinds
+from ..compiler.wabt import Compiler
 from ..errors import HarnessError, RuntimeFailure
 from ..model.binary import FuncType, GlobalType, Module
 from ..model.store import ExternRef
 from ..model.traps import UnsupportedInstruction
+from ..resources import JS_DIR
+from ..runtimes.discovery import Runtime
+from ..runtimes.engine_errors import trap_kinds
 from ..runtimes.probes import missing_features, module_requirements, probe_features
 from ..runtimes.process import JsonLineWorker
 from ..runtimes.protocol import JsError, parse_answer, request
-from ..resources import JS_DIR
-from ..runtimes.discovery import Runtime
-from ..compiler.wabt import Compiler
-from .script import Action, Assertion, Command, ModuleCommand, Register, Value, read_script
-from .on_model import SPEC_TRAP_MESSAGES, OnCase, describe_results, is_malformed_text, result_matches, wast_case
+from .on_model import (
+    SPEC_TRAP_MESSAGES,
+    OnCase,
+    describe_results,
+    is_malformed_text,
+    result_matches,
+    wast_case,
+)
+from .script import (
+    Action,
+    Assertion,
+    Command,
+    ModuleCommand,
+    Register,
+    Value,
+    read_script,
+)
 
 #: the type each value crosses the JS boundary as (floats as their bits; references as themselves)
 CARRIER = {"f32": "i32", "f64": "i64", "i32": "i32", "i64": "i64", "externref": "externref", "funcref": "funcref"}
