@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 from typing import Sequence
@@ -232,18 +234,34 @@ def print_error(error: HarnessError) -> None:
             print(f"  {line}", file=sys.stderr)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised in the main thread so the run stops as it does for Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     arguments = build_parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, _raise_terminated)  # stop every child process, as for Ctrl-C
     try:
         require_own_files()  # a broken installation says so, before any Node is blamed
         return int(arguments.handler(arguments))
     except HarnessError as error:
         print_error(error)
         return error.exit_code
-    except KeyboardInterrupt:
-        print("linmem: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interruption:
+        signum = interruption.signum if isinstance(interruption, Terminated) else signal.SIGINT
+        print(f"linmem: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
+        return 128 + signum
     except BrokenPipeError:  # the reader (head, less) went away: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_AGREE

@@ -13,6 +13,7 @@ targets were given.
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,17 +93,37 @@ def run_cases(inputs: Inputs, targets: Sequence[Target], *,
     """Every case on every target, the scenarios' references computed once.
 
     Targets run in parallel, as many at once as the machine has cores plus
-    one (runtimes mostly wait on their processes).
+    one (runtimes mostly wait on their processes). An interruption (Ctrl-C,
+    or any exception in the calling thread) stops the run promptly: every
+    target's processes are stopped and each thread ends after its current
+    case.
     """
     references = [reference_of(item) for item in inputs.scenarios] if _needs_references(inputs, targets) else []
+    stop = threading.Event()
 
     def on_target(target: Target) -> list[Case]:
-        return _cases_on(target, inputs, references, on_case)
+        def judged(judged_target: Target, case: Case) -> None:
+            if stop.is_set():
+                raise RunStopped()
+            on_case(judged_target, case)
+        return _cases_on(target, inputs, references, judged)
 
-    workers = max(1, min(len(targets), (os.cpu_count() or 1) + 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        per_target = list(pool.map(on_target, targets))
+    pool = ThreadPoolExecutor(max_workers=max(1, min(len(targets), (os.cpu_count() or 1) + 1)))
+    futures = [pool.submit(on_target, target) for target in targets]
+    try:
+        per_target = [future.result() for future in futures]
+    except BaseException:
+        stop.set()
+        for target in targets:
+            target.close(grace=0)  # a thread waiting on its runtime gets its answer now: the process is gone
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
     return [case for cases in per_target for case in cases]
+
+
+class RunStopped(BaseException):
+    """Raised in a target's thread, after its current case, once the run is interrupted."""
 
 
 def _needs_references(inputs: Inputs, targets: Sequence[Target]) -> bool:

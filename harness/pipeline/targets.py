@@ -77,9 +77,8 @@ class Target:
             self._wast_driver = WastDriver(self.runtime, self.compiler)
         return self._wast_driver.run(script, on_case)
 
-    def close(self) -> None:
-        """Stop every process this target started."""
+    def close(self, *, grace: float = 2.0) -> None:
+        """Stop every process this target started, for good (killed after ``grace`` seconds)."""
         for process in (self._session, self._wast_driver):
             if process is not None:
-                process.close()
-        self._session = self._wast_driver = None
+                process.close(grace=grace)

@@ -133,6 +133,7 @@ class JsonLineWorker:
         self._stderr_thread: threading.Thread | None = None
         self._next_id = 0
         self._lock = threading.Lock()
+        self._closed = False
 
     # -- life cycle -------------------------------------------------------
     def _start(self) -> subprocess.Popen[bytes]:
@@ -163,15 +164,25 @@ class JsonLineWorker:
         for line in process.stderr:
             self._stderr.append(line.decode("utf-8", "replace").rstrip("\n"))
 
-    def close(self) -> None:
-        """Stop the child (politely: close its stdin, then kill the group)."""
+    def close(self, *, grace: float = 2.0) -> None:
+        """Stop the child for good: close its stdin, give it ``grace`` seconds, then kill the group.
+
+        A request after this raises :class:`RuntimeFailure` instead of
+        starting a new child (a run that is being stopped starts nothing).
+        """
+        self._closed = True
+        self._stop(grace)
+
+    def _stop(self, grace: float = 2.0) -> None:
+        """Stop the current child; the next request starts a fresh one."""
         process, self._process = self._process, None
         if process is None:
             return
         try:
             if process.stdin:
                 process.stdin.close()
-            process.wait(timeout=2)
+            if grace > 0:
+                process.wait(timeout=grace)
         except (OSError, subprocess.TimeoutExpired):
             pass
         kill_group(process)
@@ -192,8 +203,10 @@ class JsonLineWorker:
         a JSON answer with the request's id.
         """
         with self._lock:
+            if self._closed:
+                raise RuntimeFailure(f"{self.name} was stopped")
             if self._process is None or self._process.poll() is not None:
-                self.close()
+                self._stop()
                 if self.starts:
                     self.restarts += 1
                 self._process = self._start()
@@ -214,7 +227,7 @@ class JsonLineWorker:
         try:
             raw = self._lines.get(timeout=timeout)
         except queue.Empty:
-            self.close()
+            self._stop()
             raise ToolTimeout(f"{self.name} did not answer within {timeout:g} s; it was killed "
                               "and will be restarted", detail=self.stderr_tail()) from None
         if raw is None:
@@ -223,12 +236,12 @@ class JsonLineWorker:
         try:
             answer = json.loads(raw)
         except ValueError:
-            self.close()
+            self._stop()
             raise ProtocolError(f"{self.name} printed something that is not JSON: "
                                 f"{raw[:200].decode('utf-8', 'replace').rstrip()!r}",
                                 detail=self.stderr_tail()) from None
         if not isinstance(answer, dict) or answer.get("id") != request_id:
-            self.close()
+            self._stop()
             raise ProtocolError(f"{self.name} answered out of turn: {str(answer)[:200]}")
         return answer
 
@@ -237,7 +250,7 @@ class JsonLineWorker:
         code = process.wait(timeout=5) if process is not None else None
         if self._stderr_thread is not None:
             self._stderr_thread.join(timeout=2)
-        self.close()
+        self._stop()
         how = describe_exit(code) if code is not None else "an unknown cause"
         raise RuntimeFailure(f"{self.name} exited with {how}; it will be restarted",
                              detail=self.stderr_tail())

@@ -83,6 +83,6 @@ class RuntimeSession:
                       for i, step in enumerate(document["steps"])],
         }
 
-    def close(self) -> None:
-        """Stop the driver process."""
-        self.worker.close()
+    def close(self, *, grace: float = 2.0) -> None:
+        """Stop the driver process for good (killed after ``grace`` seconds)."""
+        self.worker.close(grace=grace)

@@ -136,9 +136,9 @@ class WastDriver:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def close(self) -> None:
-        """Stop the driver process."""
-        self.worker.close()
+    def close(self, *, grace: float = 2.0) -> None:
+        """Stop the driver process for good (killed after ``grace`` seconds)."""
+        self.worker.close(grace=grace)
 
     def ask(self, op: str, **fields: Any) -> dict[str, Any]:
         """One request to the driver; a JS-side failure of the driver itself raises."""

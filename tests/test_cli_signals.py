@@ -1,0 +1,88 @@
+"""Signals stop a run promptly and leave no process behind: Ctrl-C (SIGINT), SIGTERM and SIGHUP.
+
+The run is real: a script whose commands keep the reference model busy for
+seconds on end, on the model and on two runtimes at once, each in its own
+thread with its own driver process. The signal comes while all of them run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+#: each call spins 2 million loop turns on the model: 60 of them keep a run busy for many seconds
+SPIN = """(module (func (export "spin") (param i32) (result i32)
+  (local i32)
+  (block (loop (br_if 1 (i32.eqz (local.get 0)))
+    (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+    (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+    (br 0)))
+  (local.get 1)))
+""" + '(assert_return (invoke "spin" (i32.const 2000000)) (i32.const 2000000))\n' * 60
+
+
+def descendants(pid: int) -> set[int]:
+    """Every living process below ``pid`` (children started in new sessions included)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"])
+def test_a_signal_stops_the_run_promptly_and_kills_every_child(signum: int, tmp_path: Path, npm_side: Path,
+                                                              node_runtime) -> None:
+    (tmp_path / "spin.wast").write_text(SPIN)
+    run = subprocess.Popen([sys.executable, "-m", "harness", "run", "spin.wast", "--node", "default",
+                            "--node", node_runtime.path], cwd=tmp_path, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    children: set[int] = set()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(children) < 3 and run.poll() is None:  # wabt + two drivers
+        children |= descendants(run.pid)
+        time.sleep(0.05)
+    assert run.poll() is None, "the run ended before the signal: make the script slower"
+    assert len(children) >= 3, children
+    time.sleep(0.5)
+    children |= descendants(run.pid)
+    signalled = time.monotonic()
+    run.send_signal(signum)
+    stdout, stderr = run.communicate(timeout=30)
+    took = time.monotonic() - signalled
+    assert run.returncode == 128 + signum, stderr
+    assert stderr.strip().splitlines()[-1] == f"linmem: interrupted ({signal.Signals(signum).name})"
+    assert "Traceback" not in stderr
+    assert took < 8, f"stopping took {took:.1f} s"  # the whole run takes over 15 s
+    time.sleep(0.2)
+    assert [pid for pid in children if alive(pid)] == []
+
+
+def test_without_a_signal_the_same_run_finishes_and_passes(tmp_path: Path, run_linmem) -> None:
+    (tmp_path / "spin.wast").write_text(SPIN.replace("2000000", "20000"))
+    completed = run_linmem("run", "spin.wast", cwd=tmp_path)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "summary: 122 pass, 0 fail, 0 error, 0 unsupported" in completed.stdout  # 61 commands x 2 targets
