@@ -144,3 +144,45 @@ def spec_core() -> Path:
         pytest.skip("LINMEM_SPEC_CORE is not set: point it at test/core of WebAssembly/spec at commit fffc6e12 "
                     "to run the official memory scripts")
     return Path(directory)
+
+
+#: the article's sum with its module inline, so a project in a temporary directory needs no other file
+INLINE_SUM_SCENARIO = """title = "sum of two u32, module inline"
+wat = '''(module (import "js" "mem" (memory 1))
+  (func (export "sum") (i32.store (i32.const 8) (i32.add (i32.load (i32.const 0)) (i32.load (i32.const 4))))))'''
+
+[memory]
+import = "js.mem"
+initial = 1
+
+[[steps]]
+op = "write"
+view = "Uint32Array"
+offset = 0
+values = [7, 4]
+
+[[steps]]
+op = "call"
+export = "sum"
+
+[[steps]]
+op = "read"
+view = "Uint32Array"
+offset = 0
+length = 3
+expect = [7, 4, 11]
+"""
+
+
+def spin_script(turns: int, calls: int = 1) -> str:
+    """A ``.wast`` script: a module, then ``calls`` assertions that each loop ``turns`` times on the model."""
+    module = """(module (func (export "spin") (param i32) (result i32)
+  (local i32)
+  (block (loop (br_if 1 (i32.eqz (local.get 0)))
+    (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+    (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+    (br 0)))
+  (local.get 1)))
+"""
+    return module + f'(assert_return (invoke "spin" (i32.const {turns})) (i32.const {turns}))\n' * calls
+

@@ -7,7 +7,6 @@ thread with its own driver process. The signal comes while all of them run.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -16,16 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import spin_script
+
 ROOT = Path(__file__).resolve().parent.parent
 #: each call spins 2 million loop turns on the model: 60 of them keep a run busy for many seconds
-SPIN = """(module (func (export "spin") (param i32) (result i32)
-  (local i32)
-  (block (loop (br_if 1 (i32.eqz (local.get 0)))
-    (local.set 1 (i32.add (local.get 1) (i32.const 1)))
-    (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
-    (br 0)))
-  (local.get 1)))
-""" + '(assert_return (invoke "spin" (i32.const 2000000)) (i32.const 2000000))\n' * 60
+SPIN = spin_script(2_000_000, calls=60)
 
 
 def descendants(pid: int) -> set[int]:
@@ -82,7 +76,7 @@ def test_a_signal_stops_the_run_promptly_and_kills_every_child(signum: int, tmp_
 
 
 def test_without_a_signal_the_same_run_finishes_and_passes(tmp_path: Path, run_linmem) -> None:
-    (tmp_path / "spin.wast").write_text(SPIN.replace("2000000", "20000"))
+    (tmp_path / "spin.wast").write_text(spin_script(20_000, calls=60))
     completed = run_linmem("run", "spin.wast", cwd=tmp_path)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "summary: 122 pass, 0 fail, 0 error, 0 unsupported" in completed.stdout  # 61 commands x 2 targets

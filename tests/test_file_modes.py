@@ -17,35 +17,13 @@ import pytest
 
 from harness import resources
 from harness.resources import current_umask, write_atomic
+from tests.conftest import INLINE_SUM_SCENARIO
 
 ROOT = Path(__file__).resolve().parent.parent
 #: a child that sets its umask, then runs the real command line
 WITH_UMASK = "import os, sys; os.umask(int(sys.argv[1], 8)); from harness.cli import main; sys.exit(main(sys.argv[2:]))"
 
-SCENARIO = """title = "sum, inline"
-wat = '''(module (import "js" "mem" (memory 1))
-  (func (export "sum") (i32.store (i32.const 8) (i32.add (i32.load (i32.const 0)) (i32.load (i32.const 4))))))'''
-
-[memory]
-import = "js.mem"
-initial = 1
-
-[[steps]]
-op = "write"
-view = "Uint32Array"
-offset = 0
-values = [7, 4]
-
-[[steps]]
-op = "call"
-export = "sum"
-
-[[steps]]
-op = "read"
-view = "Uint32Array"
-offset = 0
-length = 3
-"""
+SCENARIO = INLINE_SUM_SCENARIO.replace("expect = [7, 4, 11]\n", "")  # --update has something to pin
 
 
 def linmem_with_umask(umask: int, *arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -26,6 +26,7 @@ from typing import Callable, Iterator, TextIO
 import pytest
 
 from harness.pipeline.progress import Progress
+from tests.conftest import spin_script
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIMES = ("reference", "node-24.19.0", "bun-1.4.5")
@@ -305,16 +306,8 @@ def test_ctrl_c_while_the_line_is_shown_leaves_a_clean_line() -> None:
     assert screen(text) == ["interrupted", ""], repr(text[-300:])
 
 
-#: a script whose one call keeps the reference model busy for well over a second (15 million loop turns, under its fuel of 20 million)
-SLOW_WAST = """(module (func (export "spin") (param i32) (result i32)
-  (local i32)
-  (block (loop (br_if 1 (i32.eqz (local.get 0)))
-    (local.set 1 (i32.add (local.get 1) (i32.const 1)))
-    (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
-    (br 0)))
-  (local.get 1)))
-(assert_return (invoke "spin" (i32.const 15000000)) (i32.const 15000000))
-"""
+#: one call keeps the reference model busy for well over a second (15 million turns, under its fuel of 20 million)
+SLOW_WAST = spin_script(15_000_000)
 
 
 def run_linmem_on_a_terminal(arguments: list[str], cwd: Path) -> tuple[int, str]:

@@ -21,6 +21,7 @@ import pytest
 
 from harness.resources import OWN_FILES
 from tests import wheel_install
+from tests.conftest import INLINE_SUM_SCENARIO
 from tests.wheel_install import Installed, clean_environment
 
 pytestmark = pytest.mark.integration
@@ -28,31 +29,7 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parent.parent
 RUN_TIMEOUT = 180
 
-SCENARIO = """title = "sum of two u32, module inline"
-wat = '''(module (import "js" "mem" (memory 1))
-  (func (export "sum") (i32.store (i32.const 8) (i32.add (i32.load (i32.const 0)) (i32.load (i32.const 4))))))'''
-
-[memory]
-import = "js.mem"
-initial = 1
-
-[[steps]]
-op = "write"
-view = "Uint32Array"
-offset = 0
-values = [7, 4]
-
-[[steps]]
-op = "call"
-export = "sum"
-
-[[steps]]
-op = "read"
-view = "Uint32Array"
-offset = 0
-length = 3
-expect = [7, 4, 11]
-"""
+SCENARIO = INLINE_SUM_SCENARIO
 WRONG_SCENARIO = SCENARIO.replace("expect = [7, 4, 11]", "expect = [7, 4, 12]")
 SCRIPT = """(module (func (export "one") (result i32) (i32.const 1)))
 (assert_return (invoke "one") (i32.const 1))

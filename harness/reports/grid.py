@@ -113,3 +113,9 @@ def unsupported_groups(cases: Sequence[Case], examples: int = 3) -> list[str]:
 def problems(cases: Sequence[Case]) -> list[Case]:
     """The cases that make a run fail: ``fail`` and ``error``."""
     return [case for case in cases if not case.passed]
+
+
+def listed_problems(cases: Sequence[Case]) -> tuple[list[Case], int]:
+    """The problems a text report lists in full, and how many more there are."""
+    found = problems(cases)
+    return found[:LISTED_PROBLEMS], max(0, len(found) - LISTED_PROBLEMS)

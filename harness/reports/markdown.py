@@ -6,11 +6,10 @@ from typing import Sequence
 
 from ..case import Case
 from .grid import (
-    LISTED_PROBLEMS,
     Grid,
     case_detail,
     cell_text,
-    problems,
+    listed_problems,
     summary_line,
     title,
     unsupported_groups,
@@ -27,10 +26,10 @@ def render_markdown(cases: Sequence[Case]) -> str:
     unsupported = unsupported_groups(cases)
     if unsupported:
         lines += [""] + [f"- {line}" for line in unsupported]
-    listed = problems(cases)
-    for case in listed[:LISTED_PROBLEMS]:
+    listed, more = listed_problems(cases)
+    for case in listed:
         lines += ["", f"**{case.status.value}**: `{title(case)}` on {case.runtime.label}", "", "```"]
         lines += case_detail(case) + ["```"]
-    if len(listed) > LISTED_PROBLEMS:
-        lines += ["", f"... and {len(listed) - LISTED_PROBLEMS} more"]
+    if more:
+        lines += ["", f"... and {more} more"]
     return "\n".join(lines) + "\n"

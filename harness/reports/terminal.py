@@ -7,11 +7,10 @@ from typing import Sequence
 from ..case import Case
 from ..runtimes.discovery import Runtime
 from .grid import (
-    LISTED_PROBLEMS,
     Grid,
     case_detail,
     cell_text,
-    problems,
+    listed_problems,
     summary_line,
     title,
     unsupported_groups,
@@ -37,11 +36,11 @@ def render_table(cases: Sequence[Case]) -> str:
         lines.append(_line([row.ljust(first)] + [text.ljust(w) for text, w in zip(texts[row], widths)]))
     lines += ["", summary_line(cases)]
     lines += unsupported_groups(cases)
-    listed = problems(cases)
-    for case in listed[:LISTED_PROBLEMS]:
+    listed, more = listed_problems(cases)
+    for case in listed:
         lines += ["", f"{case.status.value.upper()}: {title(case)} on {case.runtime.label}"] + case_detail(case)
-    if len(listed) > LISTED_PROBLEMS:
-        lines += ["", f"... and {len(listed) - LISTED_PROBLEMS} more (every case is in --json, --junit and --html)"]
+    if more:
+        lines += ["", f"... and {more} more (every case is in --json, --junit and --html)"]
     return "\n".join(lines)
 
 
