@@ -9,29 +9,12 @@ from typing import Callable
 import pytest
 
 from harness.runtimes.discovery import Runtime
+from tests.conftest import INLINE_SUM_SCENARIO
 
 ROOT = Path(__file__).resolve().parent.parent
 SUM_WAT = ROOT / "wat" / "sum.wat"
 
-PASSING = f'''module = "{SUM_WAT}"
-[memory]
-import = "js.mem"
-initial = 1
-[[steps]]
-op = "write"
-view = "Uint32Array"
-offset = 0
-values = [7, 4]
-[[steps]]
-op = "call"
-export = "sum"
-[[steps]]
-op = "read"
-view = "Uint32Array"
-offset = 0
-length = 3
-expect = [7, 4, 11]
-'''
+PASSING = INLINE_SUM_SCENARIO
 
 
 def test_scenario_files_are_collected_as_one_item_per_runtime(pytester: pytest.Pytester, node_runtime: Runtime) -> None:
