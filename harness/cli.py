@@ -33,8 +33,7 @@ from .errors import (
 )
 from .model import UnsupportedInstruction, decode_module
 from .pipeline.collect import collect
-from .pipeline.progress import Progress
-from .pipeline.run import Inputs, load_inputs, run_cases, targets_for
+from .pipeline.run import Inputs, load_inputs, run_inputs
 from .pipeline.targets import resolve_specs
 from .reports import ReportPaths, write_reports
 from .reports.terminal import render_runtimes, render_table
@@ -150,14 +149,7 @@ def command_run(arguments: argparse.Namespace) -> int:
         inputs = load_inputs(files, compiler, scenarios_on_reference=wants_reference)
         if arguments.update:
             return update_files(inputs)
-        targets = targets_for(inputs, runtimes, compiler, timeout=arguments.timeout)
-        totals = {target.id.label: inputs.cases_on(target) for target in targets}
-        try:
-            with Progress(totals) as progress:
-                cases = run_cases(inputs, targets, on_case=lambda target, case: progress.advance(target.id.label))
-        finally:
-            for target in targets:
-                target.close()
+        cases = run_inputs(inputs, runtimes, compiler, timeout=arguments.timeout, progress=True)
     if runtimes:
         print(render_runtimes(runtimes) + "\n")
     print(render_table(cases))

@@ -9,6 +9,7 @@ not a ``HarnessError`` is a bug in linmem.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 EXIT_AGREE = 0
 EXIT_DIFFERENCE = 1
@@ -51,6 +52,16 @@ class HarnessError(Exception):
 
 class InputError(HarnessError):
     """Something the user gave linmem is unusable (file, flag, module)."""
+
+
+class InputErrors(InputError):
+    """Several bad inputs at once, found before anything runs; each is one line of the detail."""
+
+    def __init__(self, errors: Sequence[HarnessError]) -> None:
+        lines = [error.one_line() for error in errors]
+        super().__init__(f"{len(errors)} bad input{'s' if len(errors) > 1 else ''}:" if len(errors) > 1 else lines[0],
+                         detail="\n".join(lines) if len(errors) > 1 else errors[0].detail)
+        self.errors = list(errors)
 
 
 class MissingFileError(InputError):

@@ -8,12 +8,12 @@ import pytest
 
 from harness.case import Status, exit_status
 from harness.compiler.wabt import Compiler
+from harness.errors import InputErrors
 from harness.model import codegen, interpreter
 from harness.model.opcodes import BY_NAME
 from harness.pipeline.collect import collect
 from harness.pipeline.run import load_inputs
 from harness.runtimes.discovery import Runtime
-from harness.scenarios.suite import InputErrors
 from tests.conftest import write_file
 from tests.oracle import judge_scenario, run_paths
 

@@ -21,20 +21,19 @@ from typing import Callable, Sequence
 
 from ..case import Case, CaseKind
 from ..compiler.wabt import Compiler
-from ..errors import HarnessError
+from ..errors import HarnessError, InputErrors
 from ..runtimes.discovery import Runtime
 from ..scenarios.on_runtime import SCENARIO_TIMEOUT
 from ..scenarios.suite import (
-    InputErrors,
     PreparedScenario,
     Reference,
     load_all,
     prepare_all,
     reference_of,
 )
-from ..wast.on_model import is_malformed_text
-from ..wast.script import read_script
+from ..wast.script import Command, is_malformed_text, read_script
 from .collect import CaseFiles
+from .progress import Progress
 from .targets import Target
 
 #: called with the target and each case as soon as it is judged, from the target's thread
@@ -43,11 +42,16 @@ OnCase = Callable[[Target, Case], None]
 
 @dataclass(frozen=True)
 class Script:
-    """A ``.wast`` script that reads without error, and how many cases it gives."""
+    """A ``.wast`` script, read once: every target of the run shares its commands."""
 
     path: Path
-    commands: int  # cases on the reference model (with wabt's for malformed text)
-    engine_commands: int  # cases on a runtime (malformed text is wabt's alone)
+    commands: tuple[Command, ...]
+
+    def cases_on(self, target: Target) -> int:
+        """How many cases the script gives on ``target`` (malformed text is wabt's, beside the model)."""
+        if target.is_reference:
+            return len(self.commands)
+        return sum(1 for command in self.commands if not is_malformed_text(command))
 
 
 @dataclass(frozen=True)
@@ -58,12 +62,14 @@ class Inputs:
     scripts: list[Script]
     scenarios_on_reference: bool = False  # ``--node reference``: the model runs scenarios too
 
+    def runs_scenarios_on(self, target: Target) -> bool:
+        """Whether ``target`` runs the scenarios: every runtime does, the model only when asked."""
+        return bool(self.scenarios) and (self.scenarios_on_reference or not target.is_reference)
+
     def cases_on(self, target: Target) -> int:
         """How many cases ``target`` will give (for progress)."""
-        scenario_count = len(self.scenarios) if (self.scenarios_on_reference or not target.is_reference) else 0
-        if target.is_reference:
-            return scenario_count + sum(script.commands for script in self.scripts)
-        return scenario_count + sum(script.engine_commands for script in self.scripts)
+        scenario_count = len(self.scenarios) if self.runs_scenarios_on(target) else 0
+        return scenario_count + sum(script.cases_on(target) for script in self.scripts)
 
 
 def load_inputs(files: CaseFiles, compiler: Compiler, *, scenarios_on_reference: bool = False) -> Inputs:
@@ -77,12 +83,9 @@ def load_inputs(files: CaseFiles, compiler: Compiler, *, scenarios_on_reference:
     scripts = []
     for path in files.of(CaseKind.WAST):
         try:
-            commands = read_script(path)
+            scripts.append(Script(path, tuple(read_script(path))))
         except HarnessError as error:
             errors.append(error)
-            continue
-        malformed_text = sum(1 for command in commands if is_malformed_text(command))
-        scripts.append(Script(path, len(commands), len(commands) - malformed_text))
     if errors:
         raise InputErrors(errors)
     return Inputs(prepared, scripts, scenarios_on_reference)
@@ -98,7 +101,8 @@ def run_cases(inputs: Inputs, targets: Sequence[Target], *,
     target's processes are stopped and each thread ends after its current
     case.
     """
-    references = [reference_of(item) for item in inputs.scenarios] if _needs_references(inputs, targets) else []
+    needed = any(inputs.runs_scenarios_on(target) for target in targets)
+    references = [reference_of(item) for item in inputs.scenarios] if needed else []
     stop = threading.Event()
 
     def on_target(target: Target) -> list[Case]:
@@ -126,19 +130,14 @@ class RunStopped(BaseException):
     """Raised in a target's thread, after its current case, once the run is interrupted."""
 
 
-def _needs_references(inputs: Inputs, targets: Sequence[Target]) -> bool:
-    return bool(inputs.scenarios) and any(
-        not target.is_reference or inputs.scenarios_on_reference for target in targets)
-
-
 def _cases_on(target: Target, inputs: Inputs, references: list[Reference], on_case: OnCase) -> list[Case]:
     cases: list[Case] = []
-    if references and (inputs.scenarios_on_reference or not target.is_reference):
+    if inputs.runs_scenarios_on(target):
         for prepared, reference in zip(inputs.scenarios, references):
             cases.append(target.scenario_case(prepared, reference))
             on_case(target, cases[-1])
     for script in inputs.scripts:
-        cases += target.wast_cases(script.path, lambda case: on_case(target, case))
+        cases += target.wast_cases(script.path, lambda case: on_case(target, case), script.commands)
     return cases
 
 
@@ -150,14 +149,17 @@ def targets_for(inputs: Inputs, runtimes: Sequence[Runtime], compiler: Compiler,
 
 
 def run_inputs(inputs: Inputs, runtimes: Sequence[Runtime], compiler: Compiler, *,
-               timeout: float = SCENARIO_TIMEOUT, on_case: OnCase = lambda target, case: None) -> list[Case]:
+               timeout: float = SCENARIO_TIMEOUT, progress: bool = False) -> list[Case]:
     """Every case of ``inputs`` on the reference model (where it has cases) and on each runtime.
 
-    Every process started for the run is stopped before this returns.
+    With ``progress``, a terminal shows the live line (:mod:`.progress`) while
+    it runs. Every process started for the run is stopped before this returns.
     """
     targets = targets_for(inputs, runtimes, compiler, timeout=timeout)
+    totals = {target.id.label: inputs.cases_on(target) for target in targets}
     try:
-        return run_cases(inputs, targets, on_case=on_case)
+        with Progress(totals, enabled=None if progress else False) as line:
+            return run_cases(inputs, targets, on_case=lambda target, case: line.advance(target.id.label))
     finally:
         for target in targets:
             target.close()

@@ -24,6 +24,7 @@ from ..scenarios.suite import (
 )
 from ..wast.on_model import OnCase, run_on_model
 from ..wast.on_runtime import WastDriver
+from ..wast.script import Command
 
 #: the ``--node`` spec that names the reference model
 REFERENCE_SPEC = "reference"
@@ -69,13 +70,17 @@ class Target:
             self._session = RuntimeSession(self.runtime, timeout=self.timeout)
         return judge_on_runtime(prepared, self._session, reference)
 
-    def wast_cases(self, script: Path, on_case: OnCase = lambda case: None) -> list[Case]:
-        """Every command of a ``.wast`` script here (on the reference model, malformed text on wabt too)."""
+    def wast_cases(self, script: Path, on_case: OnCase = lambda case: None,
+                   commands: Sequence[Command] | None = None) -> list[Case]:
+        """Every command of a ``.wast`` script here (on the reference model, malformed text on wabt too).
+
+        ``commands`` are the script's, when it was read already (every target of a run shares them).
+        """
         if self.runtime is None:
-            return run_on_model(script, self.compiler, on_case)
+            return run_on_model(script, self.compiler, on_case, commands)
         if self._wast_driver is None:
             self._wast_driver = WastDriver(self.runtime, self.compiler)
-        return self._wast_driver.run(script, on_case)
+        return self._wast_driver.run(script, on_case, commands)
 
     def close(self, *, grace: float = 2.0) -> None:
         """Stop every process this target started, for good (killed after ``grace`` seconds)."""

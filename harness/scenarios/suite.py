@@ -16,7 +16,7 @@ from typing import Any, Iterable, Sequence
 
 from ..case import REFERENCE, Case, CaseKind, RuntimeId, Status
 from ..compiler.wabt import Compiler, load_module_bytes
-from ..errors import HarnessError, InputError, RuntimeFailure
+from ..errors import HarnessError, InputErrors, RuntimeFailure
 from ..model import decode_module
 from ..model.binary import Module
 from ..model.traps import UnsupportedInstruction
@@ -26,16 +26,6 @@ from .on_model import ModelGap, run_reference
 from .on_runtime import RuntimeSession
 from .requirements import requirements
 from .verdict import Verdict, judge
-
-
-class InputErrors(InputError):
-    """Several bad inputs at once; each is one line."""
-
-    def __init__(self, errors: Sequence[HarnessError]) -> None:
-        lines = [error.one_line() for error in errors]
-        super().__init__(f"{len(errors)} bad input{'s' if len(errors) > 1 else ''}:" if len(errors) > 1 else lines[0],
-                         detail="\n".join(lines) if len(errors) > 1 else errors[0].detail)
-        self.errors = list(errors)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ one-page memory (maximum 2), the ``global_*`` globals (666 / 666.6) and the
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from .. import model
 from ..case import REFERENCE, WABT, Case, CaseKind, RuntimeId, Status
@@ -46,6 +46,7 @@ from .script import (
     Register,
     Result,
     Value,
+    is_malformed_text,
     read_script,
 )
 
@@ -270,11 +271,13 @@ def _judge_assertion(script: ModelScript, assertion: Assertion) -> tuple[str, st
     raise AssertionError(kind)
 
 
-def run_on_model(path: Path, compiler: Compiler, on_case: OnCase = lambda case: None) -> list[Case]:
-    """Every command of a script, judged on the reference model (malformed text on wabt)."""
+def run_on_model(path: Path, compiler: Compiler, on_case: OnCase = lambda case: None,
+                 commands: Sequence[Command] | None = None) -> list[Case]:
+    """Every command of a script (``commands``, when it was read already), judged on the reference
+    model (malformed text on wabt)."""
     script = ModelScript(path, compiler)
     cases = []
-    for command in read_script(path):
+    for command in read_script(path) if commands is None else commands:
         if is_malformed_text(command):
             cases.append(_malformed_text(path, command, compiler))  # type: ignore[arg-type]
             on_case(cases[-1])
@@ -291,12 +294,6 @@ def run_on_model(path: Path, compiler: Compiler, on_case: OnCase = lambda case: 
         cases.append(wast_case(path, command.line, name, REFERENCE, status, detail))
         on_case(cases[-1])
     return cases
-
-
-def is_malformed_text(command: Command) -> bool:
-    """An ``assert_malformed`` of a text module: judged by wabt's parser, not by any engine."""
-    return isinstance(command, Assertion) and command.kind == "assert_malformed" and \
-        isinstance(command.subject, ModuleCommand) and command.subject.form != "binary"
 
 
 def _malformed_text(path: Path, command: Assertion, compiler: Compiler) -> Case:

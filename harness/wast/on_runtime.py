@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from .. import model
 from ..case import Case, RuntimeId
@@ -32,7 +32,6 @@ from .on_model import (
     SPEC_TRAP_MESSAGES,
     OnCase,
     describe_results,
-    is_malformed_text,
     result_matches,
     wast_case,
 )
@@ -43,6 +42,7 @@ from .script import (
     ModuleCommand,
     Register,
     Value,
+    is_malformed_text,
     read_script,
 )
 
@@ -155,13 +155,15 @@ class WastDriver:
             self.wrappers[subject] = base64.b64encode(wasm).decode()
         return self.wrappers[subject]
 
-    def run(self, path: Path, on_case: OnCase = lambda case: None) -> list[Case]:
-        """Every command of a script (malformed text is wabt's, and is judged elsewhere)."""
+    def run(self, path: Path, on_case: OnCase = lambda case: None,
+            commands: Sequence[Command] | None = None) -> list[Case]:
+        """Every command of a script (``commands``, when it was read already); malformed text is wabt's,
+        and is judged elsewhere."""
         try:
             self.ask("wast_reset")
         except HarnessError:
             pass  # a driver that cannot even reset is reported by the script's first command
-        return _run_script(JsScript(path, self), on_case)
+        return _run_script(JsScript(path, self), on_case, read_script(path) if commands is None else commands)
 
 
 class JsScript:
@@ -352,12 +354,12 @@ def run_on_runtime(path: Path, runtime: Runtime, compiler: Compiler) -> list[Cas
         return driver.run(path)
 
 
-def _run_script(script: JsScript, on_case: OnCase) -> list[Case]:
+def _run_script(script: JsScript, on_case: OnCase, commands: Sequence[Command]) -> list[Case]:
     path, label = script.path, script.runtime.label()
     runtime = RuntimeId(script.runtime.name, script.runtime.version)
     cases: list[Case] = []
     skipped: Case | None = None  # the first command the runtime could not run: later state may differ
-    for command in read_script(path):
+    for command in commands:
         if is_malformed_text(command):
             continue
         try:

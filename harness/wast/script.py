@@ -96,6 +96,12 @@ MODULE_FIELDS = ("type", "import", "func", "table", "memory", "global", "export"
 MODULE_ASSERTIONS = ("assert_invalid", "assert_malformed", "assert_unlinkable", "assert_uninstantiable")
 
 
+def is_malformed_text(command: Command) -> bool:
+    """An ``assert_malformed`` of a text module: judged by wabt's parser, not by any engine."""
+    return isinstance(command, Assertion) and command.kind == "assert_malformed" and \
+        isinstance(command.subject, ModuleCommand) and command.subject.form != "binary"
+
+
 def read_script(path: str | Path) -> list[Command]:
     """Every command of a ``.wast`` file."""
     path = Path(path)
