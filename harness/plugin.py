@@ -27,7 +27,7 @@ from .reports.grid import case_detail, problems
 from .resources import require_own_files
 from .runtimes.discovery import Runtime, find_compiler_node, find_node
 from .scenarios.format import Scenario, load_scenario
-from .scenarios.suite import Reference, prepare, reference_of
+from .scenarios.suite import PreparedScenario, Reference, prepare, reference_of
 
 _SESSION_KEY = pytest.StashKey["LinmemSession"]()
 #: failing commands of one script listed in its item's failure
@@ -69,7 +69,7 @@ class LinmemSession:
         self._targets: list[Target] | None = None
         self._wants_reference = False
         self._compiler: Compiler | None = None
-        self._references: dict[Path, Reference] = {}
+        self._prepared: dict[Path, tuple[PreparedScenario, Reference]] = {}
 
     def runtimes(self) -> list[Runtime]:
         """The runtimes to run on, found once (none with ``--node reference`` alone)."""
@@ -97,11 +97,11 @@ class LinmemSession:
         return self._targets
 
     def scenario_case(self, scenario: Scenario, target: Target) -> Case:
-        """One scenario on one target, judged; the reference computed once per scenario."""
-        prepared = prepare(scenario, self.compiler())
-        if scenario.path not in self._references:
-            self._references[scenario.path] = reference_of(prepared)
-        return target.scenario_case(prepared, self._references[scenario.path])
+        """One scenario on one target, judged; compiled, decoded and run on the model once per scenario."""
+        if scenario.path not in self._prepared:
+            prepared = prepare(scenario, self.compiler())
+            self._prepared[scenario.path] = prepared, reference_of(prepared)
+        return target.scenario_case(*self._prepared[scenario.path])
 
     def close(self) -> None:
         """Stop every process this session started."""

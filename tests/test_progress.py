@@ -225,10 +225,9 @@ def test_concurrent_advances_from_many_threads_all_count(terminal: MakeTerminal)
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)
     try:
-        with Progress(dict.fromkeys(labels, 0), stream=tty.stream, delay=0.0, interval=0.001) as progress:
+        totals = dict.fromkeys(labels, threads * each // len(labels))
+        with Progress(totals, stream=tty.stream, delay=0.0, interval=0.001) as progress:
             def work(first: int) -> None:
-                for label in labels:
-                    progress.add_total(label, each // len(labels))
                 for step in range(each):
                     progress.advance(labels[(first + step) % len(labels)])
 

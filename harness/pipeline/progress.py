@@ -110,8 +110,8 @@ class _Line(tqdm):
 class Progress:
     """Cases done on every runtime of a run, shown as one live line on a terminal.
 
-    ``totals`` maps each runtime's label to the number of cases known for it so
-    far; :meth:`advance` and :meth:`add_total` may be called from any thread.
+    ``totals`` maps each runtime's label to the number of cases it will run, as
+    known before the run; :meth:`advance` may be called from any thread.
     Use it as a context manager: leaving the block (an exception included)
     wipes the line.
 
@@ -185,12 +185,6 @@ class Progress:
         with self._lock:
             self._totals.setdefault(runtime, 0)
             self._done[runtime] = self._done.get(runtime, 0) + cases
-
-    def add_total(self, runtime: str, cases: int) -> None:
-        """Count ``cases`` more cases known for ``runtime`` (a runtime not named before is added)."""
-        with self._lock:
-            self._totals[runtime] = self._totals.get(runtime, 0) + cases
-            self._done.setdefault(runtime, 0)
 
     def line(self, width: int | None = None, elapsed: float = 0.0) -> str:
         """The text of the line, fitted to ``width`` display columns (``None``: no limit).

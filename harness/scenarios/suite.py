@@ -96,7 +96,7 @@ def reference_of(prepared: PreparedScenario) -> Reference:
         return Reference(None, f"reference model: {gap}")
 
 
-def scenario_case(scenario: Scenario, runtime: RuntimeId, verdict: Verdict, *,
+def to_case(scenario: Scenario, runtime: RuntimeId, verdict: Verdict, *,
                   observed: dict[str, Any] | None = None, reference: dict[str, Any] | None = None) -> Case:
     """The case record of one scenario on one runtime."""
     return Case(CaseKind.SCENARIO, scenario.id, scenario.path, runtime, verdict.status, detail=verdict.reason,
@@ -110,23 +110,23 @@ def judge_on_runtime(prepared: PreparedScenario, session: RuntimeSession, refere
     lacking = missing_features(requirements(scenario, prepared.module), session.features())
     if lacking:
         reason = f"{session.runtime.label()}: " + "; ".join(lacking)
-        return scenario_case(scenario, runtime, Verdict(Status.UNSUPPORTED, reason=reason),
+        return to_case(scenario, runtime, Verdict(Status.UNSUPPORTED, reason=reason),
                              reference=reference.document)
     try:
         observed = session.run(scenario, prepared.wasm_bytes, prepared.module or Module(), reference.document)
     except RuntimeFailure as failure:
-        return scenario_case(scenario, runtime, Verdict(Status.ERROR, reason=failure.one_line()),
+        return to_case(scenario, runtime, Verdict(Status.ERROR, reason=failure.one_line()),
                              reference=reference.document)
     if reference.document is None:
-        return scenario_case(scenario, runtime, Verdict(Status.ERROR, reason=reference.gap), observed=observed)
-    return scenario_case(scenario, runtime, judge(scenario, observed, reference.document),
+        return to_case(scenario, runtime, Verdict(Status.ERROR, reason=reference.gap), observed=observed)
+    return to_case(scenario, runtime, judge(scenario, observed, reference.document),
                          observed=observed, reference=reference.document)
 
 
 def judge_on_reference(prepared: PreparedScenario, reference: Reference) -> Case:
     """One scenario on the reference model alone: its ``expect`` keys are the judge."""
     if reference.document is None:
-        return scenario_case(prepared.scenario, REFERENCE, Verdict(Status.ERROR, reason=reference.gap))
+        return to_case(prepared.scenario, REFERENCE, Verdict(Status.ERROR, reason=reference.gap))
     verdict = judge(prepared.scenario, reference.document, reference.document)
-    return scenario_case(prepared.scenario, REFERENCE, verdict,
+    return to_case(prepared.scenario, REFERENCE, verdict,
                          observed=reference.document, reference=reference.document)
