@@ -75,7 +75,8 @@ def _cell(cases: Sequence[Case]) -> str:
             lines += [f"{case.status.value}: {title(case)}"] + case_detail(case)
         if len(listed) > LISTED_PER_CELL:
             lines.append(f"... and {len(listed) - LISTED_PER_CELL} more")
-        body = f"<details><summary>{body}</summary><pre>{html.escape(chr(10).join(lines))}</pre></details>"
+        details = html.escape("\n".join(lines))
+        body = f"<details><summary>{body}</summary><pre>{details}</pre></details>"
     return f'<td class="cell status-{status.value}" style="background:{STATUS_COLOURS[status.value]}">{body}</td>'
 
 
