@@ -33,6 +33,7 @@ from .errors import (
 )
 from .model import UnsupportedInstruction, decode_module
 from .pipeline.collect import collect
+from .pipeline.model_pool import MODEL_TIMEOUT, ModelPool, parse_model_timeout
 from .pipeline.run import Inputs, load_inputs, run_inputs
 from .pipeline.targets import resolve_specs
 from .reports import ReportPaths, write_reports
@@ -42,7 +43,7 @@ from .runtimes import provision
 from .runtimes.discovery import find_compiler_node, find_node, installed_runtimes
 from .runtimes.probes import probe_features
 from .runtimes.process import debug_enabled
-from .scenarios.suite import reference_of
+from .scenarios.suite import PreparedScenario, Reference
 from .scenarios.update import update_expectations
 
 
@@ -84,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--markdown", type=Path, metavar="FILE", help="write the matrix as a Markdown table")
     run.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                      help="how long one scenario may take on a runtime (default: %(default)s)")
+    run.add_argument("--model-timeout", default=f"{MODEL_TIMEOUT:g}", metavar="SECONDS",
+                     help="how long the reference model may take over one scenario before that scenario's "
+                          "reference is a gap (its worker process is killed and replaced; default: %(default)s)")
     run.add_argument("--update", action="store_true",
                      help="write the reference model's observations as `expect` keys into the files")
     run.set_defaults(handler=command_run)
@@ -142,14 +146,16 @@ def check_decodes(wasm_bytes: bytes, source_name: str) -> None:
 
 def command_run(arguments: argparse.Namespace) -> int:
     """``linmem run``: every case file below the paths, on every target, in one table and one report set."""
+    model_timeout = parse_model_timeout(arguments.model_timeout)
     files = collect(arguments.paths)
     runtimes, wants_reference = resolve_specs(arguments.node)
     compiler_node = find_compiler_node(runtimes[0] if runtimes else find_node(None))
     with Compiler(compiler_node) as compiler:
         inputs = load_inputs(files, compiler, scenarios_on_reference=wants_reference)
         if arguments.update:
-            return update_files(inputs)
-        cases = run_inputs(inputs, runtimes, compiler, timeout=arguments.timeout, progress=True)
+            return update_files(inputs, model_timeout)
+        cases = run_inputs(inputs, runtimes, compiler, timeout=arguments.timeout, model_timeout=model_timeout,
+                           progress=True)
     if runtimes:
         print(render_runtimes(runtimes) + "\n")
     print(render_table(cases))
@@ -158,23 +164,30 @@ def command_run(arguments: argparse.Namespace) -> int:
     return exit_status(cases)
 
 
-def update_files(inputs: Inputs) -> int:
+def update_files(inputs: Inputs, model_timeout: float = MODEL_TIMEOUT) -> int:
     """``--update``: pin the reference's observations into every scenario file (scripts judge themselves)."""
     changed = 0
-    for item in inputs.scenarios:
-        reference = reference_of(item)
-        if reference.document is None:
-            print(f"{item.scenario.path}: not updated: {reference.gap}", file=sys.stderr)
-            continue
-        if update_expectations(item.scenario, reference.document):
-            changed += 1
-            print(f"updated {item.scenario.path}")
+    with ModelPool(timeout=model_timeout) as model:
+        references = [model.submit(item) for item in inputs.scenarios]
+        for item, pending in zip(inputs.scenarios, references):
+            changed += _update_file(item, pending.result())
     count = len(inputs.scenarios)
     print(f"{changed} of {count} scenario file{'s' if count != 1 else ''} updated")
     if inputs.scripts:
         print(f"{len(inputs.scripts)} .wast script{'s' if len(inputs.scripts) != 1 else ''} left as they are "
               "(a script's own assertions are its expectations)")
     return EXIT_AGREE
+
+
+def _update_file(item: PreparedScenario, reference: Reference) -> bool:
+    """Pin ``reference`` into ``item``'s file; whether the file changed (a gap is said, and changes nothing)."""
+    if reference.document is None:
+        print(f"{item.scenario.path}: not updated: {reference.gap}", file=sys.stderr)
+        return False
+    if not update_expectations(item.scenario, reference.document):
+        return False
+    print(f"updated {item.scenario.path}")
+    return True
 
 
 def command_runtimes(arguments: argparse.Namespace) -> int:

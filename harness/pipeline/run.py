@@ -2,12 +2,15 @@
 
 Everything that can be wrong with the input is found before anything runs
 (exit 2, nothing compared): every scenario file is loaded, compiled and
-matched against its module, and every ``.wast`` script is read. Then each
-target (the reference model, each runtime) runs in a thread of its own, all
-scenarios and then all scripts, one driver process per runtime and kind; a
-runtime that crashes or hangs on a case gives ``error`` for that case and is
-restarted for the next. Cases come back grouped by target, in the order the
-targets were given.
+matched against its module, and every ``.wast`` script is read. Then the
+scenarios go to the reference model's worker processes (:mod:`.model_pool`),
+and each target (the reference model, each runtime) runs in a thread of its
+own, all scenarios and then all scripts, one driver process per runtime and
+kind. A runtime runs each scenario as soon as it gets to it and waits for the
+model only to judge it. A runtime that crashes or hangs on a case gives
+``error`` for that case and is restarted for the next; so does the model,
+within ``--model-timeout``. Cases come back grouped by target, in the order
+the targets were given.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from concurrent.futures import Future
 from typing import Callable, Sequence
 
 from ..case import Case, CaseKind
@@ -24,15 +28,10 @@ from ..compiler.wabt import Compiler
 from ..errors import HarnessError, InputErrors
 from ..runtimes.discovery import Runtime
 from ..scenarios.on_runtime import SCENARIO_TIMEOUT
-from ..scenarios.suite import (
-    PreparedScenario,
-    Reference,
-    load_all,
-    prepare_all,
-    reference_of,
-)
+from ..scenarios.suite import PreparedScenario, Reference, load_all, prepare_all
 from ..wast.script import Command, is_malformed_text, read_script
 from .collect import CaseFiles
+from .model_pool import MODEL_TIMEOUT, ModelPool
 from .progress import Progress
 from .targets import Target
 
@@ -91,18 +90,18 @@ def load_inputs(files: CaseFiles, compiler: Compiler, *, scenarios_on_reference:
     return Inputs(prepared, scripts, scenarios_on_reference)
 
 
-def run_cases(inputs: Inputs, targets: Sequence[Target], *,
+def run_cases(inputs: Inputs, targets: Sequence[Target], model: ModelPool, *,
               on_case: OnCase = lambda target, case: None) -> list[Case]:
-    """Every case on every target, the scenarios' references computed once.
+    """Every case on every target, the scenarios' references computed once, by ``model``, beside them.
 
     Targets run in parallel, as many at once as the machine has cores plus
     one (runtimes mostly wait on their processes). An interruption (Ctrl-C,
-    or any exception in the calling thread) stops the run promptly: every
-    target's processes are stopped and each thread ends after its current
-    case.
+    or any exception in the calling thread) stops the run promptly: the
+    model's workers and every target's processes are stopped and each thread
+    ends after its current case.
     """
     needed = any(inputs.runs_scenarios_on(target) for target in targets)
-    references = [reference_of(item) for item in inputs.scenarios] if needed else []
+    references = [model.submit(item) for item in inputs.scenarios] if needed else []
     stop = threading.Event()
 
     def on_target(target: Target) -> list[Case]:
@@ -118,6 +117,7 @@ def run_cases(inputs: Inputs, targets: Sequence[Target], *,
         per_target = [future.result() for future in futures]
     except BaseException:
         stop.set()
+        model.close()  # a thread waiting for a reference gets a gap now, and stops at its next case
         for target in targets:
             target.close(grace=0)  # a thread waiting on its runtime gets its answer now: the process is gone
         pool.shutdown(wait=True, cancel_futures=True)
@@ -130,11 +130,11 @@ class RunStopped(BaseException):
     """Raised in a target's thread, after its current case, once the run is interrupted."""
 
 
-def _cases_on(target: Target, inputs: Inputs, references: list[Reference], on_case: OnCase) -> list[Case]:
+def _cases_on(target: Target, inputs: Inputs, references: list[Future[Reference]], on_case: OnCase) -> list[Case]:
     cases: list[Case] = []
     if inputs.runs_scenarios_on(target):
         for prepared, reference in zip(inputs.scenarios, references):
-            cases.append(target.scenario_case(prepared, reference))
+            cases.append(target.scenario_case(prepared, reference.result))
             on_case(target, cases[-1])
     for script in inputs.scripts:
         cases += target.wast_cases(script.path, lambda case: on_case(target, case), script.commands)
@@ -149,17 +149,20 @@ def targets_for(inputs: Inputs, runtimes: Sequence[Runtime], compiler: Compiler,
 
 
 def run_inputs(inputs: Inputs, runtimes: Sequence[Runtime], compiler: Compiler, *,
-               timeout: float = SCENARIO_TIMEOUT, progress: bool = False) -> list[Case]:
+               timeout: float = SCENARIO_TIMEOUT, model_timeout: float = MODEL_TIMEOUT,
+               progress: bool = False) -> list[Case]:
     """Every case of ``inputs`` on the reference model (where it has cases) and on each runtime.
 
-    With ``progress``, a terminal shows the live line (:mod:`.progress`) while
-    it runs. Every process started for the run is stopped before this returns.
+    ``timeout`` limits one scenario on a runtime, ``model_timeout`` one on the
+    model. With ``progress``, a terminal shows the live line (:mod:`.progress`)
+    while it runs. Every process started for the run is stopped before this
+    returns.
     """
     targets = targets_for(inputs, runtimes, compiler, timeout=timeout)
     totals = {target.id.label: inputs.cases_on(target) for target in targets}
     try:
-        with Progress(totals, enabled=None if progress else False) as line:
-            return run_cases(inputs, targets, on_case=lambda target, case: line.advance(target.id.label))
+        with ModelPool(timeout=model_timeout) as model, Progress(totals, enabled=None if progress else False) as line:
+            return run_cases(inputs, targets, model, on_case=lambda target, case: line.advance(target.id.label))
     finally:
         for target in targets:
             target.close()

@@ -2,15 +2,17 @@
 
 A :class:`Target` runs cases of every kind. On a runtime it keeps one
 scenario driver and one ``.wast`` driver process, started on first use and
-restarted by the next request if one crashes; on the reference model it runs
-the model itself (and wabt, for malformed text). ``--node reference`` names
-the reference model as a target (:data:`REFERENCE_SPEC`).
+restarted by the next request if one crashes. On the reference model it judges
+the scenarios' references it is given (computed in the model's own processes,
+:mod:`.model_pool`) and runs ``.wast`` scripts on the model itself (and wabt,
+for malformed text). ``--node reference`` names the reference model as a
+target (:data:`REFERENCE_SPEC`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from ..case import REFERENCE, Case, RuntimeId
 from ..compiler.wabt import Compiler
@@ -62,10 +64,14 @@ class Target:
         """Whether this is the reference model."""
         return self.runtime is None
 
-    def scenario_case(self, prepared: PreparedScenario, reference: Reference) -> Case:
-        """One scenario here, judged (on the reference model: by its ``expect`` keys)."""
+    def scenario_case(self, prepared: PreparedScenario, reference: Reference | Callable[[], Reference]) -> Case:
+        """One scenario here, judged (on the reference model: by its ``expect`` keys).
+
+        ``reference`` may be a callable that waits for it (:class:`.model_pool.ModelPool`):
+        a runtime calls it only once it has run the scenario itself.
+        """
         if self.runtime is None:
-            return judge_on_reference(prepared, reference)
+            return judge_on_reference(prepared, reference() if callable(reference) else reference)
         if self._session is None:
             self._session = RuntimeSession(self.runtime, timeout=self.timeout)
         return judge_on_runtime(prepared, self._session, reference)

@@ -64,6 +64,10 @@ class RuntimeSession:
     def run(self, scenario: Scenario, wasm_bytes: bytes, module: Module,
             reference: dict[str, Any] | None = None) -> dict[str, Any]:
         """The runtime's observation document, with trap kinds recognised from messages."""
+        return self.normalised(self.answer(scenario, wasm_bytes, module), reference)
+
+    def answer(self, scenario: Scenario, wasm_bytes: bytes, module: Module) -> dict[str, Any]:
+        """The driver's observation document as it came, before :meth:`normalised` sees the reference."""
         answer = self.worker.request(scenario_request(scenario, wasm_bytes, module), timeout=self.timeout)
         outcome = parse_answer(answer, who=self.worker.name)
         if isinstance(outcome, JsError):
@@ -71,9 +75,10 @@ class RuntimeSession:
                                  detail=outcome.stack)
         if not (isinstance(outcome, dict) and "instantiate" in outcome and isinstance(outcome.get("steps"), list)):
             raise ProtocolError(f"{self.worker.name} answered without an observation document")
-        return self._normalised(outcome, reference)
+        return outcome
 
-    def _normalised(self, document: dict[str, Any], reference: dict[str, Any] | None) -> dict[str, Any]:
+    def normalised(self, document: dict[str, Any], reference: dict[str, Any] | None) -> dict[str, Any]:
+        """A driver's document with trap kinds recognised from messages (the reference's kinds as hints)."""
         reference = reference or {"instantiate": None, "steps": []}
         reference_steps = reference["steps"]
         return {

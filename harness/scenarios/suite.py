@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from ..case import REFERENCE, Case, CaseKind, RuntimeId, Status
 from ..compiler.wabt import Compiler, load_module_bytes
@@ -103,20 +103,28 @@ def to_case(scenario: Scenario, runtime: RuntimeId, verdict: Verdict, *,
                 observed=observed, reference=reference, differences=tuple(verdict.differences))
 
 
-def judge_on_runtime(prepared: PreparedScenario, session: RuntimeSession, reference: Reference) -> Case:
-    """One scenario on one runtime, judged; ``unsupported`` when the runtime lacks a feature it needs."""
+def judge_on_runtime(prepared: PreparedScenario, session: RuntimeSession,
+                     reference: Reference | Callable[[], Reference]) -> Case:
+    """One scenario on one runtime, judged; ``unsupported`` when the runtime lacks a feature it needs.
+
+    ``reference`` may be a callable that waits for it (the model computes it
+    meanwhile): it is called once the runtime has run the scenario.
+    """
     runtime = RuntimeId(session.runtime.name, session.runtime.version)
     scenario = prepared.scenario
+    awaited = reference if callable(reference) else lambda: reference
     lacking = missing_features(requirements(scenario, prepared.module), session.features())
     if lacking:
         reason = f"{session.runtime.label()}: " + "; ".join(lacking)
         return to_case(scenario, runtime, Verdict(Status.UNSUPPORTED, reason=reason),
-                             reference=reference.document)
+                             reference=awaited().document)
     try:
-        observed = session.run(scenario, prepared.wasm_bytes, prepared.module or Module(), reference.document)
+        answer = session.answer(scenario, prepared.wasm_bytes, prepared.module or Module())
     except RuntimeFailure as failure:
         return to_case(scenario, runtime, Verdict(Status.ERROR, reason=failure.one_line()),
-                             reference=reference.document)
+                             reference=awaited().document)
+    reference = awaited()
+    observed = session.normalised(answer, reference.document)
     if reference.document is None:
         return to_case(scenario, runtime, Verdict(Status.ERROR, reason=reference.gap), observed=observed)
     return to_case(scenario, runtime, judge(scenario, observed, reference.document),
