@@ -8,11 +8,14 @@ through the same targets as ``linmem run`` (:mod:`harness.pipeline.targets`).
 The hooks only hand work to a :class:`LinmemSession` (one per test process,
 so it is safe under ``pytest -n auto``); a failure is reported as the short
 diff of the steps that differ, or the commands that failed, never a
-traceback.
+traceback. Each test process computes a scenario's reference once, in a model
+worker process of its own (:mod:`harness.pipeline.model_pool`), within
+``--linmem-model-timeout``.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -22,16 +25,19 @@ from .case import Case, CaseKind, Status
 from .compiler.wabt import Compiler
 from .errors import HarnessError
 from .pipeline.collect import kind_of
+from .pipeline.model_pool import MODEL_TIMEOUT, ModelPool, parse_model_timeout
 from .pipeline.targets import Target, resolve_specs
 from .reports.grid import case_detail, problems
 from .resources import require_own_files
 from .runtimes.discovery import Runtime, find_compiler_node, find_node
 from .scenarios.format import Scenario, load_scenario
-from .scenarios.suite import PreparedScenario, Reference, prepare, reference_of
+from .scenarios.suite import PreparedScenario, Reference, prepare
 
 _SESSION_KEY = pytest.StashKey["LinmemSession"]()
 #: failing commands of one script listed in its item's failure
 LISTED_COMMANDS = 50
+#: model workers per test process: its items run one after another, so one reference at a time is awaited
+MODEL_WORKERS = 1
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,10 +48,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--wast", action="store_true", dest="linmem_wast",
                     help=".wast spec scripts are collected anyway (one item per script on the reference model and "
                          "per runtime); the option is kept so older command lines still work")
+    group.addoption("--linmem-model-timeout", default=f"{MODEL_TIMEOUT:g}", metavar="SECONDS",
+                    dest="linmem_model_timeout",
+                    help="how long the reference model may take over one scenario before that scenario's "
+                         "reference is a gap, as --model-timeout for linmem run (default: %(default)s)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_SESSION_KEY] = LinmemSession(config.getoption("linmem_node") or [])
+    try:
+        model_timeout = parse_model_timeout(config.getoption("linmem_model_timeout"), option="--linmem-model-timeout")
+    except HarnessError as error:
+        raise pytest.UsageError(error.one_line()) from None
+    config.stash[_SESSION_KEY] = LinmemSession(config.getoption("linmem_node") or [], model_timeout=model_timeout)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -64,12 +78,13 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> "CaseFile 
 class LinmemSession:
     """The targets (with their processes), the compiler and the scenarios' references of one test process."""
 
-    def __init__(self, node_specs: list[str]) -> None:
+    def __init__(self, node_specs: list[str], *, model_timeout: float = MODEL_TIMEOUT) -> None:
         self.node_specs = node_specs
         self._targets: list[Target] | None = None
         self._wants_reference = False
         self._compiler: Compiler | None = None
-        self._prepared: dict[Path, tuple[PreparedScenario, Reference]] = {}
+        self._model = ModelPool(workers=MODEL_WORKERS, timeout=model_timeout, option="--linmem-model-timeout")
+        self._prepared: dict[Path, tuple[PreparedScenario, Future[Reference]]] = {}
 
     def runtimes(self) -> list[Runtime]:
         """The runtimes to run on, found once (none with ``--node reference`` alone)."""
@@ -97,14 +112,19 @@ class LinmemSession:
         return self._targets
 
     def scenario_case(self, scenario: Scenario, target: Target) -> Case:
-        """One scenario on one target, judged; compiled, decoded and run on the model once per scenario."""
+        """One scenario on one target, judged; compiled, decoded and run on the model once per scenario.
+
+        A runtime runs it while the model computes the reference, and waits for it only to judge.
+        """
         if scenario.path not in self._prepared:
             prepared = prepare(scenario, self.compiler())
-            self._prepared[scenario.path] = prepared, reference_of(prepared)
-        return target.scenario_case(*self._prepared[scenario.path])
+            self._prepared[scenario.path] = prepared, self._model.submit(prepared)
+        prepared, reference = self._prepared[scenario.path]
+        return target.scenario_case(prepared, reference.result)
 
     def close(self) -> None:
         """Stop every process this session started."""
+        self._model.close()
         for target in self._targets or []:
             target.close()
         if self._compiler is not None:

@@ -186,3 +186,17 @@ def spin_script(turns: int, calls: int = 1) -> str:
 """
     return module + f'(assert_return (invoke "spin" (i32.const {turns})) (i32.const {turns}))\n' * calls
 
+
+
+#: loop turns of one call of :func:`slow_scenario`: about a second on the model, a few milliseconds on V8
+SLOW_TURNS = 9_000_000
+
+
+def slow_scenario(calls: int, turns: int = SLOW_TURNS) -> str:
+    """A scenario of ``calls`` calls that each loop ``turns`` times: slow on the model, quick on any runtime.
+
+    Each call stays under the model's fuel (``FUEL_LIMIT``), so only a time limit stops the model early.
+    """
+    module = spin_script(0, calls=0)
+    steps = f'\n[[steps]]\nop = "call"\nexport = "spin"\nargs = [{turns}]\nexpect = {turns}\n' * calls
+    return f"title = \"{calls} calls of {turns} loop turns\"\nwat = '''{module}'''\n{steps}"
