@@ -9,7 +9,7 @@ from typing import Callable
 import pytest
 
 from harness.runtimes.discovery import Runtime
-from tests.conftest import INLINE_SUM_SCENARIO
+from tests.conftest import INLINE_SUM_SCENARIO, slow_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SUM_WAT = ROOT / "wat" / "sum.wat"
@@ -56,6 +56,39 @@ def test_runs_under_xdist(pytester: pytest.Pytester) -> None:
         pytester.makefile(".scenario.toml", **{f"s{index}": PASSING})
     result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=4)
+
+
+def test_a_scenario_past_linmem_model_timeout_fails_with_the_gap_and_the_others_pass(pytester: pytest.Pytester,
+                                                                                     node_runtime: Runtime) -> None:
+    pytester.makefile(".scenario.toml", slow=slow_scenario(100), sum=PASSING)  # minutes of the model
+    result = pytester.runpytest("-p", "no:cacheprovider", "--linmem-model-timeout", "2")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([f"error: slow.scenario.toml on {node_runtime.label()}: "
+                                 "reference model: no result within 2 s (--linmem-model-timeout)"])
+
+
+def test_within_linmem_model_timeout_a_slow_scenario_passes(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".scenario.toml", slow=slow_scenario(1), sum=PASSING)
+    pytester.runpytest("-p", "no:cacheprovider", "--linmem-model-timeout", "60").assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize("value", ["0", "nan", "soon"])
+def test_a_linmem_model_timeout_that_is_not_a_positive_finite_number_is_a_one_line_usage_error(
+        pytester: pytest.Pytester, value: str) -> None:
+    pytester.makefile(".scenario.toml", sum=PASSING)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--linmem-model-timeout={value}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    expected = f"ERROR: --linmem-model-timeout: expected a positive, finite number of seconds, got {value!r}"
+    assert [line for line in result.stderr.lines if line] == [expected]
+
+
+def test_each_xdist_worker_keeps_the_time_limit(pytester: pytest.Pytester) -> None:
+    for index in range(4):
+        pytester.makefile(".scenario.toml", **{f"s{index}": PASSING})
+    pytester.makefile(".scenario.toml", slow=slow_scenario(100))
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider", "--linmem-model-timeout", "2")
+    result.assert_outcomes(passed=4, failed=1)
+    result.stdout.fnmatch_lines(["*reference model: no result within 2 s (--linmem-model-timeout)*"])
 
 
 def test_the_plugins_fixtures_give_the_compiler_the_runtimes_and_the_model(pytester: pytest.Pytester,
