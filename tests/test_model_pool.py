@@ -4,7 +4,8 @@ Everything here is real: the model in real worker processes, Node where a
 runtime is involved, the ``linmem`` command in a subprocess. A slow case is
 :func:`tests.conftest.slow_scenario`, about a second per call on the model
 and milliseconds on V8; a worker is found among the run's processes by its
-command line, and is busy once it has spent some CPU time.
+command line, and is busy once it has spent some CPU time
+(:func:`tests.test_cli_signals.busy_worker`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ from harness.scenarios.format import load_scenario
 from harness.scenarios.suite import PreparedScenario, Reference, prepare, reference_of
 from tests.conftest import INLINE_SUM_SCENARIO, slow_scenario, write_file
 from tests.test_cli import assert_one_clean_error
-from tests.test_cli_signals import alive, descendants
+from tests.test_cli_signals import alive, busy_worker, descendants, model_workers
 
 MEMORY_SCENARIOS = Path(__file__).parent / "scenarios" / "memory"
 #: calls of a case that is slow but finishes (seconds on the model)
@@ -40,33 +41,6 @@ FEW = 4
 #: calls of a case far too slow to wait for (minutes on the model)
 MANY = 100
 KILLED = "reference model: its worker process ended (signal SIGKILL) before giving a result"
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time ``pid`` has spent (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def is_model_worker(pid: int) -> bool:
-    try:
-        return b"serve_references" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-
-
-def busy_worker(pids: Callable[[], list[int]], *, cpu: float = 0.6, within: float = 60) -> int:
-    """The first of the worker ``pids()`` to spend ``cpu`` seconds: the one on a slow case (starting takes less)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        for pid in pids():
-            if cpu_seconds(pid) >= cpu:
-                return pid
-        time.sleep(0.05)
-    raise AssertionError(f"no model worker spent {cpu} s of CPU within {within} s")
 
 
 def run_in_background(*arguments: str, cwd: Path) -> subprocess.Popen[str]:
@@ -210,7 +184,7 @@ def test_a_model_worker_killed_mid_run_is_one_gap_and_the_run_goes_on(npm_side: 
     run = run_in_background("run", str(MEMORY_SCENARIOS), str(tmp_path), "--json", str(tmp_path / "r.json"),
                             cwd=tmp_path)
     try:
-        worker = busy_worker(lambda: [pid for pid in descendants(run.pid) if is_model_worker(pid)])
+        worker = busy_worker(lambda: model_workers(run.pid))
         os.kill(worker, signal.SIGKILL)
         stdout, stderr = run.communicate(timeout=120)
     finally:
@@ -227,7 +201,7 @@ def test_a_worker_whose_run_is_killed_outright_exits_by_itself(npm_side: Path, t
     run = run_in_background("run", "slow.scenario.toml", cwd=tmp_path)
     children: set[int] = set()
     try:
-        worker = busy_worker(lambda: [pid for pid in descendants(run.pid) if is_model_worker(pid)])
+        worker = busy_worker(lambda: model_workers(run.pid))
         children = descendants(run.pid)
         assert alive(worker)  # busy on its case for minutes, while its run lives
         run.kill()  # SIGKILL: the run cannot stop anything itself
