@@ -214,3 +214,16 @@ def test_a_worker_whose_run_is_killed_outright_exits_by_itself(npm_side: Path, t
         for pid in children:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_update_leaves_a_case_past_the_model_timeout_as_it_is_and_updates_the_others(run_linmem,
+                                                                                    tmp_path: Path) -> None:
+    slow_text, sum_text = slow_scenario(MANY), INLINE_SUM_SCENARIO.replace("expect = [7, 4, 11]\n", "")
+    write_file(tmp_path, "slow.scenario.toml", slow_text)
+    write_file(tmp_path, "sum.scenario.toml", sum_text)
+    completed = run_linmem("run", ".", "--update", "--model-timeout", "2", cwd=tmp_path)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.stderr == (f"{tmp_path / 'slow.scenario.toml'}: not updated: reference model: no result "
+                                "within 2 s (--model-timeout)\n")
+    assert (tmp_path / "slow.scenario.toml").read_text() == slow_text
+    assert "expect = [7, 4, 11]" in (tmp_path / "sum.scenario.toml").read_text()  # its twin, updated

@@ -93,9 +93,9 @@ def default_workers() -> int:
 class ModelPool:
     """Worker processes that compute scenarios' references, each within ``timeout`` seconds.
 
-    Nothing starts before the first :meth:`submit`; :meth:`close` (or leaving
-    a ``with`` block) kills every worker at once, and every reference still
-    awaited is then a gap.
+    Nothing starts before the first :meth:`submit`, and no more workers than
+    scenarios submitted; :meth:`close` (or leaving a ``with`` block) kills
+    every worker at once, and every reference still awaited is then a gap.
     """
 
     def __init__(self, *, workers: int | None = None, timeout: float = MODEL_TIMEOUT,
@@ -110,11 +110,6 @@ class ModelPool:
         self._live: set[_Worker] = set()
         self._closed = False
 
-    def start(self) -> None:
-        """Start the workers now, so they are ready by the first :meth:`submit` (which starts them otherwise)."""
-        with self._lock:
-            self._start_threads()
-
     def submit(self, prepared: PreparedScenario) -> Future[Reference]:
         """The future reference of ``prepared``, computed after everything submitted before it."""
         future: Future[Reference] = Future()
@@ -122,7 +117,8 @@ class ModelPool:
             if self._closed:
                 future.set_result(_stopped())
                 return future
-            self._start_threads()
+            if len(self._threads) < self.workers:
+                self._add_thread()
             self._jobs.put((prepared, future))
         return future
 
@@ -158,21 +154,18 @@ class ModelPool:
         self.close()
 
     # -- one thread per worker ------------------------------------------------
-    def _start_threads(self) -> None:
-        """Under the lock: one thread per worker, once."""
-        if self._closed or self._threads:
-            return
-        self._threads = [threading.Thread(target=self._serve, name=f"linmem-model-{index}", daemon=True)
-                         for index in range(self.workers)]
-        for thread in self._threads:
-            thread.start()
+    def _add_thread(self) -> None:
+        """Under the lock: one more thread, with its worker."""
+        thread = threading.Thread(target=self._serve, name=f"linmem-model-{len(self._threads)}", daemon=True)
+        self._threads.append(thread)
+        thread.start()
 
     def _serve(self) -> None:
         """Start a worker, then compute jobs in turn on it, replacing it after a timeout or a crash."""
         try:
             worker = self._start()
-        except _WorkerLost:
-            worker = None  # the first job tries again, and its gap says why
+        except (_WorkerLost, RuntimeFailure):
+            worker = None  # the first job tries again, and says why
         try:
             while (job := self._jobs.get()) is not None:
                 prepared, future = job
