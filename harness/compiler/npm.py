@@ -1,11 +1,14 @@
 """The npm side of linmem: wabt.js, installed on first use into the cache.
 
 ``package.json`` and ``package-lock.json`` in the source tree pin what is
-needed. The first time linmem needs them it runs ``npm ci`` with the npm that
-ships beside the chosen Node (pip's Node packages carry a placeholder
-``bin/npm``, so npm's own ``npm-cli.js`` is run with that Node), in a
-temporary directory that is renamed into place only when it is complete. The
-directory is keyed by the lock file's hash, so a changed pin installs anew.
+needed. The first time linmem needs them it runs ``npm ci --omit=dev`` with
+the npm that ships beside the chosen Node (pip's Node packages carry a
+placeholder ``bin/npm``, so npm's own ``npm-cli.js`` is run with that Node),
+in a temporary directory that is renamed into place only when it is complete.
+The directory is keyed by a hash of the lock file's production entries, so a
+changed pin installs anew. The development dependencies (the real modules of
+linmem's own test suite, ``tests/real_modules.py``) are never downloaded for
+users: that suite installs them into a directory of its own.
 """
 
 from __future__ import annotations
@@ -49,9 +52,30 @@ def pinned_version(package: str) -> str:
     return str(entry["version"])
 
 
+def production_lock_key(lock_text: bytes) -> str:
+    """A hash of what ``npm ci --omit=dev`` installs from a lock file: its entries less the dev ones.
+
+    Bumping a development dependency (a module of linmem's own tests) leaves
+    users' installed npm side in place.
+
+    >>> lock = {"packages": {"": {"dependencies": {"a": "1"}}, "node_modules/a": {"version": "1"}}}
+    >>> with_dev = {"packages": {"": {"dependencies": {"a": "1"}, "devDependencies": {"b": "2"}},
+    ...                          "node_modules/a": {"version": "1"}, "node_modules/b": {"version": "2", "dev": True}}}
+    >>> production_lock_key(json.dumps(lock).encode()) == production_lock_key(json.dumps(with_dev).encode())
+    True
+    """
+    lock = json.loads(lock_text)
+    for section in ("packages", "dependencies"):  # lockfileVersion 2 keeps npm 6's section too
+        entries = lock.get(section, {})
+        lock[section] = {name: entry for name, entry in entries.items() if not entry.get("dev")}
+    root = lock["packages"].get("", {})
+    root.pop("devDependencies", None)
+    return sha256_hex(json.dumps(lock, sort_keys=True).encode())
+
+
 def modules_dir() -> Path:
-    """Where the installed ``node_modules`` for the current lock file lives."""
-    return cache_root() / "npm" / sha256_hex(lock_bytes())[:16] / "node_modules"
+    """Where the installed ``node_modules`` for the current lock file's production entries lives."""
+    return cache_root() / "npm" / production_lock_key(lock_bytes())[:16] / "node_modules"
 
 
 def ensure_installed(runtime: Runtime) -> Path:
@@ -70,7 +94,7 @@ def ensure_installed(runtime: Runtime) -> Path:
     try:
         shutil.copy2(PACKAGE_JSON, staging / "package.json")
         shutil.copy2(PACKAGE_LOCK, staging / "package-lock.json")
-        command = npm_cli(runtime) + ["ci", "--no-audit", "--no-fund", "--ignore-scripts",
+        command = npm_cli(runtime) + ["ci", "--omit=dev", "--no-audit", "--no-fund", "--ignore-scripts",
                                       "--loglevel=error"]
         try:
             run_tool(command, timeout=NPM_TIMEOUT, cwd=str(staging))
