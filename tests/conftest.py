@@ -45,6 +45,13 @@ def compiler(node_runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) ->
         yield shared
 
 
+@pytest.fixture(scope="session")
+def real_modules() -> dict[str, Path]:
+    """The real modules of tests/scenarios/real, installed from npm and extracted if needed: paths by name."""
+    from tests.real_modules import extract_all
+    return extract_all()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "needs_node(why, min_major=14): the runtime under test must be Node")
     config.addinivalue_line("markers", "needs_engine(engine, why): the runtime under test must run this engine")

