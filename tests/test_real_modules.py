@@ -101,8 +101,35 @@ def xxhash_expected(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def hash_wasm_sha256_expected(document: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "short_digest": hashlib.sha256(text_of(document, "short")).hexdigest(),
+        "chunked_digest": hashlib.sha256(repeated_fill(document, "chunk")).hexdigest(),
+        "resumed_digest": hashlib.sha256(text_of(document, "first") + text_of(document, "second")).hexdigest(),
+    }
+
+
+def repeated_fill(document: dict[str, Any], name: str) -> bytes:
+    """The bytes a ``write_bytes`` step ``name`` with ``fill`` writes, over all iterations of its ``repeat``."""
+    repeat = next(step for step in document["steps"] if step["op"] == "repeat" and named(document, name) in step["steps"])
+    step = named(document, name)
+    return bytes([step["fill"]]) * step["length"] * repeat["times"]
+
+
+def as_sha256_expected(document: dict[str, Any]) -> dict[str, Any]:
+    short = bytes(named(document, "short")["values"])
+    return {
+        "short_digest": {"length": 32, "byte_length": 32, "values": list(hashlib.sha256(short).digest())},
+        "block_digest": hashlib.sha256(bytes.fromhex(named(document, "block")["hex"])).hexdigest(),
+        "streamed_digest": hashlib.sha256(repeated_fill(document, "slice") + text_of(document, "tail")).hexdigest(),
+        "aborts": [],
+    }
+
+
 EXPECTATIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "xxhash.scenario.toml": xxhash_expected,
+    "hash-wasm-sha256.scenario.toml": hash_wasm_sha256_expected,
+    "as-sha256.scenario.toml": as_sha256_expected,
 }
 
 
