@@ -10,6 +10,7 @@ altered must fail at that step (exit 1).
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import json
@@ -126,10 +127,26 @@ def as_sha256_expected(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def lz4_expected(document: dict[str, Any]) -> dict[str, Any]:
+    text = text_of(document, "input")
+    assert named(document, "ptr")["args"] == [len(text)], "malloc(input.length) before the input is written"
+    foreign = base64.b64decode(named(document, "foreign")["base64"])
+    assert named(document, "ptr3")["args"] == [len(foreign)]
+    heap_index = document["imports"]["./lz4_wasm_bg.js.__wbindgen_string_new"]["returns"][0]
+    return {
+        "input": {"written": len(text)},
+        "roundtrip": text.decode("utf-8"),
+        "crc32": f"{zlib.crc32(text):08x}",
+        "foreign_text": lz4_decompress(foreign).decode("utf-8"),
+        "error": [heap_index, 1],
+    }
+
+
 EXPECTATIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "xxhash.scenario.toml": xxhash_expected,
     "hash-wasm-sha256.scenario.toml": hash_wasm_sha256_expected,
     "as-sha256.scenario.toml": as_sha256_expected,
+    "lz4.scenario.toml": lz4_expected,
 }
 
 
