@@ -142,11 +142,43 @@ def lz4_expected(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def zstd_compress_bound(size: int) -> int:
+    """ZSTD_COMPRESSBOUND of zstd.h."""
+    return size + (size >> 8) + ((128 * 1024 - size) >> 11 if size < 128 * 1024 else 0)
+
+
+ZSTD_ERROR_CHECKSUM_WRONG = 22  # zstd_errors.h; functions return it negated, as a size_t
+
+
+def zstd_expected(document: dict[str, Any]) -> dict[str, Any]:
+    text = text_of(document, "input")
+    assert named(document, "src")["args"] == [len(text)] and named(document, "bound")["args"] == [len(text)]
+    frame = bytes.fromhex(named(document, "python_frame")["hex"])
+    content = zstd_frame_content(frame)
+    assert named(document, "src3")["args"] == [len(frame)]
+    assert bytes.fromhex(named(document, "flipped")["hex"]) == bytes([frame[-1] ^ 0xFF])
+    return {
+        "bound": zstd_compress_bound(len(text)),
+        "size_is_error": 0,
+        "magic": "28b52ffd",  # RFC 8878's Magic_Number, little-endian
+        "content_size": len(text),
+        "decompressed_size": len(text),
+        "roundtrip": text.decode("utf-8"),
+        "python_content_size": len(content),
+        "python_decompressed_size": len(content),
+        "python_content_sha256": hashlib.sha256(content).hexdigest(),
+        "checksum_error": -ZSTD_ERROR_CHECKSUM_WRONG,
+        "checksum_error_is_error": 1,
+        "host_calls": [],
+    }
+
+
 EXPECTATIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "xxhash.scenario.toml": xxhash_expected,
     "hash-wasm-sha256.scenario.toml": hash_wasm_sha256_expected,
     "as-sha256.scenario.toml": as_sha256_expected,
     "lz4.scenario.toml": lz4_expected,
+    "zstd.scenario.toml": zstd_expected,
 }
 
 
