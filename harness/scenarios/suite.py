@@ -114,7 +114,7 @@ def judge_on_runtime(prepared: PreparedScenario, session: RuntimeSession, refere
     """One scenario on one runtime, judged; ``unsupported`` when the runtime lacks a feature it needs."""
     runtime = RuntimeId(session.runtime.name, session.runtime.version)
     scenario = prepared.scenario
-    lacking = missing_features(requirements(scenario, prepared.module), session.features())
+    lacking = missing_features(requirements(scenario, prepared.modules), session.features())
     if lacking:
         reason = f"{session.runtime.label()}: " + "; ".join(lacking)
         return to_case(scenario, runtime, Verdict(Status.UNSUPPORTED, reason=reason),
