@@ -201,12 +201,14 @@ def test_a_simd_function_called_from_a_scalar_one_makes_that_call_the_gap(compil
 def test_a_relaxed_simd_gap_names_its_proposal(compiler: Compiler) -> None:
     wat = """(module (func (export "f") (local $v v128) (drop (f32x4.relaxed_min (local.get $v) (local.get $v)))))"""
     module = decode_module(compiler.compile_text(wat.encode(), filename="r.wat", features=["relaxed_simd"]).wasm_bytes)
-    with pytest.raises(UnsupportedInstruction, match="^reference model lacks relaxed SIMD instruction f32x4.relaxed_min$"):
+    with pytest.raises(UnsupportedInstruction) as caught:
         call_export(instantiate(module), "f", [])
+    assert str(caught.value) == "reference model lacks relaxed SIMD instruction f32x4.relaxed_min"
 
 
 def test_a_v128_global_is_a_gap_when_instantiated_not_when_decoded(compiler: Compiler) -> None:
-    wat = '(module (global (export "g") v128 (v128.const i32x4 1 2 3 4)) (func (export "f") (result i32) (i32.const 3)))'
+    wat = """(module (global (export "g") v128 (v128.const i32x4 1 2 3 4))
+      (func (export "f") (result i32) (i32.const 3)))"""
     module = decode_module(compiler.compile_text(wat.encode(), filename="g.wat").wasm_bytes)
     validate(module)
     with pytest.raises(UnsupportedInstruction, match="SIMD instruction v128.const"):

@@ -12,10 +12,12 @@ Immediates are named as the spec writes them: ``memarg``, ``laneidx`` (one byte)
 bytes of ``i8x16.shuffle``); ``""`` is none. ``[i32 v128] -> [v128]`` is the type,
 operands bottom to top.
 
->>> VECTOR_INSTRUCTIONS[0x6E]
-VectorInstruction(opcode=110, name='i8x16.add', immediate='', params=('v128', 'v128'), results=('v128',), feature='SIMD', access_bytes=None, lane_bound=None)
->>> VECTOR_INSTRUCTIONS[0x54].access_bytes, VECTOR_INSTRUCTIONS[0x54].lane_bound
-(1, 16)
+>>> add = VECTOR_INSTRUCTIONS[0x6E]
+>>> add.name, add.params, add.results, add.feature
+('i8x16.add', ('v128', 'v128'), ('v128',), 'SIMD')
+>>> load_lane = VECTOR_BY_NAME["v128.load8_lane"]
+>>> load_lane.immediate, load_lane.access_bytes, load_lane.lane_bound
+('memarg laneidx', 1, 16)
 """
 
 from __future__ import annotations

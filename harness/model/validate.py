@@ -1,4 +1,4 @@
-"""Validating a decoded module (the spec's validation rules: WebAssembly 2.0, and relaxed SIMD).
+"""Validating a decoded module (the spec's validation rules: WebAssembly 2.0 with SIMD, and 3.0's relaxed SIMD).
 
 Function bodies are type-checked with the spec appendix's algorithm: a stack
 of operand types (``None`` for an unknown type after ``unreachable``) and a
