@@ -496,5 +496,5 @@ def run_reference(scenario: Scenario, binaries: list[bytes]) -> ModelRun:
         try:
             document["steps"].append(session.run(step))
         except ModelGap as gap:
-            return ModelRun(document, f"step {step.label}: {gap}")
+            return ModelRun(document, f"{gap} at step {step.label}")
     return ModelRun(document)

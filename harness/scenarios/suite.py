@@ -100,7 +100,8 @@ def prepare_all(scenarios: Sequence[Scenario], compiler: Compiler) -> list[Prepa
 def reference_of(prepared: PreparedScenario) -> Reference:
     """The reference's observations, or why the model cannot run the scenario."""
     run = run_reference(prepared.scenario, list(prepared.binaries))
-    return Reference(run.document, f"reference model: {run.gap}" if run.gap else "")
+    gap = run.gap if not run.gap or run.gap.startswith("reference model") else f"reference model: {run.gap}"
+    return Reference(run.document, gap)
 
 
 def to_case(scenario: Scenario, runtime: RuntimeId, verdict: Verdict, *,
