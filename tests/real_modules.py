@@ -103,7 +103,7 @@ MODULES = (
     RealModule("hash-wasm-crc32", "hash-wasm", "dist/index.umd.js", hash_wasm_algorithm("crc32")),
     RealModule("as-sha256", "@chainsafe/as-sha256", "lib/wasmCode.js", byte_array),
     RealModule("xxhash", "xxhash-wasm", "workerd/xxhash.wasm", wasm_file),
-    RealModule("lz4", "lz4-wasm", "lz4_wasm_bg.wasm", wasm_file),
+    RealModule("lz4", "lz4-wasm-nodejs", "lz4_wasm_nodejs_bg.wasm", wasm_file),
     RealModule("zstd", "@bokuweb/zstd-wasm", "dist/common/zstd.wasm", wasm_file),
     RealModule("md4w", "md4w", "js/md4w-small.wasm", wasm_file),
     RealModule("cjs-module-lexer", "cjs-module-lexer", "dist/lexer.js", base64_string),
