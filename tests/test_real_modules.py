@@ -173,12 +173,32 @@ def zstd_expected(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+MD4W_DEFAULT_FLAGS = 0x0001 | 0x0002 | 0x0004 | 0x0100 | 0x0200 | 0x0800  # md4w's ParseFlags.DEFAULT
+
+
+def md4w_expected(document: dict[str, Any]) -> dict[str, Any]:
+    from markdown_it import MarkdownIt  # a test dependency: CommonMark's rendering, independently of md4c
+
+    markdown = text_of(document, "markdown")
+    assert named(document, "input_pair")["args"] == [len(markdown)]
+    assert named(document, "input_pair2")["args"] == [len(text_of(document, "markdown2"))]
+    assert named(document, "html_pair")["args"][1:3] == [MD4W_DEFAULT_FLAGS, max(math.ceil(1.5 * len(markdown)), 512)]
+    html = MarkdownIt("commonmark").render(markdown.decode("utf-8"))
+    return {
+        "html": html,
+        "streamed_parts": [],
+        "html_sha256": hashlib.sha256(html.encode("utf-8")).hexdigest(),
+        "aborts": [],
+    }
+
+
 EXPECTATIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "xxhash.scenario.toml": xxhash_expected,
     "hash-wasm-sha256.scenario.toml": hash_wasm_sha256_expected,
     "as-sha256.scenario.toml": as_sha256_expected,
     "lz4.scenario.toml": lz4_expected,
     "zstd.scenario.toml": zstd_expected,
+    "md4w.scenario.toml": md4w_expected,
 }
 
 
