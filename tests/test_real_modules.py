@@ -192,6 +192,31 @@ def md4w_expected(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def cjs_module_lexer_expected(document: dict[str, Any]) -> dict[str, Any]:
+    daggers = named(document, "daggers")
+    assert daggers["fill"] == 0x20 and daggers["offset"] == "$source + 4"  # "/*" is two units, four bytes
+    source = named(document, "opening")["text"] + "\u2020" * (daggers["length"] // 2) + named(document, "body")["text"]
+    units = utf16_index(source, len(source))
+    assert named(document, "source")["args"] == [units + 1] and named(document, "status")["args"][1] == units
+    expected: dict[str, Any] = {"status": 0}
+
+    def iterate(prefix: str, tokens: list[str]) -> None:
+        for index, token in enumerate(tokens):
+            start = utf16_index(source, source.index(token))
+            expected.update({f"{prefix}{index}_more": 1, f"{prefix}{index}_start": start,
+                             f"{prefix}{index}_end": start + utf16_index(token, len(token))})
+        expected[f"{prefix}_done"] = 0
+
+    # what the lexer should find in that source, by cjs-module-lexer's README: `exports.x =`,
+    # `module.exports.x =` and defineProperty with a getter returning a member are exports (the
+    # last keeps its quotes); a getter that does anything else is unsafe; `module.exports = require()`
+    # re-exports
+    iterate("reexport", ["'./other.js'"])
+    iterate("unsafe", ["'delta'"])
+    iterate("export", ["alpha", "beta", "'gamma'"])
+    return expected
+
+
 EXPECTATIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "xxhash.scenario.toml": xxhash_expected,
     "hash-wasm-sha256.scenario.toml": hash_wasm_sha256_expected,
@@ -199,6 +224,7 @@ EXPECTATIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "lz4.scenario.toml": lz4_expected,
     "zstd.scenario.toml": zstd_expected,
     "md4w.scenario.toml": md4w_expected,
+    "cjs-module-lexer.scenario.toml": cjs_module_lexer_expected,
 }
 
 
