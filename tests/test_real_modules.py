@@ -217,6 +217,20 @@ def cjs_module_lexer_expected(document: dict[str, Any]) -> dict[str, Any]:
     return expected
 
 
+def rust_debug_var(value: str | None) -> str:
+    """``format!("{:?}", std::env::var(..))`` for a plain value: ``Ok("X")`` or ``Err(NotPresent)``."""
+    return "Err(NotPresent)" if value is None else "Ok(" + json.dumps(value, ensure_ascii=False) + ")"
+
+
+def wasi_envvar_expected(document: dict[str, Any]) -> dict[str, Any]:
+    env = document["wasi"]["env"]
+    # wasmer's tests/envvar.rs: print the sorted "K=V" lines, then three lookups (one after a set_var)
+    lines = ["Env vars:", *sorted(f"{key}={value}" for key, value in env.items()),
+             f"DOG {rust_debug_var(env.get('DOG'))}", f"DOG_TYPE {rust_debug_var(env.get('DOG_TYPE'))}",
+             f"SET VAR {rust_debug_var('HELLO')}"]
+    return {"output": {"stdout": "".join(line + "\n" for line in lines), "stderr": ""}}
+
+
 EXPECTATIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "xxhash.scenario.toml": xxhash_expected,
     "hash-wasm-sha256.scenario.toml": hash_wasm_sha256_expected,
@@ -225,6 +239,7 @@ EXPECTATIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "zstd.scenario.toml": zstd_expected,
     "md4w.scenario.toml": md4w_expected,
     "cjs-module-lexer.scenario.toml": cjs_module_lexer_expected,
+    "wasi-envvar.scenario.toml": wasi_envvar_expected,
 }
 
 
