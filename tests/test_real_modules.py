@@ -11,7 +11,6 @@ altered must fail at that step (exit 1).
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
 import json
 import math
@@ -21,19 +20,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+import tomlkit
 
+from harness.runtimes.discovery import Runtime
 from tests.real_modules import REAL_DIR
-from tests.real_references import (
-    MASK64,
-    lz4_compress,
-    lz4_decompress,
-    signed32,
-    utf16_index,
-    xxh32,
-    xxh64,
-    zstd_frame,
-    zstd_frame_content,
-)
+from tests.real_references import MASK64, lz4_decompress, signed32, utf16_index, xxh32, xxh64, zstd_frame_content
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -76,10 +67,6 @@ def signed64(value: int) -> str:
     """An i64 result as linmem observes it: a signed decimal string."""
     value &= MASK64
     return str(value - (1 << 64) if value >> 63 else value)
-
-
-def digest_hex(digest: bytes) -> str:
-    return digest.hex()
 
 
 # --- what each scenario's expectations are, from its own inputs ---
@@ -263,33 +250,105 @@ def test_every_real_scenario_has_its_expectations_here() -> None:
     assert sorted(EXPECTATIONS) == [path.name for path in SCENARIOS]
 
 
-def toml_value(value: Any) -> str:
-    """``value`` as a one-line TOML value (strings as JSON writes them, which TOML reads alike)."""
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{key} = {toml_value(item)}" for key, item in value.items()) + " }"
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+# --- the scenarios run, and their wrong twins fail ---
+
+def run_report(run_linmem: Callable[..., Any], target: Path, node_runtime: Runtime, out: Path) -> tuple[int, list[dict]]:
+    """``linmem run TARGET`` on the runtime under test and the reference model: its exit status and JSON cases."""
+    completed = run_linmem("run", str(target), "--node", node_runtime.path, "--node", "reference",
+                           "--json", str(out))
+    assert out.is_file(), completed.stdout + completed.stderr
+    return completed.returncode, json.loads(out.read_text())["cases"]
+
+
+def by_file(cases: list[dict]) -> dict[str, dict[str, str]]:
+    """Each scenario's status per runtime name."""
+    table: dict[str, dict[str, str]] = {}
+    for case in cases:
+        table.setdefault(Path(case["file"]).name, {})[case["runtime"]["name"]] = case["status"]
+    return table
+
+
+def test_the_real_scenarios_pass_on_the_runtime_and_the_model(
+        run_linmem: Callable[..., Any], real_modules: dict[str, Path], node_runtime: Runtime, tmp_path: Path) -> None:
+    returncode, cases = run_report(run_linmem, REAL_DIR, node_runtime, tmp_path / "report.json")
+    statuses = by_file(cases)
+    assert sorted(statuses) == [path.name for path in SCENARIOS]
+    for name, status in statuses.items():
+        assert status.pop("reference") == "pass", name
+        # a runtime without a feature a module needs (i64 as BigInt on old Node) reports it unsupported
+        assert list(status.values()) in (["pass"], ["unsupported"]), (name, status)
+    assert returncode == 0
+
+
+def nearly(value: Any) -> Any:
+    """``value`` one small step off: a digest's last hex digit, an integer plus one, a list's last item, ..."""
     if isinstance(value, bool):
-        return "true" if value else "false"
-    return json.dumps(value, ensure_ascii=False)
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, str):
+        if value and len(value) % 2 == 0 and all(char in "0123456789abcdef" for char in value):
+            return value[:-1] + format(int(value[-1], 16) ^ 1, "x")
+        if value.lstrip("-").isdigit():  # an i64
+            return str(int(value) + 1)
+        return value + "!"
+    if isinstance(value, list):
+        return [*value[:-1], nearly(value[-1])] if value else [0]
+    if isinstance(value, dict):
+        key = next(iter(value))
+        return {**value, key: nearly(value[key])}
+    raise TypeError(f"cannot alter {value!r}")
+
+
+def wrong_twin(path: Path, directory: Path) -> int:
+    """Write a copy of ``path`` into ``directory`` whose last top-level ``expect`` is nearly right; its step number."""
+    document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    steps = document["steps"]
+    last = max(index for index, step in enumerate(steps) if "expect" in step)
+    steps[last]["expect"] = nearly(steps[last]["expect"].unwrap())
+    (directory / path.name).write_text(tomlkit.dumps(document), encoding="utf-8")
+    return last + 1
+
+
+def test_a_wrong_twin_of_each_real_scenario_fails_at_its_altered_step(
+        run_linmem: Callable[..., Any], real_modules: dict[str, Path], node_runtime: Runtime,
+        tmp_path: Path) -> None:
+    twins = tmp_path / "twins"
+    twins.mkdir()
+    (twins / "wasm").symlink_to(next(iter(real_modules.values())).parent, target_is_directory=True)
+    altered = {path.name: wrong_twin(path, twins) for path in SCENARIOS}
+    returncode, cases = run_report(run_linmem, twins, node_runtime, tmp_path / "report.json")
+    assert returncode == 1
+    for case in cases:
+        name = Path(case["file"]).name
+        if case["status"] == "unsupported":
+            continue
+        assert case["status"] == "fail", (name, case["runtime"], case.get("detail"))
+        assert [difference["step"] for difference in case["differences"]] == [altered[name]], (name, case["runtime"])
+    assert {Path(case["file"]).name for case in cases if case["runtime"]["name"] == "reference"} == set(altered)
 
 
 def write_expectations(path: Path) -> None:
-    """Set each named step's ``expect = ...`` line to what Python computes (for writing a new scenario)."""
+    """Set each named step's ``expect`` to what Python computes (for writing or changing a scenario)."""
     expected = EXPECTATIONS[path.name](load(path))
-    out: list[str] = []
-    pending: str | None = None
-    for line in path.read_text(encoding="utf-8").splitlines():
-        stripped = line.strip()
-        if stripped.startswith("[[") or not stripped:
-            pending = None
-        if stripped.startswith("expect =") and pending is not None:
-            continue  # the old value; the new one went in after `as`
-        out.append(line)
-        if stripped.startswith("as =") and (name := tomllib.loads(stripped)["as"]) in expected:
-            out.append(line[:len(line) - len(line.lstrip())] + f"expect = {toml_value(expected[name])}")
-            pending = name
-    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    for step in document["steps"]:
+        for each in [step, *step.get("steps", [])]:
+            name = each.get("as")
+            if name in expected and each.get("expect", None) != expected[name]:
+                each["expect"] = inline(expected[name])
+    path.write_text(tomlkit.dumps(document), encoding="utf-8")
+
+
+def inline(value: Any) -> Any:
+    """``value`` with its tables inline, so an ``expect`` stays on its step's one line."""
+    if isinstance(value, dict):
+        table = tomlkit.inline_table()
+        table.update({key: inline(item) for key, item in value.items()})
+        return table
+    if isinstance(value, list):
+        return [inline(item) for item in value]
+    return value
 
 
 if __name__ == "__main__":  # python -m tests.test_real_modules [--write]: the recomputed expectations
