@@ -107,6 +107,8 @@ MODULES = (
     RealModule("zstd", "@bokuweb/zstd-wasm", "dist/common/zstd.wasm", wasm_file),
     RealModule("md4w", "md4w", "js/md4w-small.wasm", wasm_file),
     RealModule("cjs-module-lexer", "cjs-module-lexer", "dist/lexer.js", base64_string),
+    RealModule("es-module-lexer", "es-module-lexer", "dist/lexer.cjs", base64_string),
+    RealModule("es-module-lexer-minimal", "es-module-lexer", "dist/lexer.minimal.cjs", base64_string),
     RealModule("wasi-envvar", "@wasmer/wasi", "tests/envvar.wasm", wasm_file),
 )
 
@@ -186,7 +188,7 @@ def extract_all(wasm_dir: Path = WASM_DIR) -> dict[str, Path]:
 def main() -> None:
     """Extract the modules and list them (for ``linmem run tests/scenarios/real`` outside pytest)."""
     for name, path in extract_all().items():
-        print(f"{name:20} {path.stat().st_size:>9,} bytes  {path}")
+        print(f"{name:24} {path.stat().st_size:>9,} bytes  {path}")
 
 
 if __name__ == "__main__":

@@ -227,6 +227,42 @@ def wasi_envvar_expected(document: dict[str, Any]) -> dict[str, Any]:
     return {"output": {"stdout": "".join(line + "\n" for line in lines), "stderr": ""}}
 
 
+ES_IMPORT_STATIC, ES_IMPORT_DYNAMIC = 1, 2  # es-module-lexer's ImportType
+
+
+def es_module_lexer_expected(document: dict[str, Any]) -> dict[str, Any]:
+    """What es-module-lexer's README says its example source lexes to (indices found here with str.index)."""
+    source = named(document, "text")["text"]
+    assert named(document, "source")["args"] == [utf16_index(source, len(source))]
+
+    def span(text: str, start_at: int = 0) -> tuple[int, int]:
+        start = source.index(text, start_at)
+        return utf16_index(source, start), utf16_index(source, start + len(text))
+
+    statement0 = span("import { name } from 'mod'")
+    statement1 = span("import json from './json.json' with { type: 'json' }")
+    dynamic = span("import ('asdf')")
+    expected: dict[str, Any] = {"parsed": 1}
+    records = [  # s/e: the specifier (inside the quotes for a static import), ss/se: the statement,
+        {"is": span("mod")[0], "ie": span("mod")[1], "ss": statement0[0], "se": statement0[1],   # a: attributes,
+         "ai": -1, "id": -1, "it": ES_IMPORT_STATIC},                                              # d: -1 static
+        {"is": span("./json.json")[0], "ie": span("./json.json")[1], "ss": statement1[0], "se": statement1[1],
+         "ai": span("{ type: 'json' }")[0], "id": -1},
+        {"is": span("'asdf'")[0], "ie": span("'asdf'")[1], "ss": dynamic[0], "se": dynamic[1],   # a dynamic import:
+         "ai": -1, "id": span("('asdf')")[0]},                                                      # d at its "("
+        {"id": -2},                                                                                 # import.meta
+    ]
+    for index, record in enumerate(records):
+        expected[f"import{index}_more"] = 1
+        expected.update({f"import{index}_{field}": value for field, value in record.items()})
+    expected["imports_done"] = 0
+    if any(step.get("as") == "exports_done" for step in all_steps(document)):
+        name = span("p = 5")[0]
+        expected.update({"export0_es": name, "export0_ee": name + 1, "export0_els": name, "export0_ele": name + 1,
+                         "exports_done": 0})
+    return expected
+
+
 EXPECTATIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "xxhash-h32.scenario.toml": xxhash_h32_expected,
     "xxhash-h64.scenario.toml": xxhash_h64_expected,
@@ -236,6 +272,8 @@ EXPECTATIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "zstd.scenario.toml": zstd_expected,
     "md4w.scenario.toml": md4w_expected,
     "cjs-module-lexer.scenario.toml": cjs_module_lexer_expected,
+    "es-module-lexer.scenario.toml": es_module_lexer_expected,
+    "es-module-lexer-minimal.scenario.toml": es_module_lexer_expected,
     "wasi-envvar.scenario.toml": wasi_envvar_expected,
 }
 
@@ -278,15 +316,23 @@ def by_file(cases: list[dict]) -> dict[str, dict[str, str]]:
     return table
 
 
+#: scenarios whose module the reference model cannot run from some step on, and what it lacks:
+#: those steps are judged by their expects alone (on the model alone, the scenario is unsupported)
+MODEL_GAPS = {"es-module-lexer.scenario.toml": "reference model lacks SIMD instruction v128.const at step 5"}
+
+
 def test_the_real_scenarios_pass_on_the_runtime_and_the_model(
         run_linmem: Callable[..., Any], real_modules: dict[str, Path], node_runtime: Runtime, tmp_path: Path) -> None:
     returncode, cases = run_report(run_linmem, REAL_DIR, node_runtime, tmp_path / "report.json")
     statuses = by_file(cases)
     assert sorted(statuses) == [path.name for path in SCENARIOS]
     for name, status in statuses.items():
-        assert status.pop("reference") == "pass", name
+        assert status.pop("reference") == ("unsupported" if name in MODEL_GAPS else "pass"), name
         # a runtime without a feature a module needs (i64 as BigInt on old Node) reports it unsupported
         assert list(status.values()) in (["pass"], ["unsupported"]), (name, status)
+    for case in cases:
+        if Path(case["file"]).name in MODEL_GAPS and case["status"] == "pass":
+            assert case["detail"].endswith(f"judged by expect alone ({MODEL_GAPS[Path(case['file']).name]})")
     assert returncode == 0
 
 
@@ -331,7 +377,8 @@ def test_a_wrong_twin_of_each_real_scenario_fails_at_its_altered_step(
     assert returncode == 1
     for case in cases:
         name = Path(case["file"]).name
-        if case["status"] == "unsupported":
+        if case["status"] == "unsupported":  # the model's gap, or a runtime lacking a feature
+            assert case["runtime"]["name"] != "reference" or name in MODEL_GAPS, name
             continue
         assert case["status"] == "fail", (name, case["runtime"], case.get("detail"))
         assert [difference["step"] for difference in case["differences"]] == [altered[name]], (name, case["runtime"])
