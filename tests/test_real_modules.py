@@ -23,7 +23,7 @@ import pytest
 import tomlkit
 
 from harness.runtimes.discovery import Runtime
-from tests.real_modules import REAL_DIR
+from tests.real_modules import REAL_DIR, WASM_DIR
 from tests.real_references import MASK64, lz4_decompress, signed32, utf16_index, xxh32, xxh64, zstd_frame_content
 
 if sys.version_info >= (3, 11):
@@ -98,6 +98,13 @@ def xxhash_h64_expected(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def repeated_fill(document: dict[str, Any], name: str) -> bytes:
+    """The bytes a ``write_bytes`` step ``name`` with ``fill`` writes, over all iterations of its ``repeat``."""
+    repeat = next(step for step in document["steps"] if step["op"] == "repeat" and named(document, name) in step["steps"])
+    step = named(document, name)
+    return bytes([step["fill"]]) * step["length"] * repeat["times"]
+
+
 def hash_wasm_sha256_expected(document: dict[str, Any]) -> dict[str, Any]:
     return {
         "short_digest": hashlib.sha256(text_of(document, "short")).hexdigest(),
@@ -106,15 +113,9 @@ def hash_wasm_sha256_expected(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def repeated_fill(document: dict[str, Any], name: str) -> bytes:
-    """The bytes a ``write_bytes`` step ``name`` with ``fill`` writes, over all iterations of its ``repeat``."""
-    repeat = next(step for step in document["steps"] if step["op"] == "repeat" and named(document, name) in step["steps"])
-    step = named(document, name)
-    return bytes([step["fill"]]) * step["length"] * repeat["times"]
-
-
 def as_sha256_expected(document: dict[str, Any]) -> dict[str, Any]:
     short = bytes(named(document, "short")["values"])
+    assert named(document, "short_call")["args"] == [len(short)]
     return {
         "short_digest": {"length": 32, "byte_length": 32, "values": list(hashlib.sha256(short).digest())},
         "block_digest": hashlib.sha256(bytes.fromhex(named(document, "block")["hex"])).hexdigest(),
@@ -371,7 +372,7 @@ def test_a_wrong_twin_of_each_real_scenario_fails_at_its_altered_step(
         tmp_path: Path) -> None:
     twins = tmp_path / "twins"
     twins.mkdir()
-    (twins / "wasm").symlink_to(next(iter(real_modules.values())).parent, target_is_directory=True)
+    (twins / "wasm").symlink_to(WASM_DIR, target_is_directory=True)
     altered = {path.name: wrong_twin(path, twins) for path in SCENARIOS}
     returncode, cases = run_report(run_linmem, twins, node_runtime, tmp_path / "report.json")
     assert returncode == 1
