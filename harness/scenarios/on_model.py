@@ -35,7 +35,7 @@ from ..values.codec import (
 )
 from ..model.binary import GlobalType
 from ..model.store import GlobalInstance, HostFunction, TableInstance
-from ..model.wasi import WASI_MODULES, WasiConfig, WasiExit, WasiHost
+from ..model.wasi import WASI_MODULES, WasiExit, WasiHost
 from .expressions import Expression, ExpressionError, evaluate
 from .format import ImportDecl, Scenario, Step, TextSpec
 from .linking import memory_of
@@ -147,7 +147,7 @@ class ReferenceSession:
         self.held: dict[str, model.TypedArrayModel] = {}
         self.values: dict[str, Any] = {}
         self.log: list[dict[str, Any]] = []
-        self.wasi = WasiHost(_wasi_config(scenario.wasi)) if scenario.wasi is not None else None
+        self.wasi = WasiHost(scenario.wasi) if scenario.wasi is not None else None
         for declared in scenario.imports:
             if declared.source is None and declared.kind != "func":
                 self.host[declared.key] = _host_value(declared)
@@ -435,10 +435,6 @@ class _InstantiationFailed(Exception):
         super().__init__(str(error))
         self.position = position
         self.error = error
-
-
-def _wasi_config(config: Any) -> Any:
-    return WasiConfig(args=tuple(config.args), env=tuple(config.env), seed=config.seed, clock_ns=config.clock_ns)
 
 
 def _host_value(declared: ImportDecl) -> Any:
