@@ -21,8 +21,8 @@ from harness.pipeline.collect import collect
 from harness.pipeline.run import load_inputs
 from harness.runtimes.discovery import Runtime
 from harness.scenarios.expressions import ExpressionError, evaluate, parse_expression
-from harness.scenarios.suite import judge_on_reference, prepare, reference_of
 from harness.scenarios.format import load_scenario
+from harness.scenarios.suite import judge_on_reference, prepare, reference_of
 from harness.scenarios.verdict import without_messages
 from tests.conftest import write_file
 from tests.oracle import judge_scenario
@@ -180,6 +180,7 @@ def gap_case(tmp_path: Path, compiler: Compiler, runtime: Runtime, read_expect: 
     return judge_scenario(path, compiler, runtime), judge_on_reference(prepared, reference_of(prepared))
 
 
+@pytest.mark.needs_feature("simd")
 def test_steps_past_a_model_gap_are_judged_by_their_expect(tmp_path: Path, compiler: Compiler,
                                                            node_runtime: Runtime) -> None:
     on_runtime, on_model = gap_case(tmp_path, compiler, node_runtime, "[7, 7, 7]")
@@ -190,6 +191,7 @@ def test_steps_past_a_model_gap_are_judged_by_their_expect(tmp_path: Path, compi
     assert on_model.status is Status.UNSUPPORTED and "lacks SIMD instruction i8x16.splat" in on_model.detail
 
 
+@pytest.mark.needs_feature("simd")
 def test_a_wrong_expect_past_a_model_gap_fails(tmp_path: Path, compiler: Compiler, node_runtime: Runtime) -> None:
     on_runtime, _ = gap_case(tmp_path, compiler, node_runtime, "[7, 7, 8]")
     assert on_runtime.status is Status.FAIL
@@ -197,6 +199,7 @@ def test_a_wrong_expect_past_a_model_gap_fails(tmp_path: Path, compiler: Compile
     assert (difference.step, difference.observed, difference.reference) == (3, [7, 7, 7], None)
 
 
+@pytest.mark.needs_feature("simd")
 def test_a_step_past_a_model_gap_without_expect_is_an_error_saying_so(tmp_path: Path, compiler: Compiler,
                                                                       node_runtime: Runtime) -> None:
     on_runtime, _ = gap_case(tmp_path, compiler, node_runtime, None)

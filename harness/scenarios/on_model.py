@@ -15,7 +15,8 @@ from typing import Any, Callable
 
 from .. import model
 from ..errors import WasmDecodeError
-from ..model.binary import Module
+from ..model.binary import GlobalType, Module
+from ..model.store import GlobalInstance, HostFunction, TableInstance
 from ..model.text import EncodingNotModelled
 from ..model.traps import (
     FuelExhausted,
@@ -25,6 +26,7 @@ from ..model.traps import (
     UnsupportedInstruction,
 )
 from ..model.views import to_float32, to_integer_modulo
+from ..model.wasi import WASI_MODULES, WasiExit, WasiHost
 from ..values.codec import (
     decode_bigint,
     decode_number,
@@ -33,9 +35,6 @@ from ..values.codec import (
     f32_bits_to_number,
     f64_bits_to_number,
 )
-from ..model.binary import GlobalType
-from ..model.store import GlobalInstance, HostFunction, TableInstance
-from ..model.wasi import WASI_MODULES, WasiExit, WasiHost
 from .expressions import Expression, ExpressionError, evaluate
 from .format import ImportDecl, Scenario, Step, TextSpec
 from .linking import memory_of

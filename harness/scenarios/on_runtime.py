@@ -12,13 +12,13 @@ from typing import Any, Sequence
 
 from ..errors import ProtocolError, RuntimeFailure
 from ..model.binary import Module
+from ..model.wasi import WASI_MODULES, WasiConfig
 from ..resources import JS_DIR
 from ..runtimes.discovery import Runtime
 from ..runtimes.engine_errors import normalise
 from ..runtimes.probes import probe_features
 from ..runtimes.process import JsonLineWorker
 from ..runtimes.protocol import JsError, parse_answer, request
-from ..model.wasi import WASI_MODULES, WasiConfig
 from .expressions import Expression
 from .format import MEMORY_OPS, Scenario, Step
 from .linking import memory_of
