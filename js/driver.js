@@ -59,9 +59,9 @@ function errorObservation(error) {
   return { error: 'Error', message: String(error) };
 }
 
-function isWasiExit(error) {
-  return error !== null && typeof error === 'object' && error.linmemWasiExit === true;
-}
+var wasi = require('./wasi');
+var isWasiExit = wasi.isWasiExit;
+var createWasiHost = wasi.createWasiHost;
 
 function Session(request) {
   this.request = request;
@@ -71,7 +71,7 @@ function Session(request) {
   this.held = {};
   this.values = {};          // named observations (`as`)
   this.log = [];             // recorded host calls
-  this.wasi = request.wasi ? require('./wasi').createWasiHost(request.wasi) : null;
+  this.wasi = request.wasi ? createWasiHost(request.wasi) : null;
   var session = this;
   request.imports.forEach(function (declared) {
     if (declared.from === undefined && declared.kind !== 'func') session.hostValues[declared.module + '.' + declared.field] = hostValueFor(declared);

@@ -12,7 +12,12 @@ from harness.compiler.wabt import Compiler
 from harness.errors import WasmDecodeError, WatError
 from harness.model import decode_module
 from harness.model.opcodes import OPCODES, VECTOR_BASE
-from harness.model.simd import VECTOR_BY_NAME, VECTOR_INSTRUCTIONS, VectorInstruction, access_bytes
+from harness.model.simd import (
+    VECTOR_BY_NAME,
+    VECTOR_INSTRUCTIONS,
+    VectorInstruction,
+    access_bytes,
+)
 from harness.model.validate import validate
 from harness.wast.script import ScriptReader
 from harness.wast.sexpr import SList, read_all

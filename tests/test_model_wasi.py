@@ -28,7 +28,13 @@ from harness.errors import HarnessError
 from harness.model import decode_module, instantiate
 from harness.model.instance import call_export
 from harness.model.traps import JsException, Trap, TrapKind
-from harness.model.wasi import PROVIDED, UnknownWasiFunction, WasiConfig, WasiExit, WasiHost
+from harness.model.wasi import (
+    PROVIDED,
+    UnknownWasiFunction,
+    WasiConfig,
+    WasiExit,
+    WasiHost,
+)
 from harness.runtimes.discovery import Runtime
 from harness.runtimes.process import run_tool
 

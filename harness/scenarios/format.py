@@ -22,6 +22,7 @@ from typing import Any, Callable
 from ..case import NO_EXPECT
 from ..errors import InputError
 from ..model.views import VIEW_KINDS
+from ..model.wasi import WasiConfig
 from ..values.codec import decode_bigint, decode_number
 from .expressions import Expression, ExpressionError, is_expression, parse_expression
 
@@ -100,20 +101,6 @@ class ImportDecl:
         settings = {key: [t.as_json() for t in value] if key == "text" else value
                     for key, value in self.settings.items()}
         return {"module": self.module, "field": self.field, "kind": self.kind, **settings}
-
-
-@dataclass(frozen=True)
-class WasiConfig:
-    """The ``[wasi]`` table: linmem's WASI preview 1 host and what it reports."""
-
-    args: tuple[str, ...] = ("main",)
-    env: tuple[tuple[str, str], ...] = ()
-    seed: int = 0
-    clock_ns: int = 0
-
-    def as_json(self) -> dict[str, Any]:
-        return {"args": list(self.args), "env": [list(pair) for pair in self.env], "seed": self.seed,
-                "clock_ns": str(self.clock_ns)}
 
 
 @dataclass(frozen=True)

@@ -59,8 +59,14 @@ def _check_imports(scenario: Scenario, modules: Modules) -> None:
     for position, module in enumerate(modules):
         if module is None:
             continue
-        wasi_imports = [entry for entry in module.imports if entry.module in WASI_MODULES]
-        if wasi_imports and scenario.wasi is not None:
+        wasi_imports = [entry for entry in module.imports if entry.module in WASI_MODULES
+                        and scenario.declared(f"{entry.module}.{entry.name}") is None]
+        if wasi_imports and scenario.wasi is None:
+            first = wasi_imports[0]
+            raise _fail(scenario, "key 'wasi'", f"{_module_label(scenario, position)} imports {first.module}."
+                                                f"{first.name}: add a [wasi] table for linmem's WASI host "
+                                                f"(or declare each import under [imports])")
+        if wasi_imports:
             _check_wasi_imports(scenario, position, module)
         for entry in module.imports:
             declared = scenario.declared(f"{entry.module}.{entry.name}")
@@ -170,6 +176,8 @@ def _check_step(scenario: Scenario, modules: Modules, step: Step, shapes: dict[s
         if scenario.memory_export is not None:
             raise _fail(scenario, "key 'memory'", f"the module exports no memory {scenario.memory_export!r}")
         raise _fail(scenario, "key 'memory'", "no [memory] table and the module exports no memory")
+    if step.op == "output" and scenario.wasi is None:
+        raise _fail(scenario, f"{where}: key 'op'", "an 'output' step observes the WASI host: add a [wasi] table")
     if step.op == "calls" and step.fields["import"] is not None:
         declared = scenario.declared(step.fields["import"])
         if declared is None or declared.kind != "func" or not declared.settings.get("record"):

@@ -15,7 +15,8 @@ from typing import Any, Callable
 
 from .. import model
 from ..errors import WasmDecodeError
-from ..model.binary import Module
+from ..model.binary import GlobalType, Module
+from ..model.store import GlobalInstance, HostFunction, TableInstance
 from ..model.text import EncodingNotModelled
 from ..model.traps import (
     FuelExhausted,
@@ -25,6 +26,7 @@ from ..model.traps import (
     UnsupportedInstruction,
 )
 from ..model.views import to_float32, to_integer_modulo
+from ..model.wasi import WASI_MODULES, WasiExit, WasiHost
 from ..values.codec import (
     decode_bigint,
     decode_number,
@@ -33,9 +35,6 @@ from ..values.codec import (
     f32_bits_to_number,
     f64_bits_to_number,
 )
-from ..model.binary import GlobalType
-from ..model.store import GlobalInstance, HostFunction, TableInstance
-from ..model.wasi import WASI_MODULES, WasiConfig, WasiExit, WasiHost
 from .expressions import Expression, ExpressionError, evaluate
 from .format import ImportDecl, Scenario, Step, TextSpec
 from .linking import memory_of
@@ -147,7 +146,7 @@ class ReferenceSession:
         self.held: dict[str, model.TypedArrayModel] = {}
         self.values: dict[str, Any] = {}
         self.log: list[dict[str, Any]] = []
-        self.wasi = WasiHost(_wasi_config(scenario.wasi)) if scenario.wasi is not None else None
+        self.wasi = WasiHost(scenario.wasi) if scenario.wasi is not None else None
         for declared in scenario.imports:
             if declared.source is None and declared.kind != "func":
                 self.host[declared.key] = _host_value(declared)
@@ -435,10 +434,6 @@ class _InstantiationFailed(Exception):
         super().__init__(str(error))
         self.position = position
         self.error = error
-
-
-def _wasi_config(config: Any) -> Any:
-    return WasiConfig(args=tuple(config.args), env=tuple(config.env), seed=config.seed, clock_ns=config.clock_ns)
 
 
 def _host_value(declared: ImportDecl) -> Any:

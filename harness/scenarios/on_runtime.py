@@ -12,13 +12,13 @@ from typing import Any, Sequence
 
 from ..errors import ProtocolError, RuntimeFailure
 from ..model.binary import Module
+from ..model.wasi import WASI_MODULES, WasiConfig
 from ..resources import JS_DIR
 from ..runtimes.discovery import Runtime
 from ..runtimes.engine_errors import normalise
 from ..runtimes.probes import probe_features
 from ..runtimes.process import JsonLineWorker
 from ..runtimes.protocol import JsError, parse_answer, request
-from ..model.wasi import WASI_MODULES
 from .expressions import Expression
 from .format import MEMORY_OPS, Scenario, Step
 from .linking import memory_of
@@ -84,6 +84,12 @@ def module_request(source: Any, wasm_bytes: bytes, module: Module | None) -> dic
     }
 
 
+def _wasi_json(config: WasiConfig) -> dict[str, Any]:
+    """The ``[wasi]`` table as ``createWasiHost`` (``js/wasi.js``) takes it."""
+    return {"args": list(config.args), "env": [list(pair) for pair in config.env], "seed": config.seed,
+            "clock_ns": str(config.clock_ns)}
+
+
 def scenario_request(scenario: Scenario, binaries: Sequence[bytes], modules: Sequence[Module | None]) -> dict[str, Any]:
     """The whole request document for one scenario."""
     return request(
@@ -91,7 +97,7 @@ def scenario_request(scenario: Scenario, binaries: Sequence[bytes], modules: Seq
         modules=[module_request(source, wasm, module)
                  for source, wasm, module in zip(scenario.modules, binaries, modules)],
         imports=[declared.as_json() for declared in scenario.imports],
-        wasi=scenario.wasi.as_json() if scenario.wasi is not None else None,
+        wasi=_wasi_json(scenario.wasi) if scenario.wasi is not None else None,
         multi=len(scenario.modules) > 1,
         steps=[step_request(scenario, modules, step) for step in scenario.steps],
     )

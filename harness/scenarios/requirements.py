@@ -5,20 +5,28 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..model.binary import Module
+from ..model.wasi import WASI_MODULES
 from ..runtimes.probes import module_requirements
 from .format import Scenario
 
 
 def _merge(needs: dict[str, Any], feature: str, why: Any) -> None:
-    needs[feature] = max(needs.get(feature, 0), why) if feature == "max_memory_pages" else needs.get(feature, why)
+    needs[feature] = max(needs.get(feature, 0), why) if feature == "max_memory_pages" else why
 
 
 def _i64_use(scenario: Scenario, modules: Sequence[Module | None]) -> str | None:
     """Why the scenario passes an i64 between JavaScript and WebAssembly (BigInt integration), if it does."""
     for declared in scenario.imports:
-        if declared.settings.get("type") == "i64" or "i64" in declared.settings.get("params", ()) \
-                + declared.settings.get("results", ()):
-            return f"the import {declared.key} passes an i64"
+        if declared.settings.get("type") == "i64":
+            return f"the import {declared.key} is an i64 global"
+    for module in modules:
+        for entry in module.imports if module is not None else ():
+            declared = scenario.declared(f"{entry.module}.{entry.name}")
+            host_function = (declared is not None and declared.source is None) or (
+                scenario.wasi is not None and entry.module in WASI_MODULES)
+            if entry.kind == "func" and host_function and "i64" in module.types[entry.desc].params \
+                    + module.types[entry.desc].results:
+                return f"the host function {entry.module}.{entry.name} passes an i64"
     for step in scenario.steps:
         module = modules[scenario.instance_position(step.instance)]
         export = module.export(step.fields["export"]) if module is not None and "export" in step.fields else None

@@ -74,7 +74,8 @@ def judge(scenario: Scenario, observed: dict[str, Any], reference: Reference) ->
     """Compare a runtime's document with the reference's and with every ``expect``.
 
     Where the model stopped short (``reference.gap``), a step is judged by its
-    ``expect`` alone; a step with neither makes the case ``error``.
+    ``expect`` alone: the case passes, saying so, when those hold; it is an
+    ``error`` when no step past the gap has an ``expect`` (nothing was judged).
     """
     differences: list[Difference] = []
     by_expect: list[Any] = []
@@ -111,11 +112,12 @@ def judge(scenario: Scenario, observed: dict[str, Any], reference: Reference) ->
             unjudged.append(step.label)
     if differences:
         return Verdict(Status.FAIL, differences, reference.gap)
-    if unjudged:
+    if unjudged and not by_expect:
         return Verdict(Status.ERROR, reason=f"{reference.gap}; {_span(unjudged)}: no reference and no expect "
                                             f"to judge by")
     if by_expect:
-        return Verdict(Status.PASS, reason=f"{_span(by_expect)} judged by expect alone ({reference.gap})")
+        unchecked = f"; {_span(unjudged)}: not judged (no expect)" if unjudged else ""
+        return Verdict(Status.PASS, reason=f"{_span(by_expect)} judged by expect alone ({reference.gap}){unchecked}")
     return Verdict(Status.PASS)
 
 
