@@ -50,7 +50,11 @@ def wasm_file(text: bytes) -> bytes:
 
 
 def base64_string(text: bytes) -> bytes:
-    """The module is the only base64 string literal of the JavaScript that starts as a module does."""
+    """The module is the only base64 string literal of the JavaScript that starts as a module does.
+
+    >>> base64_string(b'const A="AGFzbQEAAAA=";function G(){return A}')
+    b'\\x00asm\\x01\\x00\\x00\\x00'
+    """
     found = re.findall(rb'"(AGFzbQ[A-Za-z0-9+/=]+)"', text)
     if len(found) != 1:
         raise ExtractError(f"expected one inlined base64 module, found {len(found)}")
@@ -58,7 +62,11 @@ def base64_string(text: bytes) -> bytes:
 
 
 def byte_array(text: bytes) -> bytes:
-    """The module is the first ``Uint8Array.from([0, 97, 115, 109, ...])`` of the JavaScript."""
+    """The module is the first ``Uint8Array.from([0, 97, 115, 109, ...])`` of the JavaScript.
+
+    >>> byte_array(b"export const wasmCode = Uint8Array.from([0, 97, 115, 109, 1, 0, 0, 0]);")
+    b'\\x00asm\\x01\\x00\\x00\\x00'
+    """
     found = re.search(rb"Uint8Array\.from\(\[\s*(0,\s*97,\s*115,\s*109[\d,\s]*)\]\)", text)
     if not found:
         raise ExtractError("no inlined byte array starting with the wasm magic")
@@ -66,7 +74,12 @@ def byte_array(text: bytes) -> bytes:
 
 
 def hash_wasm_algorithm(algorithm: str) -> Callable[[bytes], bytes]:
-    """hash-wasm's bundle inlines each algorithm as ``var name$N = "ALG"; var data$N = "BASE64";``."""
+    """hash-wasm's bundle inlines each algorithm as ``var name$N = "ALG"; var data$N = "BASE64";``.
+
+    >>> bundle = b'var name$1 = "md5";\\nvar data$1 = "AQID";\\nvar name$2 = "sha1";\\nvar data$2 = "AGFzbQ==";'
+    >>> hash_wasm_algorithm("sha1")(bundle)
+    b'\\x00asm'
+    """
     def extract(text: bytes) -> bytes:
         names = re.findall(rb'var name(\$\w*) = "(\w+)";', text)
         suffix = next((tag for tag, name in names if name == algorithm.encode()), None)

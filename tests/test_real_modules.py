@@ -1,4 +1,4 @@
-"""Real modules from npm (tests/scenarios/real): every expectation recomputed, every scenario run, every wrong twin caught.
+"""Real modules from npm (tests/scenarios/real): expectations recomputed, scenarios run, wrong twins caught.
 
 Each scenario's ``expect`` values are recomputed here from its own inputs with
 Python's implementations (``hashlib``, ``zlib``, :mod:`tests.real_references`,
@@ -100,8 +100,8 @@ def xxhash_h64_expected(document: dict[str, Any]) -> dict[str, Any]:
 
 def repeated_fill(document: dict[str, Any], name: str) -> bytes:
     """The bytes a ``write_bytes`` step ``name`` with ``fill`` writes, over all iterations of its ``repeat``."""
-    repeat = next(step for step in document["steps"] if step["op"] == "repeat" and named(document, name) in step["steps"])
     step = named(document, name)
+    repeat = next(each for each in document["steps"] if each["op"] == "repeat" and step in each["steps"])
     return bytes([step["fill"]]) * step["length"] * repeat["times"]
 
 
@@ -301,7 +301,8 @@ def test_every_real_scenario_has_its_expectations_here() -> None:
 
 # --- the scenarios run, and their wrong twins fail ---
 
-def run_report(run_linmem: Callable[..., Any], target: Path, node_runtime: Runtime, out: Path) -> tuple[int, list[dict]]:
+def run_report(run_linmem: Callable[..., Any], target: Path, node_runtime: Runtime,
+               out: Path) -> tuple[int, list[dict[str, Any]]]:
     """``linmem run TARGET`` on the runtime under test and the reference model: its exit status and JSON cases."""
     completed = run_linmem("run", str(target), "--node", node_runtime.path, "--node", "reference",
                            "--json", str(out))
@@ -309,7 +310,7 @@ def run_report(run_linmem: Callable[..., Any], target: Path, node_runtime: Runti
     return completed.returncode, json.loads(out.read_text())["cases"]
 
 
-def by_file(cases: list[dict]) -> dict[str, dict[str, str]]:
+def by_file(cases: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
     """Each scenario's status per runtime name."""
     table: dict[str, dict[str, str]] = {}
     for case in cases:
