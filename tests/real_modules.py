@@ -123,6 +123,7 @@ MODULES = (
     RealModule("es-module-lexer", "es-module-lexer", "dist/lexer.cjs", base64_string),
     RealModule("es-module-lexer-minimal", "es-module-lexer", "dist/lexer.minimal.cjs", base64_string),
     RealModule("wasi-envvar", "@wasmer/wasi", "tests/envvar.wasm", wasm_file),
+    RealModule("wasi-cowsay", "wasi", "example/cowsay.wasm", wasm_file),
 )
 
 

@@ -264,6 +264,46 @@ def es_module_lexer_expected(document: dict[str, Any]) -> dict[str, Any]:
     return expected
 
 
+COW = """        \\   ^__^
+         \\  (oo)\\_______
+            (__)\\       )\\/\\
+                ||----w |
+                ||     ||
+"""
+
+
+def cowsay(args: list[str]) -> str:
+    """What the wasi package's example/cowsay.rs prints for ``args`` (argv[0] first), ported line by line."""
+    words = args[1:]
+    lines = []
+    while True:
+        line = ""
+        while words:
+            if len(words[0].encode()) > 40:
+                line += words.pop(0)
+                break
+            if len(words[0].encode()) + len(line.encode()) > 40:
+                break
+            line += " " + words.pop(0)
+        lines.append(line)
+        if not words:
+            break
+    if len(lines) == 1:
+        width = len(lines[0].encode()) + 1
+        balloon = [" " + "_" * width, f"<{lines[0]} >", " " + "-" * width]
+    else:
+        width = len(lines[0].encode())
+        ends = ["/\\", *["||"] * (len(lines) - 2), "\\/"]
+        balloon = [" " + "_" * (width + 1),
+                   *(f"{end[0]}{line:<{width}} {end[1]}" for end, line in zip(ends, lines)),
+                   " " + "-" * (width + 1)]
+    return "".join(row + "\n" for row in balloon) + COW
+
+
+def wasi_cowsay_expected(document: dict[str, Any]) -> dict[str, Any]:
+    return {"output": {"stdout": cowsay(document["wasi"]["args"]), "stderr": ""}}
+
+
 EXPECTATIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "xxhash-h32.scenario.toml": xxhash_h32_expected,
     "xxhash-h64.scenario.toml": xxhash_h64_expected,
@@ -276,6 +316,7 @@ EXPECTATIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "es-module-lexer.scenario.toml": es_module_lexer_expected,
     "es-module-lexer-minimal.scenario.toml": es_module_lexer_expected,
     "wasi-envvar.scenario.toml": wasi_envvar_expected,
+    "wasi-cowsay.scenario.toml": wasi_cowsay_expected,
 }
 
 
