@@ -206,3 +206,15 @@ def test_a_step_past_a_model_gap_without_expect_is_an_error_saying_so(tmp_path: 
     assert on_runtime.status is Status.ERROR
     assert on_runtime.detail == ("reference model lacks SIMD instruction i8x16.splat at step 2; "
                                  "steps 2 to 3: no reference and no expect to judge by")
+
+
+def test_an_import_module_name_with_dots_is_written_as_a_table_of_tables(tmp_path: Path, compiler: Compiler,
+                                                                          node_runtime: Runtime) -> None:
+    body = ('wat = """(module (import "./x_bg.js" "f.g" (func $f (result i32)))\n'
+            '  (func (export "run") (result i32) (call $f)))"""\n'
+            '[imports."./x_bg.js"."f.g"]\nreturns = [7]\n'
+            '[[steps]]\nop = "call"\nexport = "run"\nexpect = 7\n')
+    case = judge_scenario(write_file(tmp_path, "dots.scenario.toml", body), compiler, node_runtime)
+    assert case.status is Status.PASS
+    wrong = body.replace("expect = 7", "expect = 8")
+    assert judge_scenario(write_file(tmp_path, "dots2.scenario.toml", wrong), compiler, node_runtime).status is Status.FAIL

@@ -533,13 +533,13 @@ _IMPORT_KEYS = {
 }
 
 
-def _check_import(path: Path, key: str, raw: Any) -> ImportDecl:
+def _check_import(path: Path, module_name: str, field_name: str, raw: Any) -> ImportDecl:
+    key = f"{module_name}.{field_name}"
     where = f"key 'imports.\"{key}\"'"
     if not isinstance(raw, dict):
         raise _fail(path, where, "expected a table")
-    if "." not in key or key.startswith(".") or key.endswith("."):
-        raise _fail(path, where, "an import is named \"module.field\"")
-    module_name, field_name = key.split(".", 1)
+    if not module_name or not field_name:
+        raise _fail(path, where, "an import is named \"module.field\" (or [imports.\"module\".field])")
     if "from" in raw:
         if set(raw) - {"from", "kind"}:
             raise _fail(path, where, "an import with 'from' takes no other keys than 'kind'")
@@ -709,22 +709,35 @@ def _read_imports(path: Path, document: dict[str, Any], memory: MemorySpec | Non
     if memory is not None:
         declared.append(ImportDecl(memory.module, memory.field, "memory",
                                    {"initial": memory.initial, "maximum": memory.maximum, "shared": memory.shared}))
-    for key, value in _flatten_import_keys(raw):
-        if memory is not None and key == f"{memory.module}.{memory.field}":
-            raise _fail(path, f"key 'imports.\"{key}\"'", "the [memory] table already declares this import")
-        declared.append(_check_import(path, key, value))
+    for module_name, field_name, value in _import_names(raw):
+        if memory is not None and (module_name, field_name) == (memory.module, memory.field):
+            raise _fail(path, f"key 'imports.\"{module_name}.{field_name}\"'",
+                        "the [memory] table already declares this import")
+        declared.append(_check_import(path, module_name, field_name, value))
     return tuple(declared)
 
 
-def _flatten_import_keys(raw: dict[str, Any]) -> list[tuple[str, Any]]:
-    """``[imports."env.abort"]`` is one key; TOML's dotted ``[imports.env.abort]`` nests, so join it back."""
+_ANY_IMPORT_KEY = set().union(*_IMPORT_KEYS.values()) | {"from"}
+
+
+def _import_names(raw: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """Each import as (module, field, table).
+
+    ``[imports."env.abort"]`` splits at the first dot. A table of tables,
+    ``[imports."./x_bg.js".__wbindgen_string_new]`` (or TOML's dotted
+    ``[imports.env.abort]``), names the module and the field apart, so either
+    may hold dots.
+    """
     entries = []
     for key, value in raw.items():
-        if isinstance(value, dict) and "." not in key and value and all(isinstance(v, dict) for v in value.values()) \
-                and not set(value) & {"kind", "from"}:
-            entries.extend((f"{key}.{inner}", inner_value) for inner, inner_value in value.items())
+        if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()) \
+                and not set(value) & _ANY_IMPORT_KEY:
+            entries.extend((key, inner, inner_value) for inner, inner_value in value.items())
+        elif "." in key.strip("."):
+            module_name, field_name = key.split(".", 1)
+            entries.append((module_name, field_name, value))
         else:
-            entries.append((key, value))
+            entries.append((key, "", value))
     return entries
 
 
