@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from timing import best_of  # noqa: E402
 
 from harness.compiler.wabt import Compiler  # noqa: E402
 from harness.runtimes.discovery import find_compiler_node, find_node  # noqa: E402
@@ -26,16 +27,6 @@ from harness.scenarios.format import load_scenario  # noqa: E402
 from harness.scenarios.on_runtime import RuntimeSession  # noqa: E402
 from harness.scenarios.suite import prepare, reference_of  # noqa: E402
 from tests.real_modules import REAL_DIR, extract_all  # noqa: E402
-
-
-def best_of(repeat: int, action: Callable[[], object]) -> float:
-    """The fastest of ``repeat`` timed runs, in seconds."""
-    timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - started)
-    return min(timings)
 
 
 def main() -> int:

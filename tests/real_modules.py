@@ -28,16 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from harness.compiler.npm import NPM_TIMEOUT, lock_bytes
-from harness.errors import NpmInstallError, RuntimeFailure
-from harness.resources import PACKAGE_JSON, PACKAGE_LOCK, cache_root, sha256_hex, write_atomic
-from harness.runtimes.discovery import find_node_default, npm_cli
-from harness.runtimes.process import run_tool
+from harness.compiler.npm import COMPLETE_MARKER, install_into, lock_bytes
+from harness.resources import cache_root, sha256_hex, write_atomic
+from harness.runtimes.discovery import find_node_default
 
 REAL_DIR = Path(__file__).resolve().parent / "scenarios" / "real"
 WASM_DIR = REAL_DIR / "wasm"
 WASM_MAGIC = b"\0asm\x01\0\0\0"
-_COMPLETE_MARKER = ".linmem-complete"
 
 
 class ExtractError(Exception):
@@ -155,26 +152,17 @@ def install_dev_modules() -> Path:
     """
     root = install_root()
     target = root / "node_modules"
-    if (target / _COMPLETE_MARKER).is_file():
+    if (target / COMPLETE_MARKER).is_file():
         return target
     with _install_lock(root):
-        if (target / _COMPLETE_MARKER).is_file():
+        if (target / COMPLETE_MARKER).is_file():
             return target
         runtime = find_node_default()
         print(f"linmem tests: installing the real modules' npm packages with the npm bundled with node "
               f"{runtime.version} into {root}", file=sys.stderr, flush=True)
         staging = Path(tempfile.mkdtemp(dir=root.parent, prefix=".install-"))
         try:
-            shutil.copy2(PACKAGE_JSON, staging / "package.json")
-            shutil.copy2(PACKAGE_LOCK, staging / "package-lock.json")
-            command = npm_cli(runtime) + ["ci", "--include=dev", "--no-audit", "--no-fund", "--ignore-scripts",
-                                          "--loglevel=error"]
-            try:
-                run_tool(command, timeout=NPM_TIMEOUT, cwd=str(staging))
-            except RuntimeFailure as failure:
-                raise NpmInstallError(f"npm ci (the test suite's devDependencies) failed: {failure.message}",
-                                      detail=failure.detail) from None
-            (staging / "node_modules" / _COMPLETE_MARKER).write_text("complete\n")
+            install_into(staging, runtime, dev=True, what="the test suite's devDependencies")
             shutil.rmtree(root, ignore_errors=True)  # a half-made one left by a killed run; we hold the lock
             staging.rename(root)
         finally:

@@ -31,7 +31,7 @@ from ..runtimes.discovery import Runtime, npm_cli
 from ..runtimes.process import run_tool
 
 NPM_TIMEOUT = 600.0
-_COMPLETE_MARKER = ".linmem-complete"
+COMPLETE_MARKER = ".linmem-complete"
 
 
 def lock_bytes() -> bytes:
@@ -78,13 +78,29 @@ def modules_dir() -> Path:
     return cache_root() / "npm" / production_lock_key(lock_bytes())[:16] / "node_modules"
 
 
+def install_into(staging: Path, runtime: Runtime, *, dev: bool, what: str) -> None:
+    """``npm ci`` of the pinned packages into ``staging`` (dev dependencies only with ``dev``), marked complete.
+
+    Raises :class:`NpmInstallError` (with npm's stderr) naming ``what`` was being installed.
+    """
+    shutil.copy2(PACKAGE_JSON, staging / "package.json")
+    shutil.copy2(PACKAGE_LOCK, staging / "package-lock.json")
+    command = npm_cli(runtime) + ["ci", "--include=dev" if dev else "--omit=dev", "--no-audit", "--no-fund",
+                                  "--ignore-scripts", "--loglevel=error"]
+    try:
+        run_tool(command, timeout=NPM_TIMEOUT, cwd=str(staging))
+    except RuntimeFailure as failure:
+        raise NpmInstallError(f"npm ci ({what}) failed: {failure.message}", detail=failure.detail) from None
+    (staging / "node_modules" / COMPLETE_MARKER).write_text("complete\n")
+
+
 def ensure_installed(runtime: Runtime) -> Path:
     """Return the ``node_modules`` directory, installing it first if needed.
 
     Raises :class:`NpmInstallError` (with npm's stderr) if ``npm ci`` fails.
     """
     target = modules_dir()
-    if (target / _COMPLETE_MARKER).is_file():
+    if (target / COMPLETE_MARKER).is_file():
         return target
     install_root = target.parent
     install_root.parent.mkdir(parents=True, exist_ok=True)
@@ -92,16 +108,7 @@ def ensure_installed(runtime: Runtime) -> Path:
           f"bundled with node {runtime.version} into {install_root}", file=sys.stderr, flush=True)
     staging = Path(tempfile.mkdtemp(dir=install_root.parent, prefix=".install-"))
     try:
-        shutil.copy2(PACKAGE_JSON, staging / "package.json")
-        shutil.copy2(PACKAGE_LOCK, staging / "package-lock.json")
-        command = npm_cli(runtime) + ["ci", "--omit=dev", "--no-audit", "--no-fund", "--ignore-scripts",
-                                      "--loglevel=error"]
-        try:
-            run_tool(command, timeout=NPM_TIMEOUT, cwd=str(staging))
-        except RuntimeFailure as failure:
-            raise NpmInstallError(f"npm ci (npm registry, package wabt) failed: {failure.message}",
-                                  detail=failure.detail) from None
-        (staging / "node_modules" / _COMPLETE_MARKER).write_text("complete\n")
+        install_into(staging, runtime, dev=False, what="npm registry, package wabt")
         _move_into_place(staging, install_root)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -113,6 +120,6 @@ def _move_into_place(staging: Path, install_root: Path) -> None:
     try:
         staging.rename(install_root)
     except OSError:
-        if not (install_root / "node_modules" / _COMPLETE_MARKER).is_file():
+        if not (install_root / "node_modules" / COMPLETE_MARKER).is_file():
             shutil.rmtree(install_root, ignore_errors=True)
             staging.rename(install_root)
