@@ -19,12 +19,13 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from timing import best_of  # noqa: E402
 
 from harness.article.examples import DEMO, SUM, wasm_file_for  # noqa: E402
 from harness.compiler.wabt import Compiler  # noqa: E402
@@ -33,16 +34,6 @@ from harness.pipeline.run import load_inputs  # noqa: E402
 from harness.runtimes.discovery import find_node  # noqa: E402
 from harness.scenarios.on_model import run_reference  # noqa: E402
 from harness.scenarios.on_runtime import scenario_request  # noqa: E402
-
-
-def best_of(repeat: int, action: Callable[[], object]) -> float:
-    """The fastest of ``repeat`` timed runs, in seconds."""
-    timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - started)
-    return min(timings)
 
 
 def run(command: list[str], stdin: bytes | None = None) -> None:
@@ -64,12 +55,12 @@ def main() -> int:
     article_bare = best_of(repeat, lambda: [run(node.command(example.program, str(path)))
                                             for example, path in zip((DEMO, SUM), wasm_paths)])
 
-    requests = b"".join(json.dumps(dict(scenario_request(item.scenario, item.wasm_bytes, item.module), id=i)).encode() + b"\n"
+    requests = b"".join(json.dumps(dict(scenario_request(item.scenario, item.binaries, item.modules), id=i)).encode() + b"\n"
                         for i, item in enumerate(prepared) if item.module is not None)
     driver = node.command(ROOT / "js" / "worker.js", str(ROOT / "js" / "driver.js"))
     library_harness = best_of(repeat, lambda: run(linmem + ["run", str(ROOT / "tests" / "scenarios")]))
     library_bare = best_of(repeat, lambda: run(driver, stdin=requests))
-    model_only = best_of(repeat, lambda: [run_reference(item.scenario, item.wasm_bytes) for item in prepared])
+    model_only = best_of(repeat, lambda: [run_reference(item.scenario, list(item.binaries)) for item in prepared])
 
     print(f"node {node.version} at {node.path}; best of {repeat}; {len(prepared)} scenarios "
           f"({len([p for p in prepared if p.module is not None])} sent to the bare driver)")

@@ -181,7 +181,7 @@ def update_files(inputs: Inputs, model_timeout: float = MODEL_TIMEOUT) -> int:
 
 def _update_file(item: PreparedScenario, reference: Reference) -> bool:
     """Pin ``reference`` into ``item``'s file; whether the file changed (a gap is said, and changes nothing)."""
-    if reference.document is None:
+    if not reference.complete or reference.document is None:
         print(f"{item.scenario.path}: not updated: {reference.gap}", file=sys.stderr)
         return False
     if not update_expectations(item.scenario, reference.document):

@@ -1,11 +1,14 @@
 'use strict';
 var decodeBase64 = require('./bytes').decodeBase64;
+var expressions = require('./expressions');
 // Worker handler: runs one scenario (format v1) per request and reports every
 // step's observation as lossless JSON. Plain ECMAScript with no dependencies,
 // so that the oldest runtime in the matrix runs it unchanged.
 //
-// request: {op: "scenario", wasm_b64, memory: {module, field, initial, maximum, shared} | null,
-//           memory_export: name | null, steps: [{op, ...keys, param_types?, result_types?}]}
+// request: {op: "scenario", modules: [{name, wasm_b64, text_memory}], imports: [declaration...],
+//           wasi: config | null, multi: bool,
+//           steps: [{op, ...keys, instance, memory, name_as, param_types?, result_types?}]}
+// (harness/scenarios/on_runtime.py builds it; harness/scenarios/on_model.py is the model's twin.)
 // answer:  {instantiate: null | error, steps: [observation, ...]}
 // An error observation is {error: name, message}; linmem adds the trap kind.
 
@@ -41,6 +44,7 @@ function decodeForView(viewName, values) {
 }
 
 function decodeArgument(type, value) {
+  if (typeof value === 'bigint') return type === 'i64' ? value : Number(value);
   return type === 'i64' ? BigInt(value) : decodeNumber(value);
 }
 
@@ -55,63 +59,231 @@ function errorObservation(error) {
   return { error: 'Error', message: String(error) };
 }
 
-function Session(request, instance, hostMemory) {
+var wasi = require('./wasi');
+var isWasiExit = wasi.isWasiExit;
+var createWasiHost = wasi.createWasiHost;
+
+function Session(request) {
   this.request = request;
-  this.instance = instance;
-  this.hostMemory = hostMemory;
+  this.instances = [];
+  this.importObjects = [];
+  this.hostValues = {};      // declared memories, globals, tables by "module.field"
   this.held = {};
+  this.values = {};          // named observations (`as`)
+  this.log = [];             // recorded host calls
+  this.wasi = request.wasi ? createWasiHost(request.wasi) : null;
+  var session = this;
+  request.imports.forEach(function (declared) {
+    if (declared.from === undefined && declared.kind !== 'func') session.hostValues[declared.module + '.' + declared.field] = hostValueFor(declared);
+  });
 }
 
-Session.prototype.memory = function () {
-  if (this.hostMemory) return this.hostMemory;
-  return this.instance.exports[this.request.memory_export];
+function hostValueFor(declared) {
+  if (declared.kind === 'memory') {
+    var options = { initial: declared.initial };
+    if (declared.maximum !== null && declared.maximum !== undefined) options.maximum = declared.maximum;
+    if (declared.shared) options.shared = true;
+    return new WebAssembly.Memory(options);
+  }
+  if (declared.kind === 'global') {
+    return new WebAssembly.Global({ value: declared.type, mutable: declared.mutable },
+      decodeArgument(declared.type, declared.value));
+  }
+  var descriptor = { element: declared.element, initial: declared.initial };
+  if (declared.maximum !== null && declared.maximum !== undefined) descriptor.maximum = declared.maximum;
+  return new WebAssembly.Table(descriptor);
+}
+
+// The import object of the module at `position`: earlier instances' exports under their
+// names, WASI's functions, then every declared import (a fresh object per module, so
+// host functions know which instance called them).
+Session.prototype.importObject = function (position) {
+  var session = this;
+  var imports = {};
+  this.request.modules.slice(0, position).forEach(function (source, earlier) {
+    var namespace = imports[source.name] = imports[source.name] || {};
+    var exports = session.instances[earlier].exports;
+    Object.keys(exports).forEach(function (name) { namespace[name] = exports[name]; });
+  });
+  if (this.wasi) {
+    ['wasi_snapshot_preview1', 'wasi_unstable'].forEach(function (name) {
+      var namespace = imports[name] = imports[name] || {};
+      Object.keys(session.wasi.imports).forEach(function (field) { namespace[field] = session.wasi.imports[field]; });
+    });
+  }
+  this.request.imports.forEach(function (declared) {
+    var namespace = imports[declared.module] = imports[declared.module] || {};
+    namespace[declared.field] = session.declaredValue(position, declared);
+  });
+  return imports;
 };
+
+Session.prototype.declaredValue = function (position, declared) {
+  var key = declared.module + '.' + declared.field;
+  if (declared.from !== undefined) {
+    var dot = declared.from.indexOf('.');
+    var source = this.instancePosition(declared.from.slice(0, dot));
+    return this.instances[source] ? this.instances[source].exports[declared.from.slice(dot + 1)] : undefined;
+  }
+  if (declared.kind !== 'func') return this.hostValues[key];
+  return this.hostFunction(position, key, declared);
+};
+
+Session.prototype.instancePosition = function (name) {
+  for (var i = 0; i < this.request.modules.length; i++) if (this.request.modules[i].name === name) return i;
+  return -1;
+};
+
+Session.prototype.hostFunction = function (position, key, declared) {
+  var session = this;
+  var ErrorType = declared.throws === 'RuntimeError' ? WebAssembly.RuntimeError : globalThis[declared.throws];
+  return function () {
+    var args = Array.prototype.slice.call(arguments).map(encodeValue);
+    if (declared.record) {
+      var record = { import: key, args: args };
+      if (declared.text && declared.text.length) {
+        record.text = declared.text.map(function (spec) { return session.text(position, spec, args); });
+      }
+      session.log.push(record);
+    }
+    if (declared.throws) throw new ErrorType('thrown by the host import ' + key);
+    var results = session.request.modules[position].import_results[key] || [];
+    if (declared.returns === undefined || declared.returns === null) return undefined;
+    if (results.length === 1) return decodeArgument(results[0], declared.returns[0]);
+    return declared.returns.map(function (value, index) { return decodeArgument(results[index], value); });
+  };
+};
+
+// The memory strings of a call from the instance at `position` are read from.
+Session.prototype.instanceMemory = function (position) {
+  var where = this.request.modules[position].text_memory;
+  if (!where) return null;
+  if (where.export !== undefined) {
+    return this.instances[position] ? this.instances[position].exports[where.export] : null;
+  }
+  var namespace = this.importObjects[position] && this.importObjects[position][where.module];
+  return namespace ? namespace[where.field] : null;
+};
+
+Session.prototype.text = function (position, spec, args) {
+  var pointer = args[spec.ptr];
+  if (pointer === 0) return null;
+  var memory = this.instanceMemory(position);
+  if (!memory) return null;
+  var buffer = memory.buffer;
+  if (spec.format === 'cstring') {
+    var tail = new Uint8Array(buffer, pointer);
+    var end = tail.indexOf(0);
+    return new TextDecoder('utf-8').decode(end < 0 ? tail : tail.subarray(0, end));
+  }
+  if (spec.format === 'utf-8') return new TextDecoder('utf-8').decode(new Uint8Array(buffer, pointer, args[spec.len]));
+  if (spec.format === 'utf-16le') {
+    return new TextDecoder('utf-16le').decode(new Uint8Array(buffer, pointer, 2 * args[spec.len]));
+  }
+  var size = new DataView(buffer).getUint32(pointer - 4, true);  // assemblyscript: byte length before the text
+  return new TextDecoder('utf-16le').decode(new Uint8Array(buffer, pointer, size));
+};
+
+Session.prototype.instantiateAll = function () {
+  var session = this;
+  var chain = Promise.resolve();
+  this.request.modules.forEach(function (source, position) {
+    chain = chain.then(function () {
+      var imports = session.importObjects[position] = session.importObject(position);
+      return WebAssembly.instantiate(decodeBase64(source.wasm_b64), imports).then(function (result) {
+        session.instances.push(result.instance);
+        if (session.wasi && source.imports_wasi && result.instance.exports.memory instanceof WebAssembly.Memory) {
+          session.wasi.setMemory(result.instance.exports.memory);
+        }
+      }, function (error) {
+        var observation = isWasiExit(error) ? { exit: error.code } : errorObservation(error);
+        if (session.request.multi) observation.instance = source.name;
+        throw { linmemInstantiation: observation };
+      });
+    });
+  });
+  return chain;
+};
+
+Session.prototype.memory = function (step) {
+  var where = step.memory;
+  if (!where) return undefined;
+  if (where.import !== undefined) return this.hostValues[where.import];
+  return this.instances[where.instance].exports[where.export];
+};
+
+Session.prototype.exports = function (step) { return this.instances[step.instance].exports; };
 
 Session.prototype.write = function (step) {
   var View = viewConstructor(step.view);
-  new View(this.memory().buffer, step.offset, step.values.length).set(decodeForView(step.view, step.values));
+  new View(this.memory(step).buffer, step.offset, step.values.length).set(decodeForView(step.view, step.values));
   return null;
 };
 
 Session.prototype.read = function (step) {
   var View = viewConstructor(step.view);
-  var buffer = this.memory().buffer;
+  var buffer = this.memory(step).buffer;
   var view = step.length === null || step.length === undefined
     ? new View(buffer, step.offset) : new View(buffer, step.offset, step.length);
   return Array.from(view).map(encodeValue);
 };
 
 Session.prototype.write_string = function (step) {
-  var encoded = new TextEncoder().encode(step.text);
-  new Uint8Array(this.memory().buffer, step.offset, encoded.length).set(encoded);
+  var encoded;
+  if (step.encoding === 'utf-16le') {
+    encoded = new Uint8Array(step.text.length * 2);
+    for (var i = 0; i < step.text.length; i++) {
+      var unit = step.text.charCodeAt(i);
+      encoded[2 * i] = unit & 255;
+      encoded[2 * i + 1] = unit >> 8;
+    }
+  } else {
+    encoded = new TextEncoder().encode(step.text);
+  }
+  new Uint8Array(this.memory(step).buffer, step.offset, encoded.length).set(encoded);
   return { written: encoded.length };
 };
 
 Session.prototype.decode = function (step) {
   var decoder = new TextDecoder(step.label, { fatal: step.fatal, ignoreBOM: step.ignore_bom });
-  return decoder.decode(new Uint8Array(this.memory().buffer, step.offset, step.length));
+  return decoder.decode(new Uint8Array(this.memory(step).buffer, step.offset, step.length));
 };
 
 Session.prototype.call = function (step) {
   var args = step.args.map(function (value, index) { return decodeArgument(step.param_types[index], value); });
-  var result = this.instance.exports[step.export].apply(null, args);
+  var result;
+  try {
+    result = this.exports(step)[step.export].apply(null, args);
+  } catch (error) {
+    if (isWasiExit(error)) return { exit: error.code };
+    throw error;
+  }
   if (result === undefined) return null;
   if (Array.isArray(result)) return result.map(encodeValue);
   return encodeValue(result);
 };
 
-Session.prototype.grow = function (step) {
-  return this.memory().grow(step.delta);
+Session.prototype.get_global = function (step) {
+  return encodeValue(this.exports(step)[step.export].value);
 };
 
-Session.prototype.size = function () {
-  var byteLength = this.memory().buffer.byteLength;
+Session.prototype.set_global = function (step) {
+  this.exports(step)[step.export].value = decodeArgument(step.global_type, step.value);
+  return null;
+};
+
+Session.prototype.grow = function (step) {
+  return this.memory(step).grow(step.delta);
+};
+
+Session.prototype.size = function (step) {
+  var byteLength = this.memory(step).buffer.byteLength;
   return { pages: byteLength / 65536, byte_length: byteLength };
 };
 
 Session.prototype.hold = function (step) {
   var View = viewConstructor(step.view);
-  var view = new View(this.memory().buffer, step.offset, step.length);
+  var view = new View(this.memory(step).buffer, step.offset, step.length);
   this.held[step.name] = { view: view, viewName: step.view };
   return { length: view.length };
 };
@@ -124,37 +296,95 @@ Session.prototype.held_ = function (step) {
   return observation;
 };
 
-Session.prototype.run = function (step) {
-  var method = step.op === 'held' ? 'held_' : step.op;
-  try {
-    return this[method](step);
-  } catch (error) {
-    return errorObservation(error);
+Session.prototype.write_bytes = function (step) {
+  var data;
+  if (step.fill !== undefined) {
+    data = new Uint8Array(step.length);
+    data.fill(step.fill);
+  } else {
+    data = step.data;
   }
+  new Uint8Array(this.memory(step).buffer, step.offset, data.length).set(data);
+  return { written: data.length };
 };
 
-function hostMemoryFor(descriptor) {
-  var options = { initial: descriptor.initial };
-  if (descriptor.maximum !== null && descriptor.maximum !== undefined) options.maximum = descriptor.maximum;
-  if (descriptor.shared) options.shared = true;
-  return new WebAssembly.Memory(options);
+Session.prototype.read_bytes = function (step) {
+  var bytes = new Uint8Array(this.memory(step).buffer, step.offset, step.length);
+  var hex = '';
+  for (var i = 0; i < bytes.length; i++) hex += (bytes[i] < 16 ? '0' : '') + bytes[i].toString(16);
+  return hex;
+};
+
+Session.prototype.calls = function (step) {
+  var wanted = step.import;
+  var taken = this.log.filter(function (record) { return wanted === null || wanted === undefined || record.import === wanted; });
+  this.log = this.log.filter(function (record) { return !(wanted === null || wanted === undefined || record.import === wanted); });
+  return taken;
+};
+
+Session.prototype.output = function () {
+  return this.wasi ? this.wasi.takeOutput() : { stdout: '', stderr: '' };
+};
+
+function hexBytes(text) {
+  var bytes = new Uint8Array(text.length / 2);
+  for (var i = 0; i < bytes.length; i++) bytes[i] = parseInt(text.substr(2 * i, 2), 16);
+  return bytes;
 }
 
+// The step with its `$name` expressions evaluated on this runtime's own observations.
+Session.prototype.resolved = function (step) {
+  var values = this.values;
+  var resolved = {};
+  function value(key, item, type) {
+    if (!expressions.isExpression(item)) return item;
+    if (key === 'data') {
+      var named = values[item.program[0][1]];
+      if (typeof named !== 'string') throw new expressions.ExpressionError('$' + item.program[0][1] + ' holds no bytes');
+      return hexBytes(named);
+    }
+    var result = expressions.evaluate(item.program, values);
+    return type === 'bigint' ? result : Number(result);
+  }
+  Object.keys(step).forEach(function (key) {
+    var item = step[key];
+    if (key === 'args') {
+      resolved.args = item.map(function (arg, index) {
+        return value(key, arg, step.param_types && step.param_types[index] === 'i64' ? 'bigint' : 'number');
+      });
+    } else if (key === 'values' && item) {
+      resolved.values = item.map(function (element) { return value(key, element, isBigIntView(step.view_of_values) ? 'bigint' : 'number'); });
+    } else if (key === 'value') {
+      resolved.value = value(key, item, step.global_type === 'i64' ? 'bigint' : 'number');
+    } else if (key === 'data_b64') {
+      resolved.data = decodeBase64(item);
+    } else {
+      resolved[key] = value(key, item, 'number');
+    }
+  });
+  return resolved;
+};
+
+Session.prototype.run = function (step) {
+  var method = step.op === 'held' ? 'held_' : step.op;
+  var observation;
+  try {
+    observation = this[method](this.resolved(step));
+  } catch (error) {
+    observation = errorObservation(error);
+  }
+  if (step.name_as) this.values[step.name_as] = observation;
+  return observation;
+};
 
 function runScenario(request) {
-  var hostMemory = null;
-  var imports = {};
   return new Promise(function (resolve) {
-    if (request.memory) {
-      hostMemory = hostMemoryFor(request.memory);
-      imports[request.memory.module] = {};
-      imports[request.memory.module][request.memory.field] = hostMemory;
-    }
-    resolve(WebAssembly.instantiate(decodeBase64(request.wasm_b64), imports));
-  }).then(function (result) {
-    var session = new Session(request, result.instance, hostMemory);
-    return { instantiate: null, steps: request.steps.map(function (step) { return session.run(step); }) };
-  }, function (error) {
+    var session = new Session(request);
+    resolve(session.instantiateAll().then(function () {
+      return { instantiate: null, steps: request.steps.map(function (step) { return session.run(step); }) };
+    }));
+  }).catch(function (error) {
+    if (error && error.linmemInstantiation) return { instantiate: error.linmemInstantiation, steps: [] };
     return { instantiate: errorObservation(error), steps: [] };
   });
 }

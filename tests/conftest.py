@@ -45,6 +45,13 @@ def compiler(node_runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) ->
         yield shared
 
 
+@pytest.fixture(scope="session")
+def real_modules() -> dict[str, Path]:
+    """The real modules of tests/scenarios/real, installed from npm and extracted if needed: paths by name."""
+    from tests.real_modules import extract_all
+    return extract_all()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "needs_node(why, min_major=14): the runtime under test must be Node")
     config.addinivalue_line("markers", "needs_engine(engine, why): the runtime under test must run this engine")
@@ -196,7 +203,8 @@ def slow_scenario(calls: int, turns: int = SLOW_TURNS) -> str:
     """A scenario of ``calls`` calls that each loop ``turns`` times: slow on the model, quick on any runtime.
 
     Each call stays under the model's fuel (``FUEL_LIMIT``), so only a time limit stops the model early.
+    No step has an ``expect``: without the reference, nothing can judge the runtime's results.
     """
     module = spin_script(0, calls=0)
-    steps = f'\n[[steps]]\nop = "call"\nexport = "spin"\nargs = [{turns}]\nexpect = {turns}\n' * calls
+    steps = f'\n[[steps]]\nop = "call"\nexport = "spin"\nargs = [{turns}]\n' * calls
     return f"title = \"{calls} calls of {turns} loop turns\"\nwat = '''{module}'''\n{steps}"

@@ -92,7 +92,7 @@ def test_the_runtimes_own_trap_messages_are_recognised(tmp_path: Path, compiler:
     prepared = prepare(load_scenario(path), compiler)
     session = RuntimeSession(node_runtime)
     try:
-        request = scenario_request(prepared.scenario, prepared.wasm_bytes, prepared.module)
+        request = scenario_request(prepared.scenario, prepared.binaries, prepared.modules)
         raw = session.worker.request(request, timeout=30)["result"]
     finally:
         session.close()
@@ -108,7 +108,7 @@ def test_a_data_segment_out_of_bounds_message_is_recognised(tmp_path: Path, comp
     prepared = prepare(load_scenario(path), compiler)
     session = RuntimeSession(node_runtime)
     try:
-        observed = session.run(prepared.scenario, prepared.wasm_bytes, prepared.module)
+        observed = session.run(prepared.scenario, prepared.binaries, prepared.modules)
     finally:
         session.close()
     assert observed["instantiate"]["error"] == "RuntimeError"

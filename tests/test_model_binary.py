@@ -83,3 +83,60 @@ def test_an_illegal_opcode_names_its_offset() -> None:
     with pytest.raises(WasmDecodeError) as caught:
         decode_module(wasm)
     assert caught.value.offset == 23 and "illegal opcode 0xff" in caught.value.message
+
+
+def _one_function(body: bytes, params: bytes = b"") -> bytes:
+    """A module with one function of type ``(params) -> ()`` and this body (locals and code)."""
+    types = b"\x01\x60" + bytes([len(params)]) + params + b"\x00"
+    code = bytes([len(body)]) + body
+    return (b"\0asm\x01\0\0\0" + b"\x01" + bytes([len(types)]) + types + b"\x03\x02\x01\x00"
+            + b"\x0a" + bytes([len(code) + 1]) + b"\x01" + code)
+
+
+def test_a_vector_instruction_decodes_with_its_immediate() -> None:
+    constant = bytes(range(16))
+    code = decode_module(_one_function(b"\x00\xfd\x0c" + constant + b"\x1a\x0b")).bodies[0].code
+    assert code[0] == (BY_NAME["v128.const"], constant)
+    assert [BY_NAME_INVERSE[opcode] for opcode, _ in code] == ["v128.const", "drop", "end"]
+
+
+def test_a_vector_constant_cut_short_is_malformed() -> None:
+    with pytest.raises(WasmDecodeError, match="unexpected end"):
+        decode_module(_one_function(b"\x00\xfd\x0c" + bytes(15) + b"\x0b"))
+
+
+def test_lane_and_memory_immediates_are_read_in_order(compiler: Compiler) -> None:
+    wat = b"""(module (memory 1) (func (param v128) (result v128)
+      (v128.load16_lane offset=6 align=2 7 (i32.const 0) (i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 31
+        (local.get 0) (i16x8.replace_lane 5 (local.get 0) (i32.const 1))))))"""
+    code = decode_module(compiler.compile_text(wat, filename="lanes.wat").wasm_bytes).bodies[0].code
+    immediates = {BY_NAME_INVERSE[opcode]: immediate for opcode, immediate in code}
+    assert immediates["v128.load16_lane"] == ((1, 6, 0), 7)  # (log2 align, offset, memory), lane
+    assert immediates["i8x16.shuffle"] == (*range(15), 31)
+    assert immediates["i16x8.replace_lane"] == 5
+
+
+def test_a_vector_number_is_a_u32_so_a_longer_encoding_names_the_same_instruction() -> None:
+    # 0x6e (i8x16.add) written in three bytes; v128 locals give it operands
+    body = b"\x01\x01\x7b" + b"\x20\x00\x20\x00\xfd\xee\x80\x00\x1a\x0b"
+    code = decode_module(_one_function(body)).bodies[0].code
+    assert BY_NAME_INVERSE[code[2][0]] == "i8x16.add"
+    assert decode_module(_one_function(body)).bodies[0].locals == ("v128",)
+
+
+def test_an_unassigned_vector_number_is_an_illegal_opcode() -> None:
+    # 0x9a is unassigned; its neighbour 0x9b is i16x8.avgr_u
+    with pytest.raises(WasmDecodeError, match="illegal opcode 0xfd 0x9a"):
+        decode_module(_one_function(b"\x00\xfd\x9a\x01\x0b"))
+    assert BY_NAME_INVERSE[decode_module(_one_function(b"\x00\xfd\x9b\x01\x0b")).bodies[0].code[0][0]] == "i16x8.avgr_u"
+
+
+def test_v128_is_a_value_type_of_parameters_locals_and_blocks(compiler: Compiler) -> None:
+    wat = b"""(module (global (mut v128) (v128.const i64x2 0 0))
+      (func (param v128) (local v128) (drop (block (result v128) (local.get 1)))))"""
+    module = decode_module(compiler.compile_text(wat, filename="v128.wat").wasm_bytes)
+    assert module.types[0] == FuncType(("v128",), ())
+    assert module.bodies[0].locals == ("v128",)
+    assert module.globals[0].type.value_type == "v128"
+    assert ("v128", None) in [immediate[:2] for opcode, immediate in module.bodies[0].code
+                              if opcode == BY_NAME["block"]]

@@ -16,7 +16,7 @@ from harness.compiler.wabt import Compiler
 from harness.model import call_export, codegen, decode_module, instantiate, interpreter
 from harness.model.numeric import signed
 from harness.model.opcodes import BY_NAME
-from harness.model.traps import FuelExhausted, Trap, TrapKind
+from harness.model.traps import FuelExhausted, Trap, TrapKind, UnsupportedInstruction
 from harness.runtimes.discovery import Runtime
 from harness.runtimes.process import run_tool
 
@@ -254,3 +254,37 @@ def test_a_wrongly_translated_operator_is_caught_by_the_v8_comparison(
     [on_v8] = json.loads(run_tool(node_runtime.command(CALL_EXPORTS, str(request_file)), timeout=60).stdout)
     on_model = call_export(instantiate(decode_module(wasm)), "f", [1, 4, 0])
     assert on_v8 == {"value": 16} and on_model == [5]
+
+
+def test_an_instruction_the_model_lacks_stops_only_the_paths_that_reach_it(compiler: Compiler) -> None:
+    wat = """(module (func (export "f") (param i32) (result i32) (local $v v128)
+      (block (result i32)
+        (drop (br_if 0 (i32.const 5) (local.get 0)))
+        (drop (i8x16.add (local.get $v) (local.get $v)))
+        (i32.const 6))))"""
+    assert run(compiler, wat, "f", 1) == [5]
+    with pytest.raises(UnsupportedInstruction, match="i8x16.add"):
+        run(compiler, wat, "f", 0)
+
+
+def test_a_gap_inside_a_loop_is_reached_on_the_iteration_that_gets_there(compiler: Compiler) -> None:
+    wat = """(module (global $count (export "count") (mut i32) (i32.const 0))
+      (func (export "f") (param i32) (local $v v128)
+        (loop $again
+          (global.set $count (i32.add (global.get $count) (i32.const 1)))
+          (br_if $again (i32.lt_u (global.get $count) (local.get 0)))
+          (drop (v128.not (local.get $v))))))"""
+    instance = instantiate(decode_module(compiler.compile_text(wat.encode(), filename="l.wat").wasm_bytes))
+    with pytest.raises(UnsupportedInstruction, match="v128.not"):
+        call_export(instance, "f", [3])
+    assert instance.exports["count"].value == 3  # three iterations ran before the gap
+
+
+def test_the_operands_of_a_gap_are_evaluated_before_it_is_reached(compiler: Compiler) -> None:
+    wat = """(module (global $calls (export "calls") (mut i32) (i32.const 0))
+      (func $lane_value (result i32) (global.set $calls (i32.add (global.get $calls) (i32.const 1))) (i32.const 7))
+      (func (export "f") (local $v v128) (drop (i8x16.replace_lane 0 (local.get $v) (call $lane_value)))))"""
+    instance = instantiate(decode_module(compiler.compile_text(wat.encode(), filename="o.wat").wasm_bytes))
+    with pytest.raises(UnsupportedInstruction, match="i8x16.replace_lane"):
+        call_export(instance, "f", [])
+    assert instance.exports["calls"].value == 1

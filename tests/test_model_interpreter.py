@@ -22,6 +22,7 @@ from harness.model import (
 )
 from harness.model.numeric import signed
 from harness.model.traps import JsException, Trap, UnsupportedInstruction
+from harness.model.validate import validate
 from harness.runtimes.discovery import Runtime
 from harness.runtimes.process import run_tool
 
@@ -172,10 +173,46 @@ def test_an_imported_memory_smaller_than_declared_is_a_link_error(compiler: Comp
         instantiate(module, {})
 
 
-def test_instructions_the_model_does_not_know_are_reported_not_guessed(compiler: Compiler) -> None:
-    wat = '(module (func (export "f") (v128.const i32x4 1 2 3 4) (drop)))'
-    with pytest.raises(UnsupportedInstruction, match="SIMD"):
-        run_model(compiler, wat, "f")
+#: One SIMD function and one scalar function; a v128 local (zero) gives i8x16.add its operands.
+SIMD_AND_SCALAR = """(module
+  (func (export "scalar") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+  (func (export "simd") (result i32) (local $v v128)
+    (i8x16.extract_lane_u 0 (i8x16.add (local.get $v) (local.get $v)))))"""
+
+
+def test_the_scalar_export_of_a_module_with_simd_runs_on_the_model(compiler: Compiler) -> None:
+    assert run_model(compiler, SIMD_AND_SCALAR, "scalar", 41) == [42]
+
+
+def test_calling_the_simd_export_is_a_gap_naming_the_instruction(compiler: Compiler) -> None:
+    with pytest.raises(UnsupportedInstruction) as caught:
+        run_model(compiler, SIMD_AND_SCALAR, "simd")
+    assert (caught.value.instruction, caught.value.feature) == ("i8x16.add", "SIMD")
+    assert str(caught.value) == "reference model lacks SIMD instruction i8x16.add"
+
+
+def test_a_simd_function_called_from_a_scalar_one_makes_that_call_the_gap(compiler: Compiler) -> None:
+    wat = SIMD_AND_SCALAR.replace('(func (export "scalar")', '(func (export "caller") (result i32) (call 2))\n'
+                                  '  (func (export "scalar")')
+    with pytest.raises(UnsupportedInstruction, match="i8x16.add"):
+        run_model(compiler, wat, "caller")
+
+
+def test_a_relaxed_simd_gap_names_its_proposal(compiler: Compiler) -> None:
+    wat = """(module (func (export "f") (local $v v128) (drop (f32x4.relaxed_min (local.get $v) (local.get $v)))))"""
+    module = decode_module(compiler.compile_text(wat.encode(), filename="r.wat", features=["relaxed_simd"]).wasm_bytes)
+    with pytest.raises(UnsupportedInstruction) as caught:
+        call_export(instantiate(module), "f", [])
+    assert str(caught.value) == "reference model lacks relaxed SIMD instruction f32x4.relaxed_min"
+
+
+def test_a_v128_global_is_a_gap_when_instantiated_not_when_decoded(compiler: Compiler) -> None:
+    wat = """(module (global (export "g") v128 (v128.const i32x4 1 2 3 4))
+      (func (export "f") (result i32) (i32.const 3)))"""
+    module = decode_module(compiler.compile_text(wat.encode(), filename="g.wat").wasm_bytes)
+    validate(module)
+    with pytest.raises(UnsupportedInstruction, match="SIMD instruction v128.const"):
+        instantiate(module)
 
 
 I32_BINARY = ["i32.add", "i32.sub", "i32.mul", "i32.div_s", "i32.div_u", "i32.rem_s", "i32.rem_u", "i32.and",

@@ -58,3 +58,45 @@ def test_instruction_signatures_come_from_their_names() -> None:
     assert signature("i64.store32") == (("i32", "i64"), ())
     assert signature("f64.lt") == (("f64", "f64"), ("i32",))
     assert (natural_alignment("i64.load16_s"), natural_alignment("f64.store")) == (1, 3)
+
+
+ZERO = "(v128.const i64x2 0 0)"
+
+
+@pytest.mark.parametrize("invalid, valid, reason", [
+    (f"(func (result i32) (i32x4.extract_lane 4 {ZERO}))", f"(func (result i32) (i32x4.extract_lane 3 {ZERO}))",
+     "invalid lane index"),
+    (f"(func (result v128) (i64x2.replace_lane 2 {ZERO} (i64.const 1)))",
+     f"(func (result v128) (i64x2.replace_lane 1 {ZERO} (i64.const 1)))", "invalid lane index"),
+    (f"(memory 1) (func (result v128) (v128.load8_lane 16 (i32.const 0) {ZERO}))",
+     f"(memory 1) (func (result v128) (v128.load8_lane 15 (i32.const 0) {ZERO}))", "invalid lane index"),
+    (f"(func (result v128) (i8x16.shuffle 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 32 {ZERO} {ZERO}))",
+     f"(func (result v128) (i8x16.shuffle 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 31 {ZERO} {ZERO}))", "invalid lane index"),
+    ("(memory 1) (func (result v128) (v128.load align=32 (i32.const 0)))",
+     "(memory 1) (func (result v128) (v128.load align=16 (i32.const 0)))", "alignment must not be larger than natural"),
+    ("(memory 1) (func (result v128) (v128.load32_zero align=8 (i32.const 0)))",
+     "(memory 1) (func (result v128) (v128.load32_zero align=4 (i32.const 0)))",
+     "alignment must not be larger than natural"),
+    ("(memory 1) (func (result v128) (v128.load16x4_s align=16 (i32.const 0)))",
+     "(memory 1) (func (result v128) (v128.load16x4_s align=8 (i32.const 0)))",
+     "alignment must not be larger than natural"),
+    ("(func (result v128) (v128.load (i32.const 0)))", "(memory 1) (func (result v128) (v128.load (i32.const 0)))",
+     "unknown memory"),
+    (f"(func (result v128) (i8x16.add {ZERO} (i32.const 0)))", f"(func (result v128) (i8x16.add {ZERO} {ZERO}))",
+     "type mismatch"),
+    (f"(func (result i32) (i8x16.add {ZERO} {ZERO}))", f"(func (result i32) (i8x16.all_true {ZERO}))",
+     "type mismatch"),
+    (f"(func (result v128) (i8x16.shl {ZERO} {ZERO}))", f"(func (result v128) (i8x16.shl {ZERO} (i32.const 1)))",
+     "type mismatch"),
+    ("(memory 1) (func (v128.store (i32.const 0) (i32.const 0)))",
+     f"(memory 1) (func (v128.store (i32.const 0) {ZERO}))", "type mismatch"),
+    (f"(func (result v128) (select {ZERO} (i32.const 0) (i32.const 1)))",
+     f"(func (result v128) (select {ZERO} {ZERO} (i32.const 1)))", "select operands differ"),
+    ("(global v128 (i32.const 0))", f"(global v128 {ZERO})", "type mismatch in a global's initialiser"),
+    (f"(global v128 (i8x16.abs {ZERO}))", f"(global v128 {ZERO})", "constant expression required"),
+])
+def test_a_malformed_vector_body_is_invalid_and_its_corrected_twin_is_valid(compiler: Compiler, invalid: str,
+                                                                           valid: str, reason: str) -> None:
+    with pytest.raises(WasmDecodeError, match=reason):
+        validate(module(compiler, f"(module {invalid})", features=["relaxed_simd"]))
+    validate(module(compiler, f"(module {valid})", features=["relaxed_simd"]))

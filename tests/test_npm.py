@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,17 @@ from harness.runtimes.discovery import Runtime
 
 def test_the_lock_file_pins_wabt_1_0_39() -> None:
     assert npm.pinned_version("wabt") == "1.0.39"
+
+
+def test_the_install_is_keyed_by_the_production_entries_of_the_lock_only() -> None:
+    lock = json.loads(npm.lock_bytes())
+    assert lock["packages"][""]["devDependencies"], "the lock has development dependencies to leave out"
+    key = npm.production_lock_key(npm.lock_bytes())
+    lock["packages"][""]["devDependencies"]["hash-wasm"] = "0.0.1"
+    lock["packages"]["node_modules/hash-wasm"]["version"] = "0.0.1"
+    assert npm.production_lock_key(json.dumps(lock).encode()) == key
+    lock["packages"]["node_modules/wabt"]["version"] = "1.0.38"
+    assert npm.production_lock_key(json.dumps(lock).encode()) != key
 
 
 @pytest.mark.needs_node("npm ships with Node")
@@ -28,6 +40,7 @@ def test_first_use_installs_wabt_and_says_so(node_runtime: Runtime, tmp_path: Pa
     monkeypatch.setenv("LINMEM_CACHE_DIR", str(tmp_path))
     modules = npm.ensure_installed(node_runtime)
     assert (modules / "wabt" / "package.json").is_file()
+    assert not (modules / "hash-wasm").exists(), "the test suite's real modules are development dependencies"
     assert "first use: installing the npm side (wabt 1.0.39)" in capsys.readouterr().err
     assert not list(tmp_path.glob("npm/.install-*")), "the staging directory is renamed or removed"
     assert npm.ensure_installed(node_runtime) == modules

@@ -64,7 +64,8 @@ def test_a_scenario_past_linmem_model_timeout_fails_with_the_gap_and_the_others_
     result = pytester.runpytest("-p", "no:cacheprovider", "--linmem-model-timeout", "2")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines([f"error: slow.scenario.toml on {node_runtime.label()}: "
-                                 "reference model: no result within 2 s (--linmem-model-timeout)"])
+                                 "reference model: no result within 2 s (--linmem-model-timeout); "
+                                 "the instantiation and steps 1 to 100: no reference and no expect to judge by"])
 
 
 def test_within_linmem_model_timeout_a_slow_scenario_passes(pytester: pytest.Pytester) -> None:

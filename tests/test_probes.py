@@ -10,7 +10,11 @@ from harness.case import Status
 from harness.compiler.wabt import Compiler
 from harness.model import decode_module
 from harness.runtimes.discovery import Runtime, find_node
-from harness.runtimes.probes import missing_features, probe_features
+from harness.runtimes.probes import (
+    missing_features,
+    module_requirements,
+    probe_features,
+)
 from harness.scenarios.format import load_scenario
 from harness.scenarios.requirements import requirements
 from tests.oracle import judge_scenario
@@ -64,6 +68,18 @@ def test_requirements_come_from_the_module_and_the_steps(compiler: Compiler) -> 
     bigint = load_scenario(SCENARIOS / "code" / "i64-bigint-boundary.scenario.toml")
     needs = requirements(bigint, decode_module(compiler.compile_text(bigint.wat.encode(), filename="b.wat").wasm_bytes))
     assert needs == {"bigint_i64": "step 1 calls add with an i64 parameter or result"}
+
+
+def test_simd_and_relaxed_simd_instructions_are_requirements(compiler: Compiler) -> None:
+    def needs(body: str, features: list[str]) -> dict:
+        wat = f"(module (func (result v128) {body}))"
+        return module_requirements(decode_module(compiler.compile_text(wat.encode(), filename="v.wat",
+                                                                       features=features).wasm_bytes))
+    zero = "(v128.const i32x4 0 0 0 0)"
+    assert needs(zero, []) == {"simd": "the module uses fixed-width SIMD (v128) instructions"}
+    assert needs(f"(i8x16.relaxed_swizzle {zero} {zero})", ["relaxed_simd"]) == {
+        "simd": "the module uses fixed-width SIMD (v128) instructions",
+        "relaxed_simd": "the module uses relaxed SIMD instructions"}
 
 
 def test_missing_features_are_named_with_why() -> None:

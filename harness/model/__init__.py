@@ -8,6 +8,7 @@
 - :mod:`.host`, :mod:`.views`: ``WebAssembly.Memory``, ``ArrayBuffer`` and typed arrays
 - :mod:`.text`: ``TextDecoder`` / ``TextEncoder``
 - :mod:`.traps`: traps and JavaScript exceptions
+- :mod:`.wasi`: linmem's own WASI preview 1 host (mirrored by ``js/wasi.js``)
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Decoding the WebAssembly binary format into a :class:`Module`.
 
-The decoder reads every section of the 2.0 format (SIMD excepted). Function
+The decoder reads every section of the 2.0 format, vector instructions
+included (relaxed SIMD too; :mod:`.simd`). Function
 bodies become flat lists of ``(opcode, immediate)`` pairs; each structured
 instruction's immediate is ``(block_type, else_index, end_index)`` so that the
 interpreter can branch without searching. Anything malformed raises
@@ -268,8 +269,8 @@ class Reader:
         return Limits(minimum, maximum, shared=bool(flags & 2))
 
 
-#: Instruction prefixes of proposals the model does not execute: reported as a model gap, not as malformed.
-UNMODELLED_PREFIXES = {0xFB: "GC", 0xFD: "SIMD", 0xFE: "threads (atomic)"}
+#: Instruction prefixes of proposals the model does not decode: reported as a model gap, not as malformed.
+UNMODELLED_PREFIXES = {0xFB: "GC", 0xFE: "threads (atomic)"}
 
 
 def read_block_type(reader: Reader) -> Any:
@@ -322,7 +323,30 @@ _IMMEDIATE_READERS: dict[str, Callable[[Reader], Any]] = {
     op.MEMORY_COPY: lambda r: (r.memory_index(), r.memory_index()),
     op.TABLE_INIT: lambda r: (r.unsigned(), r.unsigned()),
     op.TABLE_COPY: lambda r: (r.unsigned(), r.unsigned()),
+    op.LANE: lambda r: r.byte(),
+    op.MEMARG_LANE: lambda r: (_memarg(r), r.byte()),
+    op.V128: lambda r: r.bytes(16),
+    op.SHUFFLE: lambda r: tuple(r.bytes(16)),
 }
+
+
+def _read_opcode(reader: Reader) -> int:
+    """An instruction's key in :data:`~.opcodes.OPCODES`: its byte, or its prefix and number (a u32)."""
+    opcode = reader.byte()
+    if opcode in UNMODELLED_PREFIXES:
+        raise UnsupportedInstruction(f"{UNMODELLED_PREFIXES[opcode]} instructions (prefix 0x{opcode:02x})")
+    if opcode == op.PREFIX_FC:
+        return (op.PREFIX_FC << 8) | reader.unsigned()
+    if opcode == op.PREFIX_FD:
+        return op.VECTOR_BASE | reader.unsigned()
+    return opcode
+
+
+def _opcode_text(opcode: int) -> str:
+    """An opcode as its bytes are written (``0xfd 0x114`` for a vector instruction)."""
+    if opcode >= op.VECTOR_BASE:
+        return f"0x{op.PREFIX_FD:x} 0x{opcode - op.VECTOR_BASE:x}"
+    return f"0x{opcode:x}"
 
 
 def read_expression(reader: Reader) -> tuple[Instruction, ...]:
@@ -335,14 +359,10 @@ def read_expression(reader: Reader) -> tuple[Instruction, ...]:
     elses: dict[int, int] = {}
     while True:
         start = reader.offset
-        opcode = reader.byte()
-        if opcode in UNMODELLED_PREFIXES:
-            raise UnsupportedInstruction(f"{UNMODELLED_PREFIXES[opcode]} instructions (prefix 0x{opcode:02x})")
-        if opcode == op.PREFIX_FC:
-            opcode = (op.PREFIX_FC << 8) | reader.unsigned()
+        opcode = _read_opcode(reader)
         entry = op.OPCODES.get(opcode)
         if entry is None:
-            raise WasmDecodeError(f"illegal opcode 0x{opcode:x}", offset=start)
+            raise WasmDecodeError(f"illegal opcode {_opcode_text(opcode)}", offset=start)
         kind = entry[1]
         immediate = read_block_type(reader) if kind == op.BLOCK else _IMMEDIATE_READERS[kind](reader)
         index = len(code)

@@ -22,8 +22,10 @@ The translation removes the interpreter's per-instruction work:
   through the later suites; backward branches (to loops) spend one unit of
   fuel and ``continue`` the dispatch loop.
 
-Instructions the model does not execute raise
-:class:`~harness.model.traps.UnsupportedInstruction` at translation time.
+An instruction the model does not execute (the vector instructions, for now)
+becomes ``raise UnsupportedInstruction(name, feature)`` in its place: a gap
+only for the paths that reach it, after its operands have been evaluated; the
+rest of the body translates and runs as usual.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ from typing import Any, Callable
 from . import bulk
 from .binary import FunctionBody, FuncType, Module
 from .numeric import BINARY, MASK32, MASK64, UNARY
-from .opcodes import BY_NAME, OPCODES
+from .opcodes import BY_NAME, OPCODES, VECTOR_BASE
+from .simd import VECTOR_INSTRUCTIONS
 from .traps import FuelExhausted, Trap, TrapKind, UnsupportedInstruction
 
 #: Deeper call chains trap with "call stack exhausted".
@@ -302,8 +305,15 @@ class Translator:
         elif opcode in STORES:
             self._store(opcode, immediate)
         else:
-            raise UnsupportedInstruction(name)
+            self._gap(opcode, name)
         return index + 1
+
+    def _gap(self, opcode: int, name: str) -> None:
+        """An instruction the model does not execute: reaching it raises, and nothing after it is reachable."""
+        vector = VECTOR_INSTRUCTIONS.get(opcode - VECTOR_BASE) if opcode >= VECTOR_BASE else None
+        feature = vector.feature if vector is not None else ""
+        self.emit(f"raise UnsupportedInstruction({name!r}, {feature!r})")
+        self.reachable = False
 
     # -- emitting ---------------------------------------------------------------------------
 
@@ -753,7 +763,7 @@ _HANDLERS: dict[str, Callable[[Translator, int, Any], None]] = {
 
 #: What every generated function can name: traps, fuel, helpers (operator helpers are added as used).
 _GLOBALS: dict[str, Any] = {
-    "Trap": Trap, "FuelExhausted": FuelExhausted, "bulk": bulk,
+    "Trap": Trap, "FuelExhausted": FuelExhausted, "UnsupportedInstruction": UnsupportedInstruction, "bulk": bulk,
     "CALL_STACK_EXHAUSTED": TrapKind.CALL_STACK_EXHAUSTED, "UNREACHABLE": TrapKind.UNREACHABLE,
     **{f"binary_{opcode:x}": function for opcode, function in BINARY.items()},
     **{f"unary_{opcode:x}": function for opcode, function in UNARY.items()},

@@ -21,7 +21,8 @@ from typing import Any, Callable
 from .binary import Instruction
 from .codegen import MAX_CALL_DEPTH, translate
 from .numeric import BINARY, MASK32, MASK64
-from .opcodes import BY_NAME, OPCODES
+from .opcodes import BY_NAME, OPCODES, VECTOR_BASE
+from .simd import VECTOR_INSTRUCTIONS
 from .store import Function, HostFunction, Instance, WasmFunction
 from .traps import FuelExhausted, Trap, TrapKind, UnsupportedInstruction
 
@@ -170,6 +171,9 @@ def evaluate_constant(instance: Instance, expression: tuple[Instruction, ...]) -
         elif opcode in BINARY:  # extended constant expressions: add, sub, mul
             right = stack.pop()
             stack.append(BINARY[opcode](stack.pop(), right))
+        elif opcode >= VECTOR_BASE:  # v128.const: a gap when evaluated (at instantiation), not when decoded
+            vector = VECTOR_INSTRUCTIONS[opcode - VECTOR_BASE]
+            raise UnsupportedInstruction(vector.name, vector.feature)
         elif opcode != BY_NAME["end"]:
             raise UnsupportedInstruction(OPCODES[opcode][0] + " in a constant expression")
     return stack[-1]

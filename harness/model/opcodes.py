@@ -1,13 +1,20 @@
 """The instruction set's binary encoding: opcode -> (name, immediate kind).
 
-Prefixed instructions (``0xFC n``) are keyed as ``0xFC00 | n``. The decoder
-reads immediates by kind; the interpreter looks instructions up by opcode.
-Covers the 2.0 core instruction set without SIMD.
+Prefixed instructions (``0xFC n``) are keyed as ``0xFC00 | n``; vector
+instructions (``0xFD n``, :mod:`.simd`) as ``0xFD0000 | n``, since their
+numbers run past a byte. The decoder reads immediates by kind; the
+interpreter looks instructions up by opcode. Covers the 2.0 core instruction
+set and relaxed SIMD.
 """
 
 from __future__ import annotations
 
+from .simd import VECTOR_INSTRUCTIONS
+
 PREFIX_FC = 0xFC
+PREFIX_FD = 0xFD
+#: What a vector instruction's number after the prefix is added to, to make its key.
+VECTOR_BASE = PREFIX_FD << 16
 
 # Immediate kinds.
 NONE, BLOCK, LABEL, BR_TABLE, FUNC, CALL_INDIRECT, LOCAL, GLOBAL, TABLE = (
@@ -16,6 +23,8 @@ MEMARG, MEMORY, I32, I64, F32, F64, SELECT_T, REF_TYPE = (
     "memarg", "memory", "i32", "i64", "f32", "f64", "select_t", "ref_type")
 DATA, MEMORY_INIT, MEMORY_COPY, ELEM, TABLE_INIT, TABLE_COPY = (
     "data", "memory_init", "memory_copy", "elem", "table_init", "table_copy")
+# Vector immediates, spelled as the spec (and :mod:`.simd`'s table) writes them.
+LANE, MEMARG_LANE, V128, SHUFFLE = "laneidx", "memarg laneidx", "i128", "laneidx16"
 
 _CONTROL = {
     0x00: ("unreachable", NONE), 0x01: ("nop", NONE), 0x02: ("block", BLOCK),
@@ -76,6 +85,8 @@ def _build_table() -> dict[int, tuple[str, str]]:
     table.update({0x28 + i: (name, MEMARG) for i, name in enumerate(_MEMORY_ACCESS)})
     table.update({0x45 + i: (name, NONE) for i, name in enumerate(_NUMERIC)})
     table.update({(PREFIX_FC << 8) | sub: entry for sub, entry in _PREFIXED.items()})
+    table.update({VECTOR_BASE | sub: (vector.name, vector.immediate or NONE)
+                  for sub, vector in VECTOR_INSTRUCTIONS.items()})
     return table
 
 

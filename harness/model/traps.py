@@ -51,11 +51,20 @@ class JsException(Exception):
 
 
 class UnsupportedInstruction(Exception):
-    """The module uses an instruction the reference interpreter does not execute yet."""
+    """The model reached an instruction it does not execute yet (or, without ``feature``, another gap).
 
-    def __init__(self, name: str) -> None:
-        super().__init__(f"the reference model does not execute {name!r}")
+    ``instruction`` names it as the text format does; ``feature`` is the proposal it
+    belongs to (``"SIMD"``, ``"relaxed SIMD"``), which the message names too:
+
+    >>> str(UnsupportedInstruction("i8x16.add", "SIMD"))
+    'reference model lacks SIMD instruction i8x16.add'
+    """
+
+    def __init__(self, name: str, feature: str = "") -> None:
+        super().__init__(f"reference model lacks {feature} instruction {name}" if feature
+                         else f"the reference model does not execute {name!r}")
         self.instruction = name
+        self.feature = feature
 
 
 class FuelExhausted(Exception):

@@ -1,4 +1,4 @@
-"""Validating a decoded module (the spec's validation rules, WebAssembly 2.0 without SIMD).
+"""Validating a decoded module (the spec's validation rules: WebAssembly 2.0 with SIMD, and 3.0's relaxed SIMD).
 
 Function bodies are type-checked with the spec appendix's algorithm: a stack
 of operand types (``None`` for an unknown type after ``unreachable``) and a
@@ -16,9 +16,12 @@ from typing import Any, Sequence
 from ..errors import WasmDecodeError
 from .binary import FuncType, Instruction, Module
 from .memory import MAX_PAGES
-from .opcodes import OPCODES
+from .opcodes import LANE, MEMARG, MEMARG_LANE, OPCODES, SHUFFLE
+from .simd import VECTOR_BY_NAME, VectorInstruction
 
 NUMERIC = ("i32", "i64", "f32", "f64")
+#: What an untyped ``select`` may choose between: numbers and vectors (not references).
+SELECTABLE = NUMERIC + ("v128",)
 REFERENCE = ("funcref", "externref")
 _WIDTH = {"i32": 4, "i64": 8, "f32": 4, "f64": 8}
 _UNARY_SAME = {"clz", "ctz", "popcnt", "abs", "neg", "sqrt", "ceil", "floor", "trunc", "nearest",
@@ -152,6 +155,10 @@ class BodyChecker:
         if handler is not None:
             handler(immediate)
             return
+        vector = VECTOR_BY_NAME.get(name)
+        if vector is not None:
+            self.vector(vector, immediate)
+            return
         found = signature(name)
         if found is None:
             raise Invalid(f"cannot validate {name}")
@@ -166,6 +173,30 @@ class BodyChecker:
             raise Invalid("unknown memory")
         if align > natural_alignment(name):
             raise Invalid("alignment must not be larger than natural")
+
+    def vector(self, instruction: VectorInstruction, immediate: Any) -> None:
+        """A vector instruction: its memory access and lane indices, then its operands and results."""
+        if instruction.immediate == MEMARG:
+            self.vector_access(instruction, immediate)
+        elif instruction.immediate == MEMARG_LANE:
+            self.vector_access(instruction, immediate[0])
+            self.lanes(instruction, (immediate[1],))
+        elif instruction.immediate == LANE:
+            self.lanes(instruction, (immediate,))
+        elif instruction.immediate == SHUFFLE:
+            self.lanes(instruction, immediate)
+        self.pop_all(instruction.params)
+        self.push(*instruction.results)
+
+    def vector_access(self, instruction: VectorInstruction, memarg: Any) -> None:
+        align, _offset, memory = memarg
+        self.need_memory(memory)
+        if 1 << align > (instruction.access_bytes or 0):
+            raise Invalid("alignment must not be larger than natural")
+
+    def lanes(self, instruction: VectorInstruction, indices: Sequence[int]) -> None:
+        if any(index >= (instruction.lane_bound or 0) for index in indices):
+            raise Invalid("invalid lane index")
 
     def need_memory(self, index: int = 0) -> None:
         if index >= self.context.memories:
@@ -270,8 +301,8 @@ class BodyChecker:
             self.push(immediate[0])
             return
         first, second = self.pop(), self.pop()
-        if (first is not None and first not in NUMERIC) or (second is not None and second not in NUMERIC):
-            raise Invalid("type mismatch: select needs numeric operands")
+        if (first is not None and first not in SELECTABLE) or (second is not None and second not in SELECTABLE):
+            raise Invalid("type mismatch: select needs numeric or vector operands")
         if first is not None and second is not None and first != second:
             raise Invalid("type mismatch: select operands differ")
         self.push(first if first is not None else second)
@@ -415,7 +446,8 @@ def _constant_type(context: Context, expression: Sequence[Instruction], imported
     checker.frames[0].results = ()
     for opcode, immediate in expression[:-1]:
         name = OPCODES[opcode][0]
-        if name not in ("i32.const", "i64.const", "f32.const", "f64.const", "global.get", "ref.null", "ref.func"):
+        if name not in ("i32.const", "i64.const", "f32.const", "f64.const", "v128.const", "global.get", "ref.null",
+                        "ref.func"):
             raise Invalid("constant expression required")
         if name == "global.get" and (immediate >= imported_globals or context.globals[immediate].mutable):
             raise Invalid("unknown global: constant expressions may only read imported immutable globals")

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import ProtocolError, RuntimeFailure
 from ..model.binary import Module
-from ..model.opcodes import PREFIX_FC
+from ..model.opcodes import PREFIX_FC, VECTOR_BASE
 from ..resources import JS_DIR, cache_root, sha256_hex, write_atomic
 from .discovery import Runtime
 from .process import run_tool
@@ -29,6 +29,8 @@ FEATURE_NAMES = {
     "sign_extension": "sign-extension instructions",
     "sat_float_to_int": "saturating float-to-int instructions",
     "multi_memory": "multiple memories",
+    "simd": "fixed-width SIMD (v128)",
+    "relaxed_simd": "relaxed SIMD",
     "memory64": "64-bit memories",
     "reference_types": "reference types (externref/funcref values at the JS boundary)",
 }
@@ -75,6 +77,11 @@ def module_requirements(module: Module) -> dict[str, Any]:
     if any(len(signature.results) > 1 for signature in module.types):
         needs["multi_value"] = "a function type has several results"
     opcodes = _instructions(module)
+    vector = {opcode - VECTOR_BASE for opcode in opcodes if opcode >= VECTOR_BASE}
+    if vector:
+        needs["simd"] = f"the module uses {FEATURE_NAMES['simd']} instructions"
+    if any(number >= 0x100 for number in vector):
+        needs["relaxed_simd"] = f"the module uses {FEATURE_NAMES['relaxed_simd']} instructions"
     for feature, codes in (("sign_extension", _SIGN_EXTENSION), ("sat_float_to_int", _SATURATING),
                            ("bulk_memory", _BULK)):
         if opcodes.intersection(codes):

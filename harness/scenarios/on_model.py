@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import math
 import struct
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from .. import model
 from ..errors import WasmDecodeError
-from ..model.binary import Module
+from ..model.binary import GlobalType, Module
+from ..model.store import GlobalInstance, HostFunction, TableInstance
 from ..model.text import EncodingNotModelled
 from ..model.traps import (
     FuelExhausted,
@@ -24,6 +26,7 @@ from ..model.traps import (
     UnsupportedInstruction,
 )
 from ..model.views import to_float32, to_integer_modulo
+from ..model.wasi import WASI_MODULES, WasiExit, WasiHost
 from ..values.codec import (
     decode_bigint,
     decode_number,
@@ -32,7 +35,9 @@ from ..values.codec import (
     f32_bits_to_number,
     f64_bits_to_number,
 )
-from .format import Scenario, Step, memory_export_name
+from .expressions import Expression, ExpressionError, evaluate
+from .format import ImportDecl, Scenario, Step, TextSpec
+from .linking import memory_of
 
 CANONICAL_NAN_F32 = 0x7FC00000
 CANONICAL_NAN_F64 = 0x7FF8000000000000
@@ -92,75 +97,271 @@ def decode_elements(kind: model.views.ViewKind, values: list[Any]) -> list[Any]:
     return [decode_number(value) for value in values]
 
 
+UNDEFINED = object()
+
+
+def argument_value(value_type: str, given: Any) -> int:
+    """ToWebAssemblyValue of one argument as JS passes it: ``undefined`` where none was given."""
+    if given is UNDEFINED:
+        if value_type == "i32":
+            return 0
+        if value_type in ("f32", "f64"):
+            return to_wasm_value(value_type, "NaN")
+        raise JsException("TypeError", f"Cannot convert undefined to a {value_type}")
+    if isinstance(given, int) and not isinstance(given, bool) and value_type != "i64":
+        given = js_number(given)
+    return to_wasm_value(value_type, given)
+
+
+def js_number(value: int) -> float:
+    """``Number(BigInt)``: the nearest double (ties to even), infinite beyond the range."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def _js_function_result(results: tuple[str, ...], returned: Any) -> list[int]:
+    """What a JS host function's return value becomes, for the import's result types."""
+    if not results:
+        return []
+    if returned is UNDEFINED:
+        if len(results) > 1:
+            raise JsException("TypeError", "undefined is not iterable")
+        return [argument_value(results[0], UNDEFINED)]
+    if len(results) == 1:
+        return [argument_value(results[0], returned[0])]
+    return [argument_value(t, v) for t, v in zip(results, returned)]
+
+
 class ReferenceSession:
-    """The model-side twin of the driver's ``Session``."""
+    """The model-side twin of the driver's ``Session``: instances, host imports, named values."""
 
-    def __init__(self, scenario: Scenario, module: Module, instance: model.Instance,
-                 host_memory: model.MemoryObject | None) -> None:
-        self.module = module
-        self.instance = instance
+    def __init__(self, scenario: Scenario, modules: list[Module]) -> None:
+        self.scenario = scenario
+        self.modules = modules
+        self.instances: list[model.Instance] = []
+        self.memory_objects: dict[int, model.MemoryObject] = {}
+        self.host: dict[str, Any] = {}  # declared memories, globals and tables, by "module.field"
         self.held: dict[str, model.TypedArrayModel] = {}
-        if host_memory is None:
-            name = memory_export_name(scenario, module)
-            exported = instance.exports.get(name) if name else None
-            host_memory = model.MemoryObject.wrapping(exported) if isinstance(exported, model.Memory) else None
-        self.memory_object = host_memory
+        self.values: dict[str, Any] = {}
+        self.log: list[dict[str, Any]] = []
+        self.wasi = WasiHost(scenario.wasi) if scenario.wasi is not None else None
+        for declared in scenario.imports:
+            if declared.source is None and declared.kind != "func":
+                self.host[declared.key] = _host_value(declared)
 
-    def memory(self) -> model.MemoryObject:
-        """The memory the steps act on."""
-        if self.memory_object is None:
+    # -- instantiation -----------------------------------------------------------------
+    def instantiate_all(self) -> None:
+        """Instantiate every module in order; raises what ``WebAssembly.instantiate`` throws."""
+        for position, module in enumerate(self.modules):
+            try:
+                self.instances.append(model.instantiate(module, self._imports_for(position, module)))
+            except (Trap, JsException, WasiExit) as error:
+                raise _InstantiationFailed(position, error) from None
+            if self.wasi is not None and any(e.module in WASI_MODULES for e in module.imports):
+                exported = self.instances[-1].exports.get("memory")
+                if isinstance(exported, model.Memory):
+                    self.wasi.set_memory(exported)
+
+    def _imports_for(self, position: int, module: Module) -> dict[tuple[str, str], Any]:
+        namespaces: dict[str, dict[str, Any]] = {}
+        for earlier, source in enumerate(self.scenario.modules[:position]):
+            namespaces.setdefault(source.name, {}).update(self.instances[earlier].exports)
+        if self.wasi is not None:
+            for name in WASI_MODULES:
+                namespaces.setdefault(name, {})
+        for declared in self.scenario.imports:
+            namespaces.setdefault(declared.module, {})[declared.field] = declared
+        provided: dict[tuple[str, str], Any] = {}
+        for entry in module.imports:
+            if entry.module not in namespaces:
+                raise JsException("TypeError", f"import object field {entry.module!r} is not an Object")
+            value = namespaces[entry.module].get(entry.name)
+            if value is None and self.wasi is not None and entry.module in WASI_MODULES:
+                value = self.wasi.function(entry.name)
+            if isinstance(value, ImportDecl):
+                value = self._declared_value(position, module, entry, value)
+            if value is not None:
+                provided[(entry.module, entry.name)] = value
+        return provided
+
+    def _declared_value(self, position: int, module: Module, entry: Any, declared: ImportDecl) -> Any:
+        if declared.source is not None:
+            instance_name, export_name = declared.source.split(".", 1)
+            source_position = self.scenario.instance_position(instance_name)
+            return self.instances[source_position].exports.get(export_name)
+        if declared.kind != "func":
+            value = self.host[declared.key]
+            return value.memory if isinstance(value, model.MemoryObject) else value
+        if entry.kind != "func":
+            return None  # a JS function for a non-function import: LinkError
+        return HostFunction(module.types[entry.desc], self._host_function(position, module, entry, declared))
+
+    def _host_function(self, position: int, module: Module, entry: Any, declared: ImportDecl) -> Callable[[list[int]], list[int]]:
+        signature = module.types[entry.desc]
+        settings = declared.settings
+
+        def call(args: list[int]) -> list[int]:
+            js_args = [to_js_value(t, a) for t, a in zip(signature.params, args)]
+            if settings.get("record"):
+                record: dict[str, Any] = {"import": declared.key, "args": js_args}
+                if settings.get("text"):
+                    record["text"] = [self._text(position, spec, js_args) for spec in settings["text"]]
+                self.log.append(record)
+            if "throws" in settings:
+                raise JsException(settings["throws"], f"thrown by the host import {declared.key}")
+            returns = settings.get("returns")
+            return _js_function_result(signature.results, UNDEFINED if returns is None else returns)
+        return call
+
+    def _text(self, position: int, spec: TextSpec, args: list[Any]) -> str | None:
+        """A string a recorded call points at, read as the driver reads it (``null`` for a null pointer)."""
+        pointer = args[spec.ptr]
+        if pointer == 0:
+            return None
+        memory = self._instance_memory(position)
+        if memory is None:
+            return None
+        buffer = memory.buffer
+        if spec.format == "cstring":
+            tail = self.bytes_of(buffer, pointer, None)
+            end = tail.find(b"\0")
+            return model.TextDecoderModel("utf-8").decode(tail if end < 0 else tail[:end])
+        if spec.format == "utf-8":
+            return model.TextDecoderModel("utf-8").decode(self.bytes_of(buffer, pointer, args[spec.len]))
+        if spec.format == "utf-16le":
+            return model.TextDecoderModel("utf-16le").decode(self.bytes_of(buffer, pointer, 2 * args[spec.len]))
+        if pointer - 4 < 0 or pointer > buffer.byte_length:
+            raise JsException("RangeError", "Offset is outside the bounds of the DataView")
+        size = int.from_bytes(self.bytes_of(buffer, pointer - 4, 4), "little")
+        return model.TextDecoderModel("utf-16le").decode(self.bytes_of(buffer, pointer, size))
+
+    @staticmethod
+    def bytes_of(buffer: model.ArrayBufferModel, offset: int, length: int | None) -> bytes:
+        """The bytes of ``new Uint8Array(buffer, offset[, length])``, with its RangeErrors."""
+        view = model.TypedArrayModel(model.view_kind("Uint8Array"), buffer, offset, length)
+        return view.buffer.memory.load(view.byte_offset, view.length)
+
+    def _instance_memory(self, position: int) -> model.MemoryObject | None:
+        module = self.modules[position]
+        if position < len(self.instances):
+            exported = next((e.name for e in module.exports if e.kind == "memory"), None)
+            if exported is not None:
+                return self._wrap(self.instances[position].exports[exported])
+        imported = next((e for e in module.imports if e.kind == "memory"), None)
+        if imported is None:
+            return None
+        declared = self.scenario.declared(f"{imported.module}.{imported.name}")
+        if declared is not None and declared.source is None:
+            return self.host[declared.key]
+        source = self._imports_for_memory(position, imported)
+        return self._wrap(source) if isinstance(source, model.Memory) else None
+
+    def _imports_for_memory(self, position: int, entry: Any) -> Any:
+        declared = self.scenario.declared(f"{entry.module}.{entry.name}")
+        if declared is not None and declared.source is not None:
+            instance_name, export_name = declared.source.split(".", 1)
+            return self.instances[self.scenario.instance_position(instance_name)].exports.get(export_name)
+        names = [source.name for source in self.scenario.modules[:position]]
+        if entry.module in names:
+            return self.instances[names.index(entry.module)].exports.get(entry.name)
+        return None
+
+    def _wrap(self, memory: model.Memory) -> model.MemoryObject:
+        """The one ``WebAssembly.Memory`` object JS has for a memory (so buffers detach as in JS)."""
+        for declared_value in self.host.values():
+            if isinstance(declared_value, model.MemoryObject) and declared_value.memory is memory:
+                return declared_value
+        if id(memory) not in self.memory_objects:
+            self.memory_objects[id(memory)] = model.MemoryObject.wrapping(memory)
+        return self.memory_objects[id(memory)]
+
+    # -- steps -------------------------------------------------------------------------------
+    def memory(self, step: Step) -> model.MemoryObject:
+        """The memory a step acts on (:func:`~.linking.memory_of`)."""
+        reference = memory_of(self.scenario, self.modules, step)
+        if reference is None:
             raise JsException("TypeError", "Cannot read properties of undefined (reading 'buffer')")
-        return self.memory_object
+        if reference.import_key is not None:
+            return self.host[reference.import_key]
+        assert reference.instance is not None and reference.export is not None
+        return self._wrap(self.instances[reference.instance].exports[reference.export])
 
-    def view(self, view_name: str, offset: int, length: int | None) -> model.TypedArrayModel:
+    def instance(self, step: Step) -> model.Instance:
+        return self.instances[self.scenario.instance_position(step.instance)]
+
+    def module(self, step: Step) -> Module:
+        return self.modules[self.scenario.instance_position(step.instance)]
+
+    def view(self, step: Step, view_name: str, offset: int, length: int | None) -> model.TypedArrayModel:
         """``new View(mem.buffer, offset[, length])``."""
-        return model.TypedArrayModel(model.view_kind(view_name), self.memory().buffer, offset, length)
+        return model.TypedArrayModel(model.view_kind(view_name), self.memory(step).buffer, offset, length)
 
-    def write(self, fields: dict[str, Any]) -> None:
+    def write(self, step: Step, fields: dict[str, Any]) -> None:
         kind = model.view_kind(fields["view"])
         values = decode_elements(kind, fields["values"])
-        self.view(fields["view"], fields["offset"], len(values)).set(values)
+        self.view(step, fields["view"], fields["offset"], len(values)).set(values)
 
-    def read(self, fields: dict[str, Any]) -> list[Any]:
-        view = self.view(fields["view"], fields["offset"], fields["length"])
+    def read(self, step: Step, fields: dict[str, Any]) -> list[Any]:
+        view = self.view(step, fields["view"], fields["offset"], fields["length"])
         return [encode_element(view.kind, value) for value in view.to_list()]
 
-    def write_string(self, fields: dict[str, Any]) -> dict[str, int]:
-        encoded = model.encode_utf8(fields["text"])
-        self.view("Uint8Array", fields["offset"], len(encoded)).set(list(encoded))
+    def write_string(self, step: Step, fields: dict[str, Any]) -> dict[str, int]:
+        if fields["encoding"] == "utf-16le":
+            encoded = fields["text"].encode("utf-16-le", "surrogatepass")
+        else:
+            encoded = model.encode_utf8(fields["text"])
+        self.view(step, "Uint8Array", fields["offset"], len(encoded)).set(list(encoded))
         return {"written": len(encoded)}
 
-    def decode(self, fields: dict[str, Any]) -> str:
+    def decode(self, step: Step, fields: dict[str, Any]) -> str:
         decoder = model.TextDecoderModel(fields["label"], fatal=fields["fatal"], ignore_bom=fields["ignore_bom"])
-        data = self.view("Uint8Array", fields["offset"], fields["length"]).to_list()
+        data = self.view(step, "Uint8Array", fields["offset"], fields["length"]).to_list()
         return decoder.decode(bytes(data))  # type: ignore[arg-type]
 
-    def call(self, fields: dict[str, Any]) -> Any:
-        export = self.module.export(fields["export"])
+    def call(self, step: Step, fields: dict[str, Any]) -> Any:
+        module = self.module(step)
+        export = module.export(fields["export"])
         assert export is not None  # checked when the scenario was matched to the module
-        signature = self.module.function_type(export.index)
-        args = [to_wasm_value(t, v) for t, v in zip(signature.params, fields["args"])]
+        signature = module.function_type(export.index)
+        given = list(fields["args"]) + [UNDEFINED] * (len(signature.params) - len(fields["args"]))
+        args = [argument_value(t, v) for t, v in zip(signature.params, given)]
         for value_type in signature.results:
             to_js_value(value_type, 0)  # a result type JS cannot receive throws before the call
-        results = model.call_export(self.instance, fields["export"], args)
+        try:
+            results = model.call_export(self.instance(step), fields["export"], args)
+        except WasiExit as exit_:
+            return {"exit": exit_.code}
         encoded = [to_js_value(t, v) for t, v in zip(signature.results, results)]
         if not encoded:
             return None
         return encoded[0] if len(encoded) == 1 else encoded
 
-    def grow(self, fields: dict[str, Any]) -> int:
-        return self.memory().grow(fields["delta"])
+    def get_global(self, step: Step, fields: dict[str, Any]) -> Any:
+        value = self.instance(step).exports[fields["export"]]
+        return to_js_value(value.type.value_type, value.value)
 
-    def size(self, fields: dict[str, Any]) -> dict[str, int]:
-        byte_length = self.memory().buffer.byte_length
+    def set_global(self, step: Step, fields: dict[str, Any]) -> None:
+        value = self.instance(step).exports[fields["export"]]
+        if not value.type.mutable:
+            raise JsException("TypeError", "Can't set the value of an immutable global")
+        value.value = argument_value(value.type.value_type, fields["value"])
+        return None
+
+    def grow(self, step: Step, fields: dict[str, Any]) -> int:
+        return self.memory(step).grow(fields["delta"])
+
+    def size(self, step: Step, fields: dict[str, Any]) -> dict[str, int]:
+        byte_length = self.memory(step).buffer.byte_length
         return {"pages": byte_length // model.PAGE_SIZE, "byte_length": byte_length}
 
-    def hold(self, fields: dict[str, Any]) -> dict[str, int]:
-        view = self.view(fields["view"], fields["offset"], fields["length"])
+    def hold(self, step: Step, fields: dict[str, Any]) -> dict[str, int]:
+        view = self.view(step, fields["view"], fields["offset"], fields["length"])
         self.held[fields["name"]] = view
         return {"length": view.length}
 
-    def held_(self, fields: dict[str, Any]) -> dict[str, Any]:
+    def held_(self, step: Step, fields: dict[str, Any]) -> dict[str, Any]:
         view = self.held[fields["name"]]
         if fields["values"] is not None:
             view.set(decode_elements(view.kind, fields["values"]))
@@ -169,52 +370,126 @@ class ReferenceSession:
             observation["values"] = [encode_element(view.kind, value) for value in view.to_list()]
         return observation
 
+    def write_bytes(self, step: Step, fields: dict[str, Any]) -> dict[str, int]:
+        data = bytes([fields["fill"]]) * fields["length"] if "fill" in fields else fields["data"]
+        view = model.TypedArrayModel(model.view_kind("Uint8Array"), self.memory(step).buffer, fields["offset"],
+                                     len(data))
+        view.buffer.memory.store(view.byte_offset, data)
+        return {"written": len(data)}
+
+    def read_bytes(self, step: Step, fields: dict[str, Any]) -> str:
+        return self.bytes_of(self.memory(step).buffer, fields["offset"], fields["length"]).hex()
+
+    def calls(self, step: Step, fields: dict[str, Any]) -> list[dict[str, Any]]:
+        wanted = fields["import"]
+        taken = [record for record in self.log if wanted is None or record["import"] == wanted]
+        self.log = [record for record in self.log if not (wanted is None or record["import"] == wanted)]
+        return taken
+
+    def output(self, step: Step, fields: dict[str, Any]) -> dict[str, str]:
+        if self.wasi is None:
+            return {"stdout": "", "stderr": ""}
+        return self.wasi.take_output()
+
     def run(self, step: Step) -> Any:
         """One step's observation; JS exceptions and traps become error observations."""
-        operation: Callable[[dict[str, Any]], Any] = getattr(self, "held_" if step.op == "held" else step.op)
+        operation: Callable[[Step, dict[str, Any]], Any] = getattr(self, "held_" if step.op == "held" else step.op)
         try:
-            return operation(step.fields)
+            try:
+                fields = self._resolved(step.fields)
+            except ExpressionError as problem:
+                return {"error": "LinmemExpressionError", "message": str(problem)}
+            observation = operation(step, fields)
         except (Trap, JsException) as error:
-            return error_observation(error)
+            observation = error_observation(error)
         except (UnsupportedInstruction, FuelExhausted, EncodingNotModelled) as gap:
             raise ModelGap(str(gap)) from None
+        if step.name_as is not None:
+            self.values[step.name_as] = observation
+        return observation
+
+    def _resolved(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """The step's keys with every ``$name`` expression evaluated on the model's own observations."""
+        resolved = {}
+        for key, value in fields.items():
+            if isinstance(value, list):
+                resolved[key] = [self._value(key, item) for item in value]
+            else:
+                resolved[key] = self._value(key, value)
+        return resolved
+
+    def _value(self, key: str, value: Any) -> Any:
+        if not isinstance(value, Expression):
+            return value
+        if key == "data":
+            named = self.values.get(value.names[0])
+            if not isinstance(named, str):
+                raise ExpressionError(f"${value.names[0]} holds no bytes")
+            return bytes.fromhex(named)
+        return evaluate(value.program, self.values)
 
 
-def host_memory_for(scenario: Scenario) -> model.MemoryObject | None:
-    """``new WebAssembly.Memory(descriptor)`` for the ``[memory]`` table, if any."""
-    spec = scenario.memory
-    if spec is None:
-        return None
-    return model.MemoryObject(spec.initial, spec.maximum, spec.shared)
+class _InstantiationFailed(Exception):
+    def __init__(self, position: int, error: Exception) -> None:
+        super().__init__(str(error))
+        self.position = position
+        self.error = error
 
 
-def instantiate_reference(scenario: Scenario, wasm_bytes: bytes) -> tuple[Module, model.Instance, model.MemoryObject | None]:
-    """``WebAssembly.instantiate(bytes, imports)`` on the model; raises what JS would throw."""
-    host_memory = host_memory_for(scenario)
-    try:
-        module = model.decode_module(wasm_bytes)
-    except WasmDecodeError as error:
-        raise JsException("CompileError", error.message) from None
-    provided: dict[tuple[str, str], Any] = {}
-    if host_memory is not None and scenario.memory is not None:
-        provided[(scenario.memory.module, scenario.memory.field)] = host_memory.memory
-    namespaces = {module_name for module_name, _ in provided}
-    for entry in module.imports:
-        if entry.module not in namespaces:
-            raise JsException("TypeError", f"import object field {entry.module!r} is not an Object")
-    return module, model.instantiate(module, provided), host_memory
+def _host_value(declared: ImportDecl) -> Any:
+    """``new WebAssembly.Memory / Global / Table`` for a declared import."""
+    settings = declared.settings
+    if declared.kind == "memory":
+        return model.MemoryObject(settings["initial"], settings["maximum"], settings["shared"])
+    if declared.kind == "global":
+        value = argument_value(settings["type"], settings["value"])
+        return GlobalInstance(GlobalType(settings["type"], settings["mutable"]), value)
+    element = "externref" if settings["element"] == "externref" else "funcref"
+    return TableInstance(element, [None] * settings["initial"], settings["maximum"])
 
 
-def run_reference(scenario: Scenario, wasm_bytes: bytes) -> dict[str, Any]:
-    """The reference observation document: ``{"instantiate": ..., "steps": [...]}``.
+@dataclass(frozen=True)
+class ModelRun:
+    """The model's observations, as far as it could go: ``gap`` says why it stopped, if it did.
 
-    Raises :class:`ModelGap` when the model cannot execute the module.
+    ``document`` is ``None`` when the model could not even instantiate;
+    otherwise its ``steps`` hold every step before the gap.
     """
+
+    document: dict[str, Any] | None
+    gap: str = ""
+
+
+def _instantiation_observation(scenario: Scenario, failure: _InstantiationFailed) -> dict[str, Any]:
+    error = failure.error
+    observation = {"exit": error.code} if isinstance(error, WasiExit) else error_observation(error)
+    if len(scenario.modules) > 1:
+        observation["instance"] = scenario.modules[failure.position].name
+    return observation
+
+
+def run_reference(scenario: Scenario, binaries: list[bytes]) -> ModelRun:
+    """The reference observation document ``{"instantiate": ..., "steps": [...]}``, up to any gap."""
+    modules: list[Module] = []
+    for position, wasm_bytes in enumerate(binaries):
+        try:
+            modules.append(model.decode_module(wasm_bytes))
+        except WasmDecodeError as error:
+            failure = _InstantiationFailed(position, JsException("CompileError", error.message))
+            return ModelRun({"instantiate": _instantiation_observation(scenario, failure), "steps": []})
+        except UnsupportedInstruction as gap:
+            return ModelRun(None, str(gap))
+    session = ReferenceSession(scenario, modules)
     try:
-        module, instance, host_memory = instantiate_reference(scenario, wasm_bytes)
-    except (Trap, JsException) as error:
-        return {"instantiate": error_observation(error), "steps": []}
+        session.instantiate_all()
+    except _InstantiationFailed as failure:
+        return ModelRun({"instantiate": _instantiation_observation(scenario, failure), "steps": []})
     except (UnsupportedInstruction, FuelExhausted) as gap:
-        raise ModelGap(str(gap)) from None
-    session = ReferenceSession(scenario, module, instance, host_memory)
-    return {"instantiate": None, "steps": [session.run(step) for step in scenario.steps]}
+        return ModelRun(None, str(gap))
+    document: dict[str, Any] = {"instantiate": None, "steps": []}
+    for step in scenario.steps:
+        try:
+            document["steps"].append(session.run(step))
+        except ModelGap as gap:
+            return ModelRun(document, f"{gap} at step {step.label}")
+    return ModelRun(document)

@@ -8,40 +8,98 @@ answer each). A scenario that crashes or hangs the runtime raises
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Any, Sequence
 
 from ..errors import ProtocolError, RuntimeFailure
 from ..model.binary import Module
+from ..model.wasi import WASI_MODULES, WasiConfig
 from ..resources import JS_DIR
 from ..runtimes.discovery import Runtime
 from ..runtimes.engine_errors import normalise
 from ..runtimes.probes import probe_features
 from ..runtimes.process import JsonLineWorker
 from ..runtimes.protocol import JsError, parse_answer, request
-from .format import Scenario, Step, memory_export_name
+from .expressions import Expression
+from .format import MEMORY_OPS, Scenario, Step
+from .linking import memory_of
 
 SCENARIO_TIMEOUT = 30.0
 
 
-def step_request(step: Step, module: Module) -> dict[str, Any]:
-    """A step as the driver receives it: its keys, plus the export's types for ``call``."""
-    entry: dict[str, Any] = {"op": step.op, **step.fields}
-    if step.op == "call":
-        export = module.export(step.fields["export"])
-        if export is not None:  # None only for a module that does not decode, so never runs a step
-            signature = module.function_type(export.index)
-            entry["param_types"], entry["result_types"] = list(signature.params), list(signature.results)
+def _field_json(value: Any) -> Any:
+    if isinstance(value, Expression):
+        return value.as_json()
+    if isinstance(value, list):
+        return [_field_json(item) for item in value]
+    return value
+
+
+def step_request(scenario: Scenario, modules: Sequence[Module | None], step: Step) -> dict[str, Any]:
+    """A step as the driver receives it: its keys, plus what linking decided (instance, memory, types)."""
+    position = scenario.instance_position(step.instance)
+    entry: dict[str, Any] = {"op": step.op, "instance": position, "name_as": step.name_as}
+    for key, value in step.fields.items():
+        if key == "data" and isinstance(value, bytes):
+            entry["data_b64"] = base64.b64encode(value).decode("ascii")
+        else:
+            entry[key] = _field_json(value)
+    module = modules[position]
+    if module is None:  # it does not decode, so no step runs
+        return entry
+    if step.op in MEMORY_OPS:
+        memory = memory_of(scenario, modules, step)
+        entry["memory"] = memory.as_json() if memory is not None else None
+    export = module.export(step.fields.get("export", "")) if "export" in step.fields else None
+    if step.op == "call" and export is not None:
+        signature = module.function_type(export.index)
+        entry["param_types"], entry["result_types"] = list(signature.params), list(signature.results)
+    if step.op in ("get_global", "set_global") and export is not None:
+        entry["global_type"] = module.global_types()[export.index].value_type
+    if step.op == "write":
+        entry["view_of_values"] = step.fields["view"]
     return entry
 
 
-def scenario_request(scenario: Scenario, wasm_bytes: bytes, module: Module) -> dict[str, Any]:
+def _text_memory(module: Module | None) -> dict[str, str] | None:
+    """Where strings of this module's host calls are read: its first exported memory, else its imported one."""
+    if module is None:
+        return None
+    exported = next((e.name for e in module.exports if e.kind == "memory"), None)
+    if exported is not None:
+        return {"export": exported}
+    imported = next((e for e in module.imports if e.kind == "memory"), None)
+    return {"module": imported.module, "field": imported.name} if imported is not None else None
+
+
+def module_request(source: Any, wasm_bytes: bytes, module: Module | None) -> dict[str, Any]:
+    """One module of the request: its bytes and what its host functions need to know."""
+    imports = module.imports if module is not None else []
+    return {
+        "name": source.name,
+        "wasm_b64": base64.b64encode(wasm_bytes).decode("ascii"),
+        "text_memory": _text_memory(module),
+        "imports_wasi": any(entry.module in WASI_MODULES for entry in imports),
+        "import_results": {f"{e.module}.{e.name}": list(module.types[e.desc].results)
+                           for e in imports if e.kind == "func"} if module is not None else {},
+    }
+
+
+def _wasi_json(config: WasiConfig) -> dict[str, Any]:
+    """The ``[wasi]`` table as ``createWasiHost`` (``js/wasi.js``) takes it."""
+    return {"args": list(config.args), "env": [list(pair) for pair in config.env], "seed": config.seed,
+            "clock_ns": str(config.clock_ns)}
+
+
+def scenario_request(scenario: Scenario, binaries: Sequence[bytes], modules: Sequence[Module | None]) -> dict[str, Any]:
     """The whole request document for one scenario."""
     return request(
         "scenario",
-        wasm_b64=base64.b64encode(wasm_bytes).decode("ascii"),
-        memory=scenario.memory.as_json() if scenario.memory else None,
-        memory_export=memory_export_name(scenario, module),
-        steps=[step_request(step, module) for step in scenario.steps],
+        modules=[module_request(source, wasm, module)
+                 for source, wasm, module in zip(scenario.modules, binaries, modules)],
+        imports=[declared.as_json() for declared in scenario.imports],
+        wasi=_wasi_json(scenario.wasi) if scenario.wasi is not None else None,
+        multi=len(scenario.modules) > 1,
+        steps=[step_request(scenario, modules, step) for step in scenario.steps],
     )
 
 
@@ -61,14 +119,14 @@ class RuntimeSession:
             self._features = probe_features(self.runtime)
         return self._features
 
-    def run(self, scenario: Scenario, wasm_bytes: bytes, module: Module,
+    def run(self, scenario: Scenario, binaries: Sequence[bytes], modules: Sequence[Module | None],
             reference: dict[str, Any] | None = None) -> dict[str, Any]:
         """The runtime's observation document, with trap kinds recognised from messages."""
-        return self.normalised(self.answer(scenario, wasm_bytes, module), reference)
+        return self.normalised(self.answer(scenario, binaries, modules), reference)
 
-    def answer(self, scenario: Scenario, wasm_bytes: bytes, module: Module) -> dict[str, Any]:
+    def answer(self, scenario: Scenario, binaries: Sequence[bytes], modules: Sequence[Module | None]) -> dict[str, Any]:
         """The driver's observation document as it came, before :meth:`normalised` sees the reference."""
-        answer = self.worker.request(scenario_request(scenario, wasm_bytes, module), timeout=self.timeout)
+        answer = self.worker.request(scenario_request(scenario, binaries, modules), timeout=self.timeout)
         outcome = parse_answer(answer, who=self.worker.name)
         if isinstance(outcome, JsError):
             raise RuntimeFailure(f"{self.worker.name} failed: {outcome.name}: {outcome.message}",

@@ -1,30 +1,63 @@
-"""What a scenario needs of a runtime: its module's needs and its steps' (shared memory, i64 calls)."""
+"""What a scenario needs of a runtime: its modules' needs and its steps' and imports' (shared memory, i64)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from ..model.binary import Module
+from ..model.wasi import WASI_MODULES
 from ..runtimes.probes import module_requirements
 from .format import Scenario
 
 
-def requirements(scenario: Scenario, module: Module | None) -> dict[str, Any]:
-    """The features a scenario needs, each with why (``{"bigint_i64": "step 3 calls f(i64)"}``)."""
-    needs: dict[str, Any] = {}
-    if scenario.memory is not None:
-        if scenario.memory.shared:
-            needs["shared_memory"] = "the [memory] table is shared"
-        needs["max_memory_pages"] = scenario.memory.initial
-    if module is None:
-        return needs
-    for feature, why in module_requirements(module).items():
-        needs[feature] = max(needs.get(feature, 0), why) if feature == "max_memory_pages" else why
+def _merge(needs: dict[str, Any], feature: str, why: Any) -> None:
+    needs[feature] = max(needs.get(feature, 0), why) if feature == "max_memory_pages" else why
+
+
+def _i64_use(scenario: Scenario, modules: Sequence[Module | None]) -> str | None:
+    """Why the scenario passes an i64 between JavaScript and WebAssembly (BigInt integration), if it does."""
+    for declared in scenario.imports:
+        if declared.settings.get("type") == "i64":
+            return f"the import {declared.key} is an i64 global"
+    for module in modules:
+        for entry in module.imports if module is not None else ():
+            declared = scenario.declared(f"{entry.module}.{entry.name}")
+            host_function = (declared is not None and declared.source is None) or (
+                scenario.wasi is not None and entry.module in WASI_MODULES)
+            if entry.kind == "func" and host_function and "i64" in module.types[entry.desc].params \
+                    + module.types[entry.desc].results:
+                return f"the host function {entry.module}.{entry.name} passes an i64"
     for step in scenario.steps:
+        module = modules[scenario.instance_position(step.instance)]
+        export = module.export(step.fields["export"]) if module is not None and "export" in step.fields else None
+        if export is None:
+            continue
         if step.op == "call":
-            export = module.export(step.fields["export"])
-            signature = module.function_type(export.index) if export is not None else None
-            if signature is not None and "i64" in signature.params + signature.results:
-                needs["bigint_i64"] = f"step {step.index} calls {export.name} with an i64 parameter or result"
-                break
+            signature = module.function_type(export.index)
+            if "i64" in signature.params + signature.results:
+                return f"step {step.label} calls {export.name} with an i64 parameter or result"
+        elif export.kind == "global" and module.global_types()[export.index].value_type == "i64":
+            return f"step {step.label} reads or writes the i64 global {export.name}"
+    return None
+
+
+def requirements(scenario: Scenario, modules: Sequence[Module | None] | Module | None) -> dict[str, Any]:
+    """The features a scenario needs, each with why (``{"bigint_i64": "step 3 calls f(i64)"}``)."""
+    if modules is None or isinstance(modules, Module):
+        modules = [modules]
+    needs: dict[str, Any] = {}
+    for declared in scenario.imports:
+        if declared.kind == "memory" and declared.source is None:
+            if declared.settings["shared"]:
+                needs["shared_memory"] = ("the [memory] table is shared" if scenario.memory is not None
+                                          and declared.key == f"{scenario.memory.module}.{scenario.memory.field}"
+                                          else f"the memory import {declared.key} is shared")
+            _merge(needs, "max_memory_pages", declared.settings["initial"])
+    for module in modules:
+        if module is not None:
+            for feature, why in module_requirements(module).items():
+                _merge(needs, feature, why)
+    why_i64 = _i64_use(scenario, modules)
+    if why_i64 is not None:
+        needs["bigint_i64"] = why_i64
     return needs

@@ -21,28 +21,31 @@ from ..model import decode_module
 from ..model.binary import Module
 from ..model.traps import UnsupportedInstruction
 from ..runtimes.probes import missing_features
-from .format import Scenario, check_against_module, load_scenario
-from .on_model import ModelGap, run_reference
+from .format import ModuleSource, Scenario, load_scenario
+from .linking import check_against_modules
+from .on_model import run_reference
 from .on_runtime import RuntimeSession
 from .requirements import requirements
-from .verdict import Verdict, judge
+from .verdict import Reference, Verdict, judge, judge_model_alone
 
 
 @dataclass(frozen=True)
 class PreparedScenario:
-    """A checked scenario with its module's bytes and decoded form."""
+    """A checked scenario with its modules' bytes and decoded forms, in instantiation order."""
 
     scenario: Scenario
-    wasm_bytes: bytes
-    module: Module | None  # None when the bytes do not decode (the runtimes' CompileError is the observation)
+    binaries: tuple[bytes, ...]
+    modules: tuple[Module | None, ...]  # None for bytes that do not decode (the runtimes' CompileError is the observation)
 
+    @property
+    def wasm_bytes(self) -> bytes:
+        """The main (last) module's bytes."""
+        return self.binaries[-1]
 
-@dataclass(frozen=True)
-class Reference:
-    """The reference model's observations of a scenario, or why the model cannot run it."""
-
-    document: dict[str, Any] | None
-    gap: str = ""
+    @property
+    def module(self) -> Module | None:
+        """The main (last) module, decoded."""
+        return self.modules[-1]
 
 
 def load_all(files: Iterable[Path]) -> list[Scenario]:
@@ -58,21 +61,27 @@ def load_all(files: Iterable[Path]) -> list[Scenario]:
     return scenarios
 
 
-def prepare(scenario: Scenario, compiler: Compiler) -> PreparedScenario:
-    """Compile (or read) the scenario's module and check its steps against it."""
-    if scenario.wat is not None:
-        wasm_bytes = compiler.compile_text(scenario.wat.encode("utf-8"), filename=f"{scenario.path} (wat)",
-                                           features=scenario.features).wasm_bytes
-    else:
-        assert scenario.module_path is not None
-        wasm_bytes = load_module_bytes(scenario.module_path, compiler, scenario.features).wasm_bytes
+def _binary(scenario: Scenario, source: ModuleSource, compiler: Compiler) -> bytes:
+    if source.wat is not None:
+        label = f"{scenario.path} (wat{' of ' + source.name if source.name else ''})"
+        return compiler.compile_text(source.wat.encode("utf-8"), filename=label, features=source.features).wasm_bytes
+    assert source.path is not None
+    return load_module_bytes(source.path, compiler, source.features).wasm_bytes
+
+
+def _decoded(wasm_bytes: bytes) -> Module | None:
     try:
-        module: Module | None = decode_module(wasm_bytes)
+        return decode_module(wasm_bytes)
     except (HarnessError, UnsupportedInstruction):
-        module = None  # the runtimes' CompileError, or the model's gap, is the observation
-    if module is not None:
-        check_against_module(scenario, module)
-    return PreparedScenario(scenario, wasm_bytes, module)
+        return None  # the runtimes' CompileError, or the model's gap, is the observation
+
+
+def prepare(scenario: Scenario, compiler: Compiler) -> PreparedScenario:
+    """Compile (or read) the scenario's modules and check its imports and steps against them."""
+    binaries = tuple(_binary(scenario, source, compiler) for source in scenario.modules)
+    modules = tuple(_decoded(wasm_bytes) for wasm_bytes in binaries)
+    check_against_modules(scenario, modules)
+    return PreparedScenario(scenario, binaries, modules)
 
 
 def prepare_all(scenarios: Sequence[Scenario], compiler: Compiler) -> list[PreparedScenario]:
@@ -90,10 +99,9 @@ def prepare_all(scenarios: Sequence[Scenario], compiler: Compiler) -> list[Prepa
 
 def reference_of(prepared: PreparedScenario) -> Reference:
     """The reference's observations, or why the model cannot run the scenario."""
-    try:
-        return Reference(run_reference(prepared.scenario, prepared.wasm_bytes))
-    except ModelGap as gap:
-        return Reference(None, f"reference model: {gap}")
+    run = run_reference(prepared.scenario, list(prepared.binaries))
+    gap = run.gap if not run.gap or run.gap.startswith("reference model") else f"reference model: {run.gap}"
+    return Reference(run.document, gap)
 
 
 def to_case(scenario: Scenario, runtime: RuntimeId, verdict: Verdict, *,
@@ -113,28 +121,23 @@ def judge_on_runtime(prepared: PreparedScenario, session: RuntimeSession,
     runtime = RuntimeId(session.runtime.name, session.runtime.version)
     scenario = prepared.scenario
     awaited = reference if callable(reference) else lambda: reference
-    lacking = missing_features(requirements(scenario, prepared.module), session.features())
+    lacking = missing_features(requirements(scenario, prepared.modules), session.features())
     if lacking:
         reason = f"{session.runtime.label()}: " + "; ".join(lacking)
         return to_case(scenario, runtime, Verdict(Status.UNSUPPORTED, reason=reason),
                              reference=awaited().document)
     try:
-        answer = session.answer(scenario, prepared.wasm_bytes, prepared.module or Module())
+        answer = session.answer(scenario, prepared.binaries, prepared.modules)
     except RuntimeFailure as failure:
         return to_case(scenario, runtime, Verdict(Status.ERROR, reason=failure.one_line()),
                              reference=awaited().document)
     reference = awaited()
     observed = session.normalised(answer, reference.document)
-    if reference.document is None:
-        return to_case(scenario, runtime, Verdict(Status.ERROR, reason=reference.gap), observed=observed)
-    return to_case(scenario, runtime, judge(scenario, observed, reference.document),
-                         observed=observed, reference=reference.document)
+    return to_case(scenario, runtime, judge(scenario, observed, reference),
+                   observed=observed, reference=reference.document)
 
 
 def judge_on_reference(prepared: PreparedScenario, reference: Reference) -> Case:
     """One scenario on the reference model alone: its ``expect`` keys are the judge."""
-    if reference.document is None:
-        return to_case(prepared.scenario, REFERENCE, Verdict(Status.ERROR, reason=reference.gap))
-    verdict = judge(prepared.scenario, reference.document, reference.document)
-    return to_case(prepared.scenario, REFERENCE, verdict,
-                         observed=reference.document, reference=reference.document)
+    verdict = judge_model_alone(prepared.scenario, reference)
+    return to_case(prepared.scenario, REFERENCE, verdict, observed=reference.document, reference=reference.document)

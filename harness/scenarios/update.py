@@ -29,6 +29,13 @@ def _inline(value: Any) -> Any:
     return value
 
 
+def _by_file_step(scenario: Scenario, tables: list[Any], reference: dict[str, Any]) -> list[tuple[Any, Any]]:
+    """Each step table of the file with its observation; a ``repeat``'s steps are left as they are."""
+    observed = {step.index: observation for step, observation in zip(scenario.steps, reference["steps"])
+                if step.label == step.index}
+    return [(table, observed[position]) for position, table in enumerate(tables, start=1) if position in observed]
+
+
 def update_toml(scenario: Scenario, reference: dict[str, Any]) -> bytes:
     """The TOML file's new text with ``expect`` keys set from ``reference``."""
     document = tomlkit.parse(scenario.path.read_text(encoding="utf-8"))
@@ -37,7 +44,7 @@ def update_toml(scenario: Scenario, reference: dict[str, Any]) -> bytes:
     elif "expect_instantiate" in document:
         del document["expect_instantiate"]
     steps = document.get("steps", [])
-    for table, observation in zip(steps, reference["steps"]):
+    for table, observation in _by_file_step(scenario, steps, reference):
         if observation is None:
             if "expect" in table:
                 del table["expect"]
@@ -53,7 +60,7 @@ def update_json(scenario: Scenario, reference: dict[str, Any]) -> bytes:
         document["expect_instantiate"] = reference["instantiate"]
     else:
         document.pop("expect_instantiate", None)
-    for step, observation in zip(document.get("steps", []), reference["steps"]):
+    for step, observation in _by_file_step(scenario, document.get("steps", []), reference):
         step["expect"] = observation
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 

@@ -39,18 +39,97 @@ def _agrees(observed: Any, reference: Any, expect: Any) -> bool:
     return expect is NO_EXPECT or same_value(observed, without_messages(expect))
 
 
-def judge(scenario: Scenario, observed: dict[str, Any], reference: dict[str, Any]) -> Verdict:
-    """Compare a runtime's document with the reference's and with every ``expect``."""
-    differences = []
-    if not _agrees(observed["instantiate"], reference["instantiate"], scenario.expect_instantiate):
-        differences.append(Difference("instantiate", "instantiate", observed["instantiate"],
-                                      reference["instantiate"], scenario.expect_instantiate))
-    observed_steps, reference_steps = observed["steps"], reference["steps"]
+@dataclass(frozen=True)
+class Reference:
+    """The reference model's observations of a scenario, as far as the model could go.
+
+    ``gap`` says why the model stopped (an instruction it does not execute,
+    a time limit); ``document`` is ``None`` if it stopped before the
+    instantiation was known, else it holds every step before the gap.
+    """
+
+    document: dict[str, Any] | None
+    gap: str = ""
+
+    @property
+    def complete(self) -> bool:
+        """True when the model observed everything."""
+        return self.document is not None and not self.gap
+
+
+def _matches_expect(observed: Any, expect: Any) -> bool:
+    return same_value(without_messages(observed), without_messages(expect))
+
+
+def _span(labels: list[Any]) -> str:
+    """``step 4``, ``steps 4 to 9``, ``the instantiation and step 1``."""
+    parts = ["the instantiation"] if labels[:1] == ["instantiate"] else []
+    steps = [label for label in labels if label != "instantiate"]
+    if steps:
+        parts.append(f"step {steps[0]}" if len(steps) == 1 else f"steps {steps[0]} to {steps[-1]}")
+    return " and ".join(parts)
+
+
+def judge(scenario: Scenario, observed: dict[str, Any], reference: Reference) -> Verdict:
+    """Compare a runtime's document with the reference's and with every ``expect``.
+
+    Where the model stopped short (``reference.gap``), a step is judged by its
+    ``expect`` alone: the case passes, saying so, when those hold; it is an
+    ``error`` when no step past the gap has an ``expect`` (nothing was judged).
+    """
+    differences: list[Difference] = []
+    by_expect: list[Any] = []
+    unjudged: list[Any] = []
+    document = reference.document
+    if document is not None:
+        if not _agrees(observed["instantiate"], document["instantiate"], scenario.expect_instantiate):
+            differences.append(Difference("instantiate", "instantiate", observed["instantiate"],
+                                          document["instantiate"], scenario.expect_instantiate))
+    elif scenario.expect_instantiate is not NO_EXPECT:
+        by_expect.append("instantiate")
+        if not _matches_expect(observed["instantiate"], scenario.expect_instantiate):
+            differences.append(Difference("instantiate", "instantiate", observed["instantiate"], None,
+                                          scenario.expect_instantiate))
+    else:
+        unjudged.append("instantiate")
+    observed_steps = observed["steps"]
+    reference_steps = document["steps"] if document is not None else []
     for position, step in enumerate(scenario.steps):
         seen = observed_steps[position] if position < len(observed_steps) else None
-        predicted = reference_steps[position] if position < len(reference_steps) else None
-        if position >= len(observed_steps) and position >= len(reference_steps):
-            continue  # neither ran it: instantiation failed on both sides
-        if not _agrees(seen, predicted, step.expect):
-            differences.append(Difference(step.index, step.op, seen, predicted, step.expect))
-    return Verdict(Status.FAIL if differences else Status.PASS, differences)
+        if position < len(reference_steps) or (reference.complete and position >= len(observed_steps)):
+            if position >= len(observed_steps) and position >= len(reference_steps):
+                continue  # neither ran it: instantiation failed on both sides
+            predicted = reference_steps[position] if position < len(reference_steps) else None
+            if not _agrees(seen, predicted, step.expect):
+                differences.append(Difference(step.label, step.op, seen, predicted, step.expect))
+        elif position >= len(observed_steps):
+            continue  # the runtime did not get this far (its instantiation failed): judged above
+        elif step.has_expect:
+            by_expect.append(step.label)
+            if not _matches_expect(seen, step.expect):
+                differences.append(Difference(step.label, step.op, seen, None, step.expect))
+        else:
+            unjudged.append(step.label)
+    if differences:
+        return Verdict(Status.FAIL, differences, reference.gap)
+    if unjudged and not by_expect:
+        return Verdict(Status.ERROR, reason=f"{reference.gap}; {_span(unjudged)}: no reference and no expect "
+                                            f"to judge by")
+    if by_expect:
+        unchecked = f"; {_span(unjudged)}: not judged (no expect)" if unjudged else ""
+        return Verdict(Status.PASS, reason=f"{_span(by_expect)} judged by expect alone ({reference.gap}){unchecked}")
+    return Verdict(Status.PASS)
+
+
+def judge_model_alone(scenario: Scenario, reference: Reference) -> Verdict:
+    """The reference model with no runtime: its own observations against ``expect``.
+
+    What the model could not run makes the case ``unsupported`` (naming why),
+    unless an ``expect`` it did observe is violated.
+    """
+    if reference.document is None:
+        return Verdict(Status.UNSUPPORTED, reason=reference.gap)
+    verdict = judge(scenario, reference.document, Reference(reference.document))
+    if reference.gap and verdict.status is Status.PASS:
+        return Verdict(Status.UNSUPPORTED, reason=reference.gap)
+    return verdict
