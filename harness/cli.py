@@ -43,7 +43,8 @@ from .runtimes import provision
 from .runtimes.discovery import find_compiler_node, find_node, installed_runtimes
 from .runtimes.probes import probe_features
 from .runtimes.process import debug_enabled
-from .scenarios.suite import PreparedScenario, Reference
+from .scenarios.suite import PreparedScenario
+from .scenarios.verdict import Reference
 from .scenarios.update import update_expectations
 
 

@@ -46,7 +46,8 @@ from multiprocessing.connection import Connection
 
 from ..errors import InputError, RuntimeFailure
 from ..runtimes.process import debug, describe_exit, kill_group
-from ..scenarios.suite import PreparedScenario, Reference, reference_of
+from ..scenarios.suite import PreparedScenario, reference_of
+from ..scenarios.verdict import Reference
 
 #: seconds the model may spend on one scenario before its reference is a gap (``--model-timeout``)
 MODEL_TIMEOUT = 120.0
