@@ -34,6 +34,7 @@ from harness.pipeline.run import load_inputs  # noqa: E402
 from harness.runtimes.discovery import find_node  # noqa: E402
 from harness.scenarios.on_model import run_reference  # noqa: E402
 from harness.scenarios.on_runtime import scenario_request  # noqa: E402
+from tests.real_modules import extract_all  # noqa: E402
 
 
 def run(command: list[str], stdin: bytes | None = None) -> None:
@@ -47,6 +48,7 @@ def main() -> int:
     node = find_node()
     with Compiler(node) as compiler:
         modules = [compiler.compile_file(example.wat_path) for example in (DEMO, SUM)]
+        extract_all()  # tests/scenarios/real needs its modules from npm
         prepared = load_inputs(collect([ROOT / "tests" / "scenarios"]), compiler).scenarios
     wasm_paths = [wasm_file_for(module) for module in modules]
     linmem = [sys.executable, "-m", "harness"]

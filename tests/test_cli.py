@@ -169,7 +169,7 @@ def test_output_into_a_missing_directory_is_one_line(run_linmem, tmp_path: Path)
 SCENARIOS = Path(__file__).parent / "scenarios"
 
 
-def test_run_over_the_library_passes_and_writes_every_report(run_linmem, tmp_path: Path) -> None:
+def test_run_over_the_library_passes_and_writes_every_report(run_linmem, real_modules, tmp_path: Path) -> None:
     completed = run_linmem("run", "tests/scenarios", "--json", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.xml"))
     assert completed.returncode == 0, completed.stdout[-2000:]
     document = json.loads((tmp_path / "r.json").read_text())
@@ -230,7 +230,8 @@ def test_the_articles_programs_reproduce_on_deno_and_bun(run_linmem, provisioned
         assert completed.stdout.startswith(f"runtime: {spec} ")
 
 
-def test_the_library_is_pass_or_unsupported_on_node_14_deno_and_bun(run_linmem, provisioned, tmp_path: Path) -> None:
+def test_the_library_is_pass_or_unsupported_on_node_14_deno_and_bun(run_linmem, provisioned, real_modules,
+                                                                    tmp_path: Path) -> None:
     for spec in ("14", "deno", "bun"):
         provisioned(spec)
     completed = run_linmem("run", "tests/scenarios", "--node", "14", "--node", "deno", "--node", "bun",

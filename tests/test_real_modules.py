@@ -24,7 +24,15 @@ import tomlkit
 
 from harness.runtimes.discovery import Runtime
 from tests.real_modules import REAL_DIR, WASM_DIR
-from tests.real_references import MASK64, lz4_decompress, signed32, utf16_index, xxh32, xxh64, zstd_frame_content
+from tests.real_references import (
+    MASK64,
+    lz4_decompress,
+    signed32,
+    utf16_index,
+    xxh32,
+    xxh64,
+    zstd_frame_content,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -174,7 +182,9 @@ MD4W_DEFAULT_FLAGS = 0x0001 | 0x0002 | 0x0004 | 0x0100 | 0x0200 | 0x0800  # md4w
 
 
 def md4w_expected(document: dict[str, Any]) -> dict[str, Any]:
-    from markdown_it import MarkdownIt  # a test dependency: CommonMark's rendering, independently of md4c
+    from markdown_it import (
+        MarkdownIt,  # a test dependency: CommonMark's rendering, independently of md4c
+    )
 
     markdown = text_of(document, "markdown")
     assert named(document, "input_pair")["args"] == [len(markdown)]

@@ -127,7 +127,7 @@ def test_steps_on_memory_need_a_memory(tmp_path: Path, compiler: Compiler) -> No
         check_against_modules(scenario, [module])
 
 
-def test_the_library_has_at_least_forty_scenarios_each_with_an_expectation() -> None:
+def test_the_library_has_at_least_forty_scenarios_each_with_an_expectation(real_modules) -> None:
     files = collect([SCENARIOS]).of(CaseKind.SCENARIO)
     assert len(files) >= 40
     for path in files:
