@@ -23,6 +23,7 @@ import pytest
 import tomlkit
 
 from harness.runtimes.discovery import Runtime
+from harness.scenarios.update import inline
 from tests.real_modules import REAL_DIR, WASM_DIR
 from tests.real_references import (
     MASK64,
@@ -450,15 +451,6 @@ def write_expectations(path: Path) -> None:
     path.write_text(tomlkit.dumps(document), encoding="utf-8")
 
 
-def inline(value: Any) -> Any:
-    """``value`` with its tables inline, so an ``expect`` stays on its step's one line."""
-    if isinstance(value, dict):
-        table = tomlkit.inline_table()
-        table.update({key: inline(item) for key, item in value.items()})
-        return table
-    if isinstance(value, list):
-        return [inline(item) for item in value]
-    return value
 
 
 if __name__ == "__main__":  # python -m tests.test_real_modules [--write]: the recomputed expectations

@@ -18,14 +18,14 @@ from ..resources import write_atomic
 from .format import Scenario
 
 
-def _inline(value: Any) -> Any:
+def inline(value: Any) -> Any:
     """Objects as inline tables, so an ``expect`` stays on its step's one line."""
     if isinstance(value, dict):
         table = tomlkit.inline_table()
-        table.update({key: _inline(item) for key, item in value.items()})
+        table.update({key: inline(item) for key, item in value.items()})
         return table
     if isinstance(value, list):
-        return [_inline(item) for item in value]
+        return [inline(item) for item in value]
     return value
 
 
@@ -40,7 +40,7 @@ def update_toml(scenario: Scenario, reference: dict[str, Any]) -> bytes:
     """The TOML file's new text with ``expect`` keys set from ``reference``."""
     document = tomlkit.parse(scenario.path.read_text(encoding="utf-8"))
     if reference["instantiate"] is not None:
-        document["expect_instantiate"] = _inline(reference["instantiate"])
+        document["expect_instantiate"] = inline(reference["instantiate"])
     elif "expect_instantiate" in document:
         del document["expect_instantiate"]
     steps = document.get("steps", [])
@@ -49,7 +49,7 @@ def update_toml(scenario: Scenario, reference: dict[str, Any]) -> bytes:
             if "expect" in table:
                 del table["expect"]
         else:
-            table["expect"] = _inline(observation)
+            table["expect"] = inline(observation)
     return tomlkit.dumps(document).encode("utf-8")
 
 
