@@ -44,8 +44,8 @@ from .runtimes.discovery import find_compiler_node, find_node, installed_runtime
 from .runtimes.probes import probe_features
 from .runtimes.process import debug_enabled
 from .scenarios.suite import PreparedScenario
-from .scenarios.verdict import Reference
 from .scenarios.update import update_expectations
+from .scenarios.verdict import Reference
 
 
 def display_path(path: Path) -> str:

@@ -64,9 +64,9 @@ def test_the_multi_memory_scenario_passes_on_the_default_and_is_unsupported_on_n
 def test_requirements_come_from_the_module_and_the_steps(compiler: Compiler) -> None:
     scenario = load_scenario(SCENARIOS / "memory" / "shared-memory-not-detached.scenario.toml")
     module = decode_module(compiler.compile_text(scenario.wat.encode(), filename="s.wat", features=["threads"]).wasm_bytes)
-    assert requirements(scenario, module) == {"shared_memory": "the module's memory is shared", "max_memory_pages": 1}
+    assert requirements(scenario, [module]) == {"shared_memory": "the module's memory is shared", "max_memory_pages": 1}
     bigint = load_scenario(SCENARIOS / "code" / "i64-bigint-boundary.scenario.toml")
-    needs = requirements(bigint, decode_module(compiler.compile_text(bigint.wat.encode(), filename="b.wat").wasm_bytes))
+    needs = requirements(bigint, [decode_module(compiler.compile_text(bigint.wat.encode(), filename="b.wat").wasm_bytes)])
     assert needs == {"bigint_i64": "step 1 calls add with an i64 parameter or result"}
 
 

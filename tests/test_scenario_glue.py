@@ -37,8 +37,13 @@ def test_each_addition_agrees_on_the_runtime_and_the_model(path: Path, compiler:
     case = judge_scenario(path, compiler, node_runtime)
     assert case.status is Status.PASS, case.detail or case.differences
     assert without_messages(case.observed["steps"]) == case.reference["steps"]
-    assert judge_on_reference(prepare(load_scenario(path), compiler),
-                              reference_of(prepare(load_scenario(path), compiler))).status is Status.PASS
+    assert on_model_alone(path, compiler).status is Status.PASS
+
+
+def on_model_alone(path: Path, compiler: Compiler):
+    """The scenario judged on the reference model alone (``--node reference``)."""
+    prepared = prepare(load_scenario(path), compiler)
+    return judge_on_reference(prepared, reference_of(prepared))
 
 
 def wrong_twin(path: Path, directory: Path) -> tuple[Path, object]:
@@ -64,8 +69,7 @@ def test_a_wrong_expectation_in_each_fails_at_its_step(path: Path, tmp_path: Pat
     case = judge_scenario(twin, compiler, node_runtime)
     assert case.status is Status.FAIL
     assert [difference.step for difference in case.differences] == [label]
-    on_model = judge_on_reference(prepare(load_scenario(twin), compiler), reference_of(prepare(load_scenario(twin), compiler)))
-    assert on_model.status is Status.FAIL
+    assert on_model_alone(twin, compiler).status is Status.FAIL
 
 
 def test_a_repeat_is_expanded_and_labelled_by_iteration() -> None:
@@ -176,8 +180,7 @@ length = 3
 def gap_case(tmp_path: Path, compiler: Compiler, runtime: Runtime, read_expect: str | None):
     body = SIMD_AND_SCALAR + (f"expect = {read_expect}\n" if read_expect else "")
     path = write_file(tmp_path, "gap.scenario.toml", body)
-    prepared = prepare(load_scenario(path), compiler)
-    return judge_scenario(path, compiler, runtime), judge_on_reference(prepared, reference_of(prepared))
+    return judge_scenario(path, compiler, runtime), on_model_alone(path, compiler)
 
 
 @pytest.mark.needs_feature("simd")
@@ -218,3 +221,19 @@ def test_an_import_module_name_with_dots_is_written_as_a_table_of_tables(tmp_pat
     assert case.status is Status.PASS
     wrong = body.replace("expect = 7", "expect = 8")
     assert judge_scenario(write_file(tmp_path, "dots2.scenario.toml", wrong), compiler, node_runtime).status is Status.FAIL
+
+
+def test_strings_of_a_module_without_an_exported_memory_are_read_from_the_memory_it_imports(
+        tmp_path: Path, compiler: Compiler, node_runtime: Runtime) -> None:
+    body = ('wat = """(module (import "env" "memory" (memory 1)) (import "env" "log" (func $log (param i32)))\n'
+            '  (data (i32.const 8) "hi\\\\00")\n'
+            '  (func (export "run") (call $log (i32.const 8))))"""\n'
+            '[imports."env.memory"]\nkind = "memory"\ninitial = 1\n'
+            '[imports."env.log"]\ntext = [{ptr = 0, format = "cstring"}]\n'
+            '[[steps]]\nop = "call"\nexport = "run"\n'
+            '[[steps]]\nop = "calls"\nexpect = [{import = "env.log", args = [8], text = ["hi"]}]\n')
+    assert judge_scenario(write_file(tmp_path, "imported.scenario.toml", body), compiler, node_runtime).status \
+        is Status.PASS
+    wrong = body.replace('text = ["hi"]', 'text = ["ho"]')
+    assert judge_scenario(write_file(tmp_path, "wrong.scenario.toml", wrong), compiler, node_runtime).status \
+        is Status.FAIL

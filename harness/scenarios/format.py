@@ -424,7 +424,7 @@ class _StepReader:
                 continue
             try:
                 fields[key] = check(raw[key])
-            except (ValueError, ExpressionError) as problem:
+            except ValueError as problem:  # ExpressionError is one
                 raise _fail(self.path, where, f"key '{key}': {problem}") from None
         return fields
 

@@ -162,6 +162,20 @@ def memory_of(scenario: Scenario, modules: Modules, step: Step) -> MemoryRef | N
     return MemoryRef(instance=position, export=exported[0]) if exported else None
 
 
+def text_memory(module: Module | None) -> dict[str, str] | None:
+    """Where strings of a module's host calls are read: its first exported memory, else the one it imports.
+
+    ``{"export": name}`` or ``{"module": ..., "field": ...}`` (an entry of its import object); ``None`` if neither.
+    """
+    if module is None:
+        return None
+    exported = next((e.name for e in module.exports if e.kind == "memory"), None)
+    if exported is not None:
+        return {"export": exported}
+    imported = next((e for e in module.imports if e.kind == "memory"), None)
+    return {"module": imported.module, "field": imported.name} if imported is not None else None
+
+
 def _check_step(scenario: Scenario, modules: Modules, step: Step, shapes: dict[str, Any]) -> None:
     where = f"step {step.label}"
     module = modules[scenario.instance_position(step.instance)]

@@ -37,7 +37,7 @@ from ..values.codec import (
 )
 from .expressions import Expression, ExpressionError, evaluate
 from .format import ImportDecl, Scenario, Step, TextSpec
-from .linking import memory_of
+from .linking import memory_of, text_memory
 
 CANONICAL_NAN_F32 = 0x7FC00000
 CANONICAL_NAN_F64 = 0x7FF8000000000000
@@ -141,6 +141,7 @@ class ReferenceSession:
         self.scenario = scenario
         self.modules = modules
         self.instances: list[model.Instance] = []
+        self.provided: list[dict[tuple[str, str], Any]] = []  # each module's resolved imports, as JS's import objects
         self.memory_objects: dict[int, model.MemoryObject] = {}
         self.host: dict[str, Any] = {}  # declared memories, globals and tables, by "module.field"
         self.held: dict[str, model.TypedArrayModel] = {}
@@ -156,7 +157,8 @@ class ReferenceSession:
         """Instantiate every module in order; raises what ``WebAssembly.instantiate`` throws."""
         for position, module in enumerate(self.modules):
             try:
-                self.instances.append(model.instantiate(module, self._imports_for(position, module)))
+                self.provided.append(self._imports_for(position, module))
+                self.instances.append(model.instantiate(module, self.provided[-1]))
             except (Trap, JsException, WasiExit) as error:
                 raise _InstantiationFailed(position, error) from None
             if self.wasi is not None and any(e.module in WASI_MODULES for e in module.imports):
@@ -244,29 +246,15 @@ class ReferenceSession:
         return view.buffer.memory.load(view.byte_offset, view.length)
 
     def _instance_memory(self, position: int) -> model.MemoryObject | None:
-        module = self.modules[position]
-        if position < len(self.instances):
-            exported = next((e.name for e in module.exports if e.kind == "memory"), None)
-            if exported is not None:
-                return self._wrap(self.instances[position].exports[exported])
-        imported = next((e for e in module.imports if e.kind == "memory"), None)
-        if imported is None:
+        """The memory strings of a call from the instance at ``position`` are read from (``text_memory``)."""
+        where = text_memory(self.modules[position])
+        if where is None:
             return None
-        declared = self.scenario.declared(f"{imported.module}.{imported.name}")
-        if declared is not None and declared.source is None:
-            return self.host[declared.key]
-        source = self._imports_for_memory(position, imported)
-        return self._wrap(source) if isinstance(source, model.Memory) else None
-
-    def _imports_for_memory(self, position: int, entry: Any) -> Any:
-        declared = self.scenario.declared(f"{entry.module}.{entry.name}")
-        if declared is not None and declared.source is not None:
-            instance_name, export_name = declared.source.split(".", 1)
-            return self.instances[self.scenario.instance_position(instance_name)].exports.get(export_name)
-        names = [source.name for source in self.scenario.modules[:position]]
-        if entry.module in names:
-            return self.instances[names.index(entry.module)].exports.get(entry.name)
-        return None
+        if "export" in where:
+            instance = self.instances[position] if position < len(self.instances) else None
+            return self._wrap(instance.exports[where["export"]]) if instance is not None else None
+        imported = self.provided[position].get((where["module"], where["field"]))
+        return self._wrap(imported) if isinstance(imported, model.Memory) else None
 
     def _wrap(self, memory: model.Memory) -> model.MemoryObject:
         """The one ``WebAssembly.Memory`` object JS has for a memory (so buffers detach as in JS)."""

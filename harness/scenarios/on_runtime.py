@@ -21,7 +21,7 @@ from ..runtimes.process import JsonLineWorker
 from ..runtimes.protocol import JsError, parse_answer, request
 from .expressions import Expression
 from .format import MEMORY_OPS, Scenario, Step
-from .linking import memory_of
+from .linking import memory_of, text_memory
 
 SCENARIO_TIMEOUT = 30.0
 
@@ -60,24 +60,13 @@ def step_request(scenario: Scenario, modules: Sequence[Module | None], step: Ste
     return entry
 
 
-def _text_memory(module: Module | None) -> dict[str, str] | None:
-    """Where strings of this module's host calls are read: its first exported memory, else its imported one."""
-    if module is None:
-        return None
-    exported = next((e.name for e in module.exports if e.kind == "memory"), None)
-    if exported is not None:
-        return {"export": exported}
-    imported = next((e for e in module.imports if e.kind == "memory"), None)
-    return {"module": imported.module, "field": imported.name} if imported is not None else None
-
-
 def module_request(source: Any, wasm_bytes: bytes, module: Module | None) -> dict[str, Any]:
     """One module of the request: its bytes and what its host functions need to know."""
     imports = module.imports if module is not None else []
     return {
         "name": source.name,
         "wasm_b64": base64.b64encode(wasm_bytes).decode("ascii"),
-        "text_memory": _text_memory(module),
+        "text_memory": text_memory(module),
         "imports_wasi": any(entry.module in WASI_MODULES for entry in imports),
         "import_results": {f"{e.module}.{e.name}": list(module.types[e.desc].results)
                            for e in imports if e.kind == "func"} if module is not None else {},

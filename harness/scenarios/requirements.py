@@ -41,10 +41,11 @@ def _i64_use(scenario: Scenario, modules: Sequence[Module | None]) -> str | None
     return None
 
 
-def requirements(scenario: Scenario, modules: Sequence[Module | None] | Module | None) -> dict[str, Any]:
-    """The features a scenario needs, each with why (``{"bigint_i64": "step 3 calls f(i64)"}``)."""
-    if modules is None or isinstance(modules, Module):
-        modules = [modules]
+def requirements(scenario: Scenario, modules: Sequence[Module | None]) -> dict[str, Any]:
+    """The features a scenario needs, each with why (``{"bigint_i64": "step 3 calls f(i64)"}``).
+
+    ``modules`` are the scenario's decoded modules in order (``None`` for one that does not decode).
+    """
     needs: dict[str, Any] = {}
     for declared in scenario.imports:
         if declared.kind == "memory" and declared.source is None:

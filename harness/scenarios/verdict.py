@@ -95,15 +95,15 @@ def judge(scenario: Scenario, observed: dict[str, Any], reference: Reference) ->
     observed_steps = observed["steps"]
     reference_steps = document["steps"] if document is not None else []
     for position, step in enumerate(scenario.steps):
-        seen = observed_steps[position] if position < len(observed_steps) else None
-        if position < len(reference_steps) or (reference.complete and position >= len(observed_steps)):
-            if position >= len(observed_steps) and position >= len(reference_steps):
-                continue  # neither ran it: instantiation failed on both sides
-            predicted = reference_steps[position] if position < len(reference_steps) else None
+        ran = position < len(observed_steps)
+        predicted_known = position < len(reference_steps)
+        seen = observed_steps[position] if ran else None
+        if not ran and not predicted_known:
+            continue  # neither side ran it (an instantiation failed), or the runtime stopped where the model did
+        if predicted_known or reference.complete:
+            predicted = reference_steps[position] if predicted_known else None
             if not _agrees(seen, predicted, step.expect):
                 differences.append(Difference(step.label, step.op, seen, predicted, step.expect))
-        elif position >= len(observed_steps):
-            continue  # the runtime did not get this far (its instantiation failed): judged above
         elif step.has_expect:
             by_expect.append(step.label)
             if not _matches_expect(seen, step.expect):
