@@ -289,7 +289,9 @@ Session.prototype.hold = function (step) {
 };
 
 Session.prototype.held_ = function (step) {
-  var entry = this.held[step.name];
+  var entry = Object.prototype.hasOwnProperty.call(this.held, step.name) ? this.held[step.name] : undefined;
+  // its hold step threw (the loader saw to it that one exists); harness/scenarios/on_model.py throws the same
+  if (!entry) throw new TypeError('no view is held under "' + step.name + '": its hold step threw');
   if (step.values !== null && step.values !== undefined) entry.view.set(decodeForView(entry.viewName, step.values));
   var observation = { length: entry.view.length, byte_length: entry.view.byteLength };
   if (step.read) observation.values = Array.from(entry.view).map(encodeValue);

@@ -123,3 +123,17 @@ def test_a_named_file_of_no_kind_is_one_line_not_silently_dropped(run_linmem, pr
 def test_a_bad_script_is_found_before_anything_runs(run_linmem, project: Path) -> None:
     bad = write_file(project / "spec", "bad.wast", "(module)\n(frobnicate)\n")
     assert_one_clean_error(run_linmem("run", str(project)), f"{bad}:2")
+
+
+@pytest.mark.parametrize("name, body, fragment", [
+    ("long.scenario.toml", "wat = '(module)'\n[[steps]]\nop = \"grow\"\ndelta = " + "9" * 4301 + "\n",
+     "long.scenario.toml:4:9: an integer literal of 4,301 digits is too long (at most 4,300)"),
+    ("deep.scenario.json", '{"wat": "(module)", "x": ' + "[" * 50_000 + "]" * 50_000 + "}",
+     "deep.scenario.json:1:125: values nest more than 100 levels deep"),  # 25 characters, then the 100th "["
+    ("wrong.scenario.toml", "wat = '(module (memory 1))'\n[[steps]]\nop = \"read\"\nview = [1, 2]\noffset = 0\n",
+     "wrong.scenario.toml: step 1: key 'view': unknown view [1, 2]"),
+])
+def test_unreadable_scenarios_are_one_clean_line_and_exit_2(run_linmem, tmp_path: Path, name: str, body: str,
+                                                            fragment: str) -> None:
+    write_file(tmp_path, name, body)
+    assert_one_clean_error(run_linmem("run", name, cwd=tmp_path), fragment)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -258,3 +259,23 @@ def test_exhaustion_is_a_trap_even_from_deep_in_the_hosts_own_stack(compiler: Co
         assert caught.value.kind is TrapKind.CALL_STACK_EXHAUSTED
 
     nested(900)  # close to Python's default limit of 1000 frames before the module even starts
+
+
+DEPTH_WAT = """(module (func $depth (export "depth") (param i32) (result i32)
+  (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+    (else (i32.add (i32.const 1) (call $depth (i32.sub (local.get 0) (i32.const 1))))))))"""
+
+
+def test_a_recursion_deeper_than_v8s_returns_and_leaves_pythons_limit_as_it_was(compiler: Compiler) -> None:
+    instance = instantiate(decode_module(compiler.compile_text(DEPTH_WAT.encode(), filename="depth.wat").wasm_bytes))
+    limit = sys.getrecursionlimit()
+    assert call_export(instance, "depth", [40_000]) == [40_000]  # V8 runs out between 10,000 and 20,000
+    assert sys.getrecursionlimit() == limit
+
+
+def test_the_model_runs_out_past_fifty_thousand_calls(compiler: Compiler) -> None:
+    instance = instantiate(decode_module(compiler.compile_text(DEPTH_WAT.encode(), filename="depth.wat").wasm_bytes))
+    assert call_export(instance, "depth", [49_999]) == [49_999]
+    with pytest.raises(Trap) as caught:
+        call_export(instance, "depth", [50_001])
+    assert caught.value.kind is TrapKind.CALL_STACK_EXHAUSTED

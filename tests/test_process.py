@@ -62,6 +62,12 @@ def test_output_that_is_not_json_is_a_protocol_error(worker: JsonLineWorker) -> 
     assert ask(worker, "echo", payload=1) == {"echoed": 1}
 
 
+def test_json_nested_too_deep_for_python_is_a_protocol_error(worker: JsonLineWorker) -> None:
+    with pytest.raises(ProtocolError, match=r"not JSON: '\[\[\[\["):
+        ask(worker, "deep")
+    assert ask(worker, "echo", payload=1) == {"echoed": 1}
+
+
 def test_unknown_ops_are_errors_not_crashes(worker: JsonLineWorker) -> None:
     error = ask(worker, "no_such_op")
     assert isinstance(error, JsError) and "unknown op" in error.message

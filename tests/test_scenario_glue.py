@@ -237,3 +237,66 @@ def test_strings_of_a_module_without_an_exported_memory_are_read_from_the_memory
     wrong = body.replace('text = ["hi"]', 'text = ["ho"]')
     assert judge_scenario(write_file(tmp_path, "wrong.scenario.toml", wrong), compiler, node_runtime).status \
         is Status.FAIL
+
+
+# -- the JS API's limits, a failed hold, call-stack depth (issue 11): each agrees on the runtime and the model -----
+LIMITS = Path(__file__).parent / "scenarios" / "limits"
+LIMITS_FILES = sorted(LIMITS.glob("*.scenario.toml"))
+
+
+@pytest.mark.parametrize("path", LIMITS_FILES, ids=lambda path: path.name)
+def test_each_limit_agrees_on_the_runtime_and_the_model(path: Path, compiler: Compiler,
+                                                        node_runtime: Runtime) -> None:
+    case = judge_scenario(path, compiler, node_runtime)
+    assert (case.status, case.detail) == (Status.PASS, ""), case.differences
+    assert without_messages(case.observed["instantiate"]) == case.reference["instantiate"]
+    assert without_messages(case.observed["steps"]) == case.reference["steps"]
+    assert on_model_alone(path, compiler).status is Status.PASS
+
+
+@pytest.mark.parametrize("path", LIMITS_FILES, ids=lambda path: path.name)
+def test_a_wrong_expectation_in_each_limit_fails_there(path: Path, tmp_path: Path, compiler: Compiler,
+                                                       node_runtime: Runtime) -> None:
+    document = tomlkit.parse(path.read_text())
+    if "expect_instantiate" in document:
+        document["expect_instantiate"] = {"error": "DeliberatelyWrong"}
+        label: object = "instantiate"
+    else:
+        document["steps"][-1]["expect"] = {"deliberately": "wrong"}
+        label = len(document["steps"])
+    twin = write_file(tmp_path, path.name, tomlkit.dumps(document))
+    case = judge_scenario(twin, compiler, node_runtime)
+    assert case.status is Status.FAIL
+    assert [difference.step for difference in case.differences] == [label]
+    assert on_model_alone(twin, compiler).status is Status.FAIL
+
+
+FAILING_START = """wat = '(module (memory (export "memory") 1) (func $start unreachable) (start $start))'
+[[steps]]
+op = "size"
+[[steps]]
+op = "size"
+expect = { pages = 1, byte_length = 65536 }
+"""
+
+
+def test_a_step_expect_no_run_could_check_after_a_failed_instantiation_fails_saying_so(
+        tmp_path: Path, compiler: Compiler, node_runtime: Runtime) -> None:
+    path = write_file(tmp_path, "start-traps.scenario.toml", FAILING_START)
+    case = judge_scenario(path, compiler, node_runtime)
+    assert case.status is Status.FAIL
+    assert case.detail.startswith("step 2: expect not checked: instantiation failed: RuntimeError (unreachable)")
+    assert [(d.step, d.observed, d.expect) for d in case.differences] == [
+        (2, None, {"pages": 1, "byte_length": 65536})]
+    on_model = on_model_alone(path, compiler)
+    assert (on_model.status, on_model.detail) == (
+        Status.FAIL, "step 2: expect not checked: instantiation failed: RuntimeError (unreachable)")
+
+
+def test_a_failed_instantiation_the_scenario_expects_passes_with_its_steps_unrun(
+        tmp_path: Path, compiler: Compiler, node_runtime: Runtime) -> None:
+    body = 'expect_instantiate = { error = "RuntimeError", trap = "unreachable" }\n' + FAILING_START
+    path = write_file(tmp_path, "start-traps.scenario.toml", body)
+    case = judge_scenario(path, compiler, node_runtime)
+    assert (case.status, case.differences, case.observed["steps"]) == (Status.PASS, (), [])
+    assert on_model_alone(path, compiler).status is Status.PASS

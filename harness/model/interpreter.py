@@ -7,7 +7,8 @@ runner per function, and guards each invocation from the host: a shared
 budget of fuel (loop iterations plus calls) turns a computation that may
 never end into :class:`FuelExhausted`, and a call chain deeper than
 ``MAX_CALL_DEPTH`` (or than Python's own stack) into the trap "call stack
-exhausted".
+exhausted". Each invocation from the host runs on a deep stack
+(:mod:`.deep_stack`), so the model's calls go as deep as engines' do.
 
 A runner is ``runner(depth, fuel, *args) -> results``: canonical values in
 (ints as bit patterns, ``None`` or a function for references), a list out.
@@ -15,11 +16,11 @@ A runner is ``runner(depth, fuel, *args) -> results``: canonical values in
 
 from __future__ import annotations
 
-import sys
 from typing import Any, Callable
 
 from .binary import Instruction
 from .codegen import MAX_CALL_DEPTH, translate
+from .deep_stack import run_deep
 from .numeric import BINARY, MASK32, MASK64
 from .opcodes import BY_NAME, OPCODES, VECTOR_BASE
 from .simd import VECTOR_INSTRUCTIONS
@@ -33,7 +34,7 @@ FUEL_LIMIT = 20_000_000
 #: Python frames one wasm call takes: its runner (a function's first call adds a trampoline frame, once;
 #: should Python's stack still run out, the RecursionError becomes the same trap).
 _FRAMES_PER_CALL = 1
-#: Extra frames granted when the recursion limit must be raised.
+#: Extra frames for host functions, the first call's trampolines and Python's own calls in between.
 _HEADROOM = 1000
 
 Runner = Callable[..., list[Any]]
@@ -62,9 +63,9 @@ def invoke(function: Function, args: list[Any], depth: int = 0, fuel: Fuel | Non
     """
     if fuel is not None:
         return runner_of(function)(depth, fuel, *args)
-    _ensure_python_stack()
+    runner = runner_of(function)
     try:
-        return runner_of(function)(depth, Fuel(FUEL_LIMIT), *args)
+        return run_deep(lambda: runner(depth, Fuel(FUEL_LIMIT), *args), MAX_CALL_DEPTH * _FRAMES_PER_CALL + _HEADROOM)
     except RecursionError:  # whatever the host's own depth was, exhaustion is a trap, never a crash
         raise Trap(TrapKind.CALL_STACK_EXHAUSTED) from None
 
@@ -134,20 +135,6 @@ def _first_call(runners: list[Runner], index: int, function: Function) -> Runner
         runner = runners[index] = runner_of(function)
         return runner(depth, fuel, *args)
     return first_call
-
-
-def _ensure_python_stack() -> None:
-    """Raise Python's recursion limit enough for MAX_CALL_DEPTH wasm calls above the current depth."""
-    needed = _current_depth() + MAX_CALL_DEPTH * _FRAMES_PER_CALL + 200
-    if sys.getrecursionlimit() < needed:
-        sys.setrecursionlimit(needed + _HEADROOM)  # with room to spare: raised once, not on every call
-
-
-def _current_depth() -> int:
-    frame, depth = sys._getframe(), 0
-    while frame is not None:
-        frame, depth = frame.f_back, depth + 1
-    return depth
 
 
 _CONSTANTS = {BY_NAME["i32.const"]: MASK32, BY_NAME["i64.const"]: MASK64}

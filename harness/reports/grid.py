@@ -52,10 +52,9 @@ def difference_lines(difference: Difference) -> list[str]:
 
 
 def case_detail(case: Case) -> list[str]:
-    """What went wrong in one case, as indented lines: the differences, else the detail."""
-    if case.differences:
-        return [line for difference in case.differences for line in difference_lines(difference)]
-    return [f"  {case.detail}"] if case.detail else []
+    """What went wrong in one case, as indented lines: the detail (why), then the differences."""
+    detail = [f"  {case.detail}"] if case.detail else []
+    return detail + [line for difference in case.differences for line in difference_lines(difference)]
 
 
 def summary_line(cases: Sequence[Case]) -> str:

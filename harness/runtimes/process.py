@@ -235,7 +235,7 @@ class JsonLineWorker:
         debug(f"<- {self.name}: {raw.decode('utf-8', 'replace').rstrip()[:2000]}")
         try:
             answer = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
             self._stop()
             raise ProtocolError(f"{self.name} printed something that is not JSON: "
                                 f"{raw[:200].decode('utf-8', 'replace').rstrip()!r}",

@@ -24,6 +24,7 @@ from ..errors import InputError
 from ..model.views import VIEW_KINDS
 from ..model.wasi import WasiConfig
 from ..values.codec import decode_bigint, decode_number
+from . import document_limits
 from .expressions import Expression, ExpressionError, is_expression, parse_expression
 
 if sys.version_info >= (3, 11):
@@ -275,7 +276,7 @@ def _base64(value: Any) -> bytes:
 
 
 def _view(value: Any) -> str:
-    if value not in VIEW_KINDS:
+    if not isinstance(value, str) or value not in VIEW_KINDS:
         raise ValueError(f"unknown view {_show(value)}; expected one of {', '.join(VIEW_NAMES)}")
     return value
 
@@ -328,19 +329,39 @@ def parse_document(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise ScenarioError("no such file", path=path) from None
     try:
-        if path.name.endswith(".json"):
-            document = json.loads(raw.decode("utf-8"))
-        else:
-            document = tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ScenarioError(f"not UTF-8 text (byte {error.start})", path=path) from None
+    too_deep = document_limits.too_deep(text)
+    if too_deep is not None:
+        raise ScenarioError(f"values nest more than {document_limits.MAX_NESTING} levels deep", path=path,
+                            line=too_deep[0], column=too_deep[1])
+    try:
+        document = json.loads(text) if path.name.endswith(".json") else tomllib.loads(text)
     except json.JSONDecodeError as error:
         raise ScenarioError(f"invalid JSON: {error.msg}", path=path, line=error.lineno, column=error.colno) from None
     except tomllib.TOMLDecodeError as error:
         raise _toml_error(path, error) from None
+    except ValueError as error:  # Python's int max str digits (the decoders' other errors are handled above)
+        raise _long_integer_error(path, text, error) from None
+    except RecursionError:  # nesting the scan above did not see (it errs on the side of the parser)
+        raise ScenarioError(f"values nest more than {document_limits.MAX_NESTING} levels deep", path=path) from None
     if not isinstance(document, dict):
         raise ScenarioError("a scenario must be an object (a table) at the top level", path=path)
+    problem = document_limits.unusable_value(document)
+    if problem is not None:
+        raise ScenarioError(problem, path=path)
     return document
+
+
+def _long_integer_error(path: Path, text: str, error: ValueError) -> ScenarioError:
+    """An integer literal too long to read (Python's 4,300-digit limit), at its line and column if found."""
+    found = document_limits.long_integer(text)
+    if found is None:
+        return ScenarioError(f"unreadable value: {error}", path=path)
+    line, column, digits = found
+    return ScenarioError(f"an integer literal of {digits:,} digits is too long (at most "
+                         f"{document_limits.MAX_INTEGER_DIGITS:,})", path=path, line=line, column=column)
 
 
 def _toml_error(path: Path, error: Exception) -> ScenarioError:
@@ -546,9 +567,12 @@ def _check_import(path: Path, module_name: str, field_name: str, raw: Any) -> Im
         source = raw["from"]
         if not isinstance(source, str) or "." not in source.strip("."):
             raise _fail(path, f"{where}: key 'from'", f"expected \"instance.export\", got {_show(source)}")
-        return ImportDecl(module_name, field_name, str(raw.get("kind", "")), {"from": source})
+        kind = raw.get("kind", "")
+        if kind != "" and (not isinstance(kind, str) or kind not in _IMPORT_KEYS):
+            raise _fail(path, f"{where}: key 'kind'", f"expected func, memory, global or table, got {_show(kind)}")
+        return ImportDecl(module_name, field_name, kind, {"from": source})
     kind = raw.get("kind", "func")
-    if kind not in _IMPORT_KEYS:
+    if not isinstance(kind, str) or kind not in _IMPORT_KEYS:
         raise _fail(path, f"{where}: key 'kind'", f"expected func, memory, global or table, got {_show(kind)}")
     unknown = sorted(set(raw) - _IMPORT_KEYS[kind])
     if unknown:

@@ -16,7 +16,8 @@ from typing import Any, Callable
 from .. import model
 from ..errors import WasmDecodeError
 from ..model.binary import GlobalType, Module
-from ..model.store import GlobalInstance, HostFunction, TableInstance
+from ..model.host import table_object
+from ..model.store import GlobalInstance, HostFunction
 from ..model.text import EncodingNotModelled
 from ..model.traps import (
     FuelExhausted,
@@ -148,13 +149,20 @@ class ReferenceSession:
         self.values: dict[str, Any] = {}
         self.log: list[dict[str, Any]] = []
         self.wasi = WasiHost(scenario.wasi) if scenario.wasi is not None else None
-        for declared in scenario.imports:
-            if declared.source is None and declared.kind != "func":
-                self.host[declared.key] = _host_value(declared)
 
     # -- instantiation -----------------------------------------------------------------
     def instantiate_all(self) -> None:
-        """Instantiate every module in order; raises what ``WebAssembly.instantiate`` throws."""
+        """Create the declared host values, then instantiate every module in order.
+
+        Raises what ``new WebAssembly.Memory`` (or ``Global``, ``Table``) or
+        ``WebAssembly.instantiate`` throws, as the driver observes it.
+        """
+        for declared in self.scenario.imports:
+            if declared.source is None and declared.kind != "func":
+                try:
+                    self.host[declared.key] = _host_value(declared)
+                except JsException as error:
+                    raise _InstantiationFailed(None, error) from None
         for position, module in enumerate(self.modules):
             try:
                 self.provided.append(self._imports_for(position, module))
@@ -350,7 +358,9 @@ class ReferenceSession:
         return {"length": view.length}
 
     def held_(self, step: Step, fields: dict[str, Any]) -> dict[str, Any]:
-        view = self.held[fields["name"]]
+        view = self.held.get(fields["name"])
+        if view is None:  # its hold step threw (the loader saw to it that one exists)
+            raise JsException("TypeError", f"no view is held under {fields['name']!r}: its hold step threw")
         if fields["values"] is not None:
             view.set(decode_elements(view.kind, fields["values"]))
         observation: dict[str, Any] = {"length": view.length, "byte_length": view.byte_length}
@@ -418,7 +428,9 @@ class ReferenceSession:
 
 
 class _InstantiationFailed(Exception):
-    def __init__(self, position: int, error: Exception) -> None:
+    """``position`` is the module whose instantiation threw; ``None`` for a host value made before any."""
+
+    def __init__(self, position: int | None, error: Exception) -> None:
         super().__init__(str(error))
         self.position = position
         self.error = error
@@ -433,7 +445,7 @@ def _host_value(declared: ImportDecl) -> Any:
         value = argument_value(settings["type"], settings["value"])
         return GlobalInstance(GlobalType(settings["type"], settings["mutable"]), value)
     element = "externref" if settings["element"] == "externref" else "funcref"
-    return TableInstance(element, [None] * settings["initial"], settings["maximum"])
+    return table_object(element, settings["initial"], settings["maximum"])
 
 
 @dataclass(frozen=True)
@@ -451,7 +463,7 @@ class ModelRun:
 def _instantiation_observation(scenario: Scenario, failure: _InstantiationFailed) -> dict[str, Any]:
     error = failure.error
     observation = {"exit": error.code} if isinstance(error, WasiExit) else error_observation(error)
-    if len(scenario.modules) > 1:
+    if len(scenario.modules) > 1 and failure.position is not None:
         observation["instance"] = scenario.modules[failure.position].name
     return observation
 

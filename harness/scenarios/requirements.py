@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..model.binary import Module
+from ..model.memory import MAX_PAGES
 from ..model.wasi import WASI_MODULES
 from ..runtimes.probes import module_requirements
 from .format import Scenario
@@ -53,7 +54,8 @@ def requirements(scenario: Scenario, modules: Sequence[Module | None]) -> dict[s
                 needs["shared_memory"] = ("the [memory] table is shared" if scenario.memory is not None
                                           and declared.key == f"{scenario.memory.module}.{scenario.memory.field}"
                                           else f"the memory import {declared.key} is shared")
-            _merge(needs, "max_memory_pages", declared.settings["initial"])
+            if declared.settings["initial"] <= MAX_PAGES:  # beyond, the JS API throws on every runtime
+                _merge(needs, "max_memory_pages", declared.settings["initial"])
     for module in modules:
         if module is not None:
             for feature, why in module_requirements(module).items():

@@ -70,13 +70,84 @@ def _span(labels: list[Any]) -> str:
     return " and ".join(parts)
 
 
+def _unchecked_for_instantiation(scenario: Scenario, instantiation: Any) -> list[tuple[Any, str]]:
+    """The steps whose ``expect`` no run could check because the instantiation failed, each with a note.
+
+    A failure the scenario expects (``expect_instantiate``) leaves nothing unchecked:
+    the steps of such a scenario say what would follow a success.
+    """
+    if instantiation is None or scenario.expect_instantiate is not NO_EXPECT:
+        return []
+    failure = _describe_error(instantiation)
+    return [(step, f"step {step.label}: expect not checked: instantiation failed: {failure}")
+            for step in scenario.steps if step.has_expect]
+
+
+def _describe_error(observation: Any) -> str:
+    """``LinkError: import object field 'mem' ...`` (or ``RuntimeError (unreachable)``) for an error observation."""
+    if not isinstance(observation, dict):
+        return str(observation)
+    text = str(observation.get("error", observation.get("exit", "an error")))
+    if "trap" in observation:
+        text += f" ({observation['trap']})"
+    if observation.get("message"):
+        text += f": {observation['message']}"
+    return text
+
+
+CALL_STACK_EXHAUSTED = "call stack exhausted"
+#: Why a runtime whose call stack ran out where the model's did not is ``unsupported``, not ``fail``.
+DEPTH_IS_IMPLEMENTATION_DEFINED = "call stack exhausted (depth is implementation-defined)"
+
+
+def _exhausted(observation: Any) -> bool:
+    """True for the observation of a call stack that ran out (V8's ``RangeError``, the model's trap)."""
+    return isinstance(observation, dict) and observation.get("trap") == CALL_STACK_EXHAUSTED
+
+
+def _one_side_exhausted(scenario: Scenario, observed: dict[str, Any], reference: Reference) -> Verdict | None:
+    """The verdict when only one side's call stack ran out somewhere, judged up to there; else ``None``.
+
+    How deep calls may go is left to each implementation (the spec's
+    "call stack exhausted" may happen anywhere), so running out where the
+    other side did not is no difference: where the runtime ran out, the case
+    is ``unsupported`` (if nothing before differs); where the model ran out,
+    that is a gap in the model, and the steps from there on are judged by their
+    ``expect`` as past any other gap.
+    """
+    document = reference.document
+    if document is None:
+        return None
+    pairs = [(observed["instantiate"], document["instantiate"], "the instantiation", -1)]
+    pairs += [(seen, predicted, f"step {step.label}", position) for position, (step, seen, predicted)
+              in enumerate(zip(scenario.steps, observed["steps"], document["steps"]))]
+    for seen, predicted, where, position in pairs:
+        if _exhausted(seen) == _exhausted(predicted):
+            continue
+        if _exhausted(predicted):
+            gap = f"reference model: {CALL_STACK_EXHAUSTED} at {where} (depth is implementation-defined)"
+            truncated = None if position < 0 else {**document, "steps": document["steps"][:position]}
+            return judge(scenario, observed, Reference(truncated, gap))
+        if position >= 0:
+            before = judge(scenario, {**observed, "steps": observed["steps"][:position]},
+                           Reference({**document, "steps": document["steps"][:position]}))
+            if before.status is Status.FAIL:
+                return before
+        return Verdict(Status.UNSUPPORTED, reason=f"{where}: {DEPTH_IS_IMPLEMENTATION_DEFINED}")
+    return None
+
+
 def judge(scenario: Scenario, observed: dict[str, Any], reference: Reference) -> Verdict:
     """Compare a runtime's document with the reference's and with every ``expect``.
 
     Where the model stopped short (``reference.gap``), a step is judged by its
     ``expect`` alone: the case passes, saying so, when those hold; it is an
     ``error`` when no step past the gap has an ``expect`` (nothing was judged).
+    Where only one side's call stack ran out, see :func:`_one_side_exhausted`.
     """
+    split = _one_side_exhausted(scenario, observed, reference)
+    if split is not None:
+        return split
     differences: list[Difference] = []
     by_expect: list[Any] = []
     unjudged: list[Any] = []
@@ -92,6 +163,8 @@ def judge(scenario: Scenario, observed: dict[str, Any], reference: Reference) ->
                                           scenario.expect_instantiate))
     else:
         unjudged.append("instantiate")
+    unchecked = _unchecked_for_instantiation(scenario, observed["instantiate"])
+    differences += [Difference(step.label, step.op, None, None, step.expect) for step, _ in unchecked]
     observed_steps = observed["steps"]
     reference_steps = document["steps"] if document is not None else []
     for position, step in enumerate(scenario.steps):
@@ -111,7 +184,8 @@ def judge(scenario: Scenario, observed: dict[str, Any], reference: Reference) ->
         else:
             unjudged.append(step.label)
     if differences:
-        return Verdict(Status.FAIL, differences, reference.gap)
+        notes = [note for _, note in unchecked] + ([reference.gap] if reference.gap else [])
+        return Verdict(Status.FAIL, differences, "; ".join(notes))
     if unjudged and not by_expect:
         return Verdict(Status.ERROR, reason=f"{reference.gap}; {_span(unjudged)}: no reference and no expect "
                                             f"to judge by")
