@@ -118,15 +118,17 @@ def mode_for(path: Path) -> int:
         return 0o666 & ~current_umask()
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, *, make_parents: bool = True) -> None:
     """Write ``data`` to ``path`` so that no reader ever sees a partial file.
 
     The bytes go to a temporary file in the same directory, are flushed to
     disk, and the file is renamed over ``path`` in one step. A new file gets
     the mode an ordinary ``open`` would give it (``0o666`` less the umask); a
-    file that already exists keeps its mode.
+    file that already exists keeps its mode. The directory is created first
+    unless ``make_parents`` is false.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if make_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as handle:
