@@ -36,7 +36,7 @@ from .outputs import check_output_path, write_output
 from .pipeline.collect import collect
 from .pipeline.model_pool import MODEL_TIMEOUT, ModelPool, parse_model_timeout
 from .pipeline.run import Inputs, load_inputs, run_inputs
-from .pipeline.targets import SCENARIO_TIMEOUT, resolve_specs
+from .pipeline.targets import SCENARIO_TIMEOUT, check_specs, resolve_specs
 from .reports import ReportPaths, check_report_paths, write_reports
 from .reports.terminal import render_runtimes, render_table
 from .resources import require_own_files
@@ -154,6 +154,7 @@ def command_run(arguments: argparse.Namespace) -> int:
     model_timeout = parse_model_timeout(arguments.model_timeout)
     reports = ReportPaths(json=arguments.json, junit=arguments.junit, html=arguments.html, markdown=arguments.markdown)
     check_report_paths(reports)  # before the run, not after it
+    check_specs(arguments.node)
     files = collect(arguments.paths)
     runtimes, wants_reference = resolve_specs(arguments.node)
     compiler_node = find_compiler_node(runtimes[0] if runtimes else find_node(None))

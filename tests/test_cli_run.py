@@ -197,3 +197,39 @@ def test_a_report_through_a_symlink_replaces_its_target_and_keeps_the_link(run_l
     link.symlink_to(target)
     assert run_linmem("run", str(project / "size.scenario.toml"), "--json", str(link), cwd=project).returncode == 0
     assert link.is_symlink() and json.loads(target.read_text())["summary"]["pass"] == 1
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "-inf", "soon"])
+def test_a_timeout_that_is_not_a_positive_finite_number_is_one_line_and_exit_2(run_linmem, project: Path,
+                                                                               value: str) -> None:
+    completed = run_linmem("run", "size.scenario.toml", f"--timeout={value}", cwd=project)
+    first = assert_one_clean_error(completed)
+    assert first == f"linmem: error: --timeout: expected a positive, finite number of seconds, got {value!r}"
+    assert completed.stderr.count("\n") == 1 and completed.stdout == ""
+
+
+def test_a_scenario_past_the_timeout_is_an_error_and_the_run_goes_on(run_linmem, project: Path) -> None:
+    write_file(project, "hang.scenario.toml", "wat = '(module (func (export \"hang\") (loop (br 0))))'\n"
+                                              "[[steps]]\nop = \"call\"\nexport = \"hang\"\n")
+    completed = run_linmem("run", "hang.scenario.toml", "size.scenario.toml", "--timeout=1.25",
+                           "--model-timeout=3", cwd=project)
+    assert completed.returncode == 1, completed.stderr
+    assert "did not answer within 1.25 s; it was killed" in completed.stdout
+    assert "summary: 1 pass, 0 fail, 1 error" in completed.stdout
+
+
+@pytest.mark.parametrize("command", [["run", "size.scenario.toml"], ["reproduce"],
+                                     ["compile", "x.wat", "-o", "x.wasm"]])
+@pytest.mark.parametrize("spec", ["", " "])
+def test_an_empty_node_spec_is_one_line_not_the_default_runtime(run_linmem, project: Path, command: list[str],
+                                                                spec: str) -> None:
+    write_file(project, "x.wat", "(module)")
+    completed = run_linmem(*command, f"--node={spec}", cwd=project)
+    assert assert_one_clean_error(completed) == ("linmem: error: --node: an empty runtime spec; expected a path, a "
+                                                 "Node major or version, system, deno, bun or default")
+    assert completed.stdout == "" and not (project / "x.wasm").exists()
+
+
+def test_a_blank_linmem_node_is_one_line(run_linmem, project: Path) -> None:
+    completed = run_linmem("run", "size.scenario.toml", cwd=project, env={"LINMEM_NODE": "  "})
+    assert_one_clean_error(completed, "LINMEM_NODE: an empty runtime spec")
