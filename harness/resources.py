@@ -17,7 +17,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from .errors import SetupError
+from .errors import InputError, SetupError
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 #: where a built wheel carries linmem's own files
@@ -71,16 +71,41 @@ def require_own_files(root: Path | None = None) -> None:
 
 
 def cache_root() -> Path:
-    """The directory that holds everything linmem generates.
+    """The directory that holds everything linmem generates, created if need be.
 
     ``LINMEM_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/linmem``, else
-    ``~/.cache/linmem``.
+    ``~/.cache/linmem``. A directory that cannot be created or written is an
+    :class:`InputError` naming ``LINMEM_CACHE_DIR`` (a :class:`SetupError`
+    for the default place), checked once per process and directory.
     """
     explicit = os.environ.get("LINMEM_CACHE_DIR")
     if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "linmem"
+        root = Path(explicit)
+    else:
+        root = Path(os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")) / "linmem"
+    if root not in _USABLE_CACHE_ROOTS:
+        _check_cache_root(root, explicit=bool(explicit))
+        _USABLE_CACHE_ROOTS.add(root)
+    return root
+
+
+_USABLE_CACHE_ROOTS: set[Path] = set()
+
+
+def _check_cache_root(root: Path, *, explicit: bool) -> None:
+    """Create ``root`` and try a file in it; raise a one-line error naming where the path came from."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=root, prefix=".writable-", suffix=".part")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        why = "it is not a directory" if isinstance(error, FileExistsError) else \
+            f"it cannot be created or written ({error.strerror or error})"
+        if explicit:
+            raise InputError(f"LINMEM_CACHE_DIR={root} cannot be linmem's cache: {why}") from None
+        raise SetupError(f"linmem's cache {root} cannot be used: {why}; set LINMEM_CACHE_DIR to a writable "
+                         "directory") from None
 
 
 def sha256_hex(data: bytes) -> str:
