@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shutil
+import socket
 import stat
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from .errors import InputError, SetupError
@@ -168,3 +172,52 @@ def write_atomic(path: Path, data: bytes, *, make_parents: bool = True) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+_STAGING_OWNER = re.compile(r"pid(?P<pid>\d+)@(?P<host>[^-]*)-")
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname()) or "host"
+
+
+def staging_dir(parent: Path, prefix: str) -> Path:
+    """A new, empty staging directory in ``parent`` whose name says which process on which host owns it.
+
+    :func:`remove_stale_staging` reads that to tell a live install from one a killed run left behind.
+    """
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(dir=parent, prefix=f"{prefix}pid{os.getpid()}@{_host()}-"))
+
+
+def remove_stale_staging(parent: Path, prefix: str, max_age: float) -> list[Path]:
+    """Remove the staging directories ``prefix*`` in ``parent`` that no live install owns; return them.
+
+    One is stale when its owner (a process on this host) is gone, or when it
+    is older than ``max_age`` seconds (longer than any install may take, so
+    also its owner's, whatever host or pid namespace that ran in). A
+    directory of a process still installing (a parallel test worker, say) is
+    never touched.
+    """
+    removed = []
+    for candidate in sorted(parent.glob(f"{prefix}*")):
+        try:
+            age = time.time() - candidate.lstat().st_mtime
+        except FileNotFoundError:
+            continue  # its owner finished meanwhile
+        owner = _STAGING_OWNER.match(candidate.name[len(prefix):])
+        gone = owner is not None and owner["host"] == _host() and not _process_exists(int(owner["pid"]))
+        if candidate.is_dir() and (gone or age > max_age):
+            shutil.rmtree(candidate, ignore_errors=True)
+            removed.append(candidate)
+    return removed
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
