@@ -205,7 +205,7 @@ def remove_stale_staging(parent: Path, prefix: str, max_age: float) -> list[Path
             age = time.time() - candidate.lstat().st_mtime
         except FileNotFoundError:
             continue  # its owner finished meanwhile
-        owner = _STAGING_OWNER.match(candidate.name[len(prefix):])
+        owner = _STAGING_OWNER.search(candidate.name[len(prefix):])
         gone = owner is not None and owner["host"] == _host() and not _process_exists(int(owner["pid"]))
         if candidate.is_dir() and (gone or age > max_age):
             shutil.rmtree(candidate, ignore_errors=True)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -109,3 +114,27 @@ def test_the_cache_root_is_created_when_missing(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("LINMEM_CACHE_DIR", str(tmp_path / "new" / "cache"))
     assert resources.cache_root() == tmp_path / "new" / "cache"
     assert (tmp_path / "new" / "cache").is_dir() and list((tmp_path / "new" / "cache").iterdir()) == []
+
+
+def test_stale_staging_is_told_from_live_staging_by_owner_and_age(tmp_path: Path) -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    host = socket.gethostname().replace("-", "_")
+    names = {"dead owner": f".install-pid{child.pid}@{host}-a", "live owner": f".install-pid{os.getpid()}@{host}-b",
+             "other host, recent": f".install-pid{child.pid}@elsewhere-c", "other host, old": ".install-pid1@elsewhere-d",
+             "unnamed owner, old": ".install-e", "unnamed owner, recent": ".install-f", "not staging": "abc123"}
+    for name in names.values():
+        (tmp_path / name).mkdir()
+    for old in ("other host, old", "unnamed owner, old"):
+        os.utime(tmp_path / names[old], (time.time() - 3600, time.time() - 3600))
+    removed = resources.remove_stale_staging(tmp_path, ".install-", max_age=600)
+    assert sorted(path.name for path in removed) == sorted(
+        names[kind] for kind in ("dead owner", "other host, old", "unnamed owner, old"))
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        names[kind] for kind in ("live owner", "other host, recent", "unnamed owner, recent", "not staging"))
+
+
+def test_a_staging_directory_names_its_owner(tmp_path: Path) -> None:
+    staging = resources.staging_dir(tmp_path / "npm", ".install-")
+    assert staging.parent == tmp_path / "npm" and staging.is_dir()
+    assert staging.name.startswith(f".install-pid{os.getpid()}@{socket.gethostname().replace('-', '_')}-")
