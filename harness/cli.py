@@ -32,13 +32,14 @@ from .errors import (
     WasmDecodeError,
 )
 from .model import UnsupportedInstruction, decode_module
+from .outputs import check_output_path, write_output
 from .pipeline.collect import collect
 from .pipeline.model_pool import MODEL_TIMEOUT, ModelPool, parse_model_timeout
 from .pipeline.run import Inputs, load_inputs, run_inputs
-from .pipeline.targets import resolve_specs
-from .reports import ReportPaths, write_reports
+from .pipeline.targets import SCENARIO_TIMEOUT, check_specs, resolve_specs
+from .reports import ReportPaths, check_report_paths, write_reports
 from .reports.terminal import render_runtimes, render_table
-from .resources import require_own_files, write_atomic
+from .resources import require_own_files
 from .runtimes import provision
 from .runtimes.discovery import find_compiler_node, find_node, installed_runtimes
 from .runtimes.probes import probe_features
@@ -84,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--junit", type=Path, metavar="FILE", help="write the report as JUnit XML")
     run.add_argument("--html", type=Path, metavar="FILE", help="write the matrix as a self-contained HTML page")
     run.add_argument("--markdown", type=Path, metavar="FILE", help="write the matrix as a Markdown table")
-    run.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+    run.add_argument("--timeout", default=f"{SCENARIO_TIMEOUT:g}", metavar="SECONDS",
                      help="how long one scenario may take on a runtime (default: %(default)s)")
     run.add_argument("--model-timeout", default=f"{MODEL_TIMEOUT:g}", metavar="SECONDS",
                      help="how long the reference model may take over one scenario before that scenario's "
@@ -115,6 +116,8 @@ def _add_node_option(parser: argparse.ArgumentParser) -> None:
 
 def command_reproduce(arguments: argparse.Namespace) -> int:
     """``linmem reproduce``: both examples on Node and on the model, against the article."""
+    if arguments.json is not None:
+        check_output_path(arguments.json, "--json")
     runtime = find_node(arguments.node)
     results: list[ExampleResult] = []
     with Compiler(find_compiler_node(runtime)) as compiler:
@@ -147,7 +150,11 @@ def check_decodes(wasm_bytes: bytes, source_name: str) -> None:
 
 def command_run(arguments: argparse.Namespace) -> int:
     """``linmem run``: every case file below the paths, on every target, in one table and one report set."""
+    timeout = parse_model_timeout(arguments.timeout, option="--timeout")  # any time limit, despite the name
     model_timeout = parse_model_timeout(arguments.model_timeout)
+    reports = ReportPaths(json=arguments.json, junit=arguments.junit, html=arguments.html, markdown=arguments.markdown)
+    check_report_paths(reports)  # before the run, not after it
+    check_specs(arguments.node)
     files = collect(arguments.paths)
     runtimes, wants_reference = resolve_specs(arguments.node)
     compiler_node = find_compiler_node(runtimes[0] if runtimes else find_node(None))
@@ -155,13 +162,12 @@ def command_run(arguments: argparse.Namespace) -> int:
         inputs = load_inputs(files, compiler, scenarios_on_reference=wants_reference)
         if arguments.update:
             return update_files(inputs, model_timeout)
-        cases = run_inputs(inputs, runtimes, compiler, timeout=arguments.timeout, model_timeout=model_timeout,
+        cases = run_inputs(inputs, runtimes, compiler, timeout=timeout, model_timeout=model_timeout,
                            progress=True)
     if runtimes:
         print(render_runtimes(runtimes) + "\n")
     print(render_table(cases))
-    write_reports(cases, runtimes, ReportPaths(json=arguments.json, junit=arguments.junit, html=arguments.html,
-                                               markdown=arguments.markdown))
+    write_reports(cases, runtimes, reports)
     return exit_status(cases)
 
 
@@ -222,12 +228,11 @@ def command_runtimes(arguments: argparse.Namespace) -> int:
 def command_compile(arguments: argparse.Namespace) -> int:
     """``linmem compile``: WAT to wasm, written atomically."""
     features = check_features(arguments.enable)
-    if not arguments.output.parent.is_dir():
-        raise InputError("the output directory does not exist", path=arguments.output.parent)
+    check_output_path(arguments.output, "-o")
     runtime = find_compiler_node(find_node(arguments.node))
     with Compiler(runtime) as compiler:
         module = compiler.compile_file(arguments.source, features=features)
-    write_atomic(arguments.output, module.wasm_bytes)
+    write_output(arguments.output, module.wasm_bytes, "-o")
     print(f"{arguments.output}: {len(module.wasm_bytes)} bytes, sha256 {module.sha256}")
     return EXIT_AGREE
 

@@ -54,6 +54,10 @@ class InputError(HarnessError):
     """Something the user gave linmem is unusable (file, flag, module)."""
 
 
+class OutputPathError(InputError):
+    """A file the user asked linmem to write (a report, ``compile -o``) cannot be written there."""
+
+
 class InputErrors(InputError):
     """Several bad inputs at once, found before anything runs; each is one line of the detail."""
 

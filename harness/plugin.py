@@ -26,7 +26,7 @@ from .compiler.wabt import Compiler
 from .errors import HarnessError
 from .pipeline.collect import kind_of
 from .pipeline.model_pool import MODEL_TIMEOUT, ModelPool, parse_model_timeout
-from .pipeline.targets import Target, resolve_specs
+from .pipeline.targets import SCENARIO_TIMEOUT, Target, check_specs, resolve_specs
 from .reports.grid import case_detail, problems
 from .resources import require_own_files
 from .runtimes.discovery import Runtime, find_compiler_node, find_node
@@ -48,6 +48,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--wast", action="store_true", dest="linmem_wast",
                     help=".wast spec scripts are collected anyway (one item per script on the reference model and "
                          "per runtime); the option is kept so older command lines still work")
+    group.addoption("--linmem-timeout", default=f"{SCENARIO_TIMEOUT:g}", metavar="SECONDS", dest="linmem_timeout",
+                    help="how long one case file may take on a runtime, as --timeout for linmem run "
+                         "(default: %(default)s)")
     group.addoption("--linmem-model-timeout", default=f"{MODEL_TIMEOUT:g}", metavar="SECONDS",
                     dest="linmem_model_timeout",
                     help="how long the reference model may take over one scenario before that scenario's "
@@ -56,10 +59,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     try:
+        timeout = parse_model_timeout(config.getoption("linmem_timeout"), option="--linmem-timeout")
         model_timeout = parse_model_timeout(config.getoption("linmem_model_timeout"), option="--linmem-model-timeout")
+        node_specs = check_specs(config.getoption("linmem_node") or [])
     except HarnessError as error:
         raise pytest.UsageError(error.one_line()) from None
-    config.stash[_SESSION_KEY] = LinmemSession(config.getoption("linmem_node") or [], model_timeout=model_timeout)
+    config.stash[_SESSION_KEY] = LinmemSession(node_specs, timeout=timeout, model_timeout=model_timeout)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -78,8 +83,10 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> "CaseFile 
 class LinmemSession:
     """The targets (with their processes), the compiler and the scenarios' references of one test process."""
 
-    def __init__(self, node_specs: list[str], *, model_timeout: float = MODEL_TIMEOUT) -> None:
+    def __init__(self, node_specs: list[str], *, timeout: float = SCENARIO_TIMEOUT,
+                 model_timeout: float = MODEL_TIMEOUT) -> None:
         self.node_specs = node_specs
+        self.timeout = timeout
         self._targets: list[Target] | None = None
         self._wants_reference = False
         self._compiler: Compiler | None = None
@@ -108,7 +115,8 @@ class LinmemSession:
             require_own_files()  # a broken installation says so, before any Node is blamed
             runtimes, self._wants_reference = resolve_specs(self.node_specs)
             self._compiler = Compiler(find_compiler_node(runtimes[0] if runtimes else find_node(None)))
-            self._targets = [Target(None, self._compiler)] + [Target(r, self._compiler) for r in runtimes]
+            self._targets = [Target(None, self._compiler, timeout=self.timeout)] + [
+                Target(r, self._compiler, timeout=self.timeout) for r in runtimes]
         return self._targets
 
     def scenario_case(self, scenario: Scenario, target: Target) -> Case:

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shutil
+import socket
 import stat
 import tempfile
 import threading
+import time
 from pathlib import Path
 
-from .errors import SetupError
+from .errors import InputError, SetupError
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 #: where a built wheel carries linmem's own files
@@ -71,16 +75,41 @@ def require_own_files(root: Path | None = None) -> None:
 
 
 def cache_root() -> Path:
-    """The directory that holds everything linmem generates.
+    """The directory that holds everything linmem generates, created if need be.
 
     ``LINMEM_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/linmem``, else
-    ``~/.cache/linmem``.
+    ``~/.cache/linmem``. A directory that cannot be created or written is an
+    :class:`InputError` naming ``LINMEM_CACHE_DIR`` (a :class:`SetupError`
+    for the default place), checked once per process and directory.
     """
     explicit = os.environ.get("LINMEM_CACHE_DIR")
     if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "linmem"
+        root = Path(explicit)
+    else:
+        root = Path(os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")) / "linmem"
+    if root not in _USABLE_CACHE_ROOTS:
+        _check_cache_root(root, explicit=bool(explicit))
+        _USABLE_CACHE_ROOTS.add(root)
+    return root
+
+
+_USABLE_CACHE_ROOTS: set[Path] = set()
+
+
+def _check_cache_root(root: Path, *, explicit: bool) -> None:
+    """Create ``root`` and try a file in it; raise a one-line error naming where the path came from."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=root, prefix=".writable-", suffix=".part")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        why = "it is not a directory" if isinstance(error, FileExistsError) else \
+            f"it cannot be created or written ({error.strerror or error})"
+        if explicit:
+            raise InputError(f"LINMEM_CACHE_DIR={root} cannot be linmem's cache: {why}") from None
+        raise SetupError(f"linmem's cache {root} cannot be used: {why}; set LINMEM_CACHE_DIR to a writable "
+                         "directory") from None
 
 
 def sha256_hex(data: bytes) -> str:
@@ -118,15 +147,17 @@ def mode_for(path: Path) -> int:
         return 0o666 & ~current_umask()
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, *, make_parents: bool = True) -> None:
     """Write ``data`` to ``path`` so that no reader ever sees a partial file.
 
     The bytes go to a temporary file in the same directory, are flushed to
     disk, and the file is renamed over ``path`` in one step. A new file gets
     the mode an ordinary ``open`` would give it (``0o666`` less the umask); a
-    file that already exists keeps its mode.
+    file that already exists keeps its mode. The directory is created first
+    unless ``make_parents`` is false.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if make_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -141,3 +172,52 @@ def write_atomic(path: Path, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+_STAGING_OWNER = re.compile(r"pid(?P<pid>\d+)@(?P<host>[^-]*)-")
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname()) or "host"
+
+
+def staging_dir(parent: Path, prefix: str) -> Path:
+    """A new, empty staging directory in ``parent`` whose name says which process on which host owns it.
+
+    :func:`remove_stale_staging` reads that to tell a live install from one a killed run left behind.
+    """
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(dir=parent, prefix=f"{prefix}pid{os.getpid()}@{_host()}-"))
+
+
+def remove_stale_staging(parent: Path, prefix: str, max_age: float) -> list[Path]:
+    """Remove the staging directories ``prefix*`` in ``parent`` that no live install owns; return them.
+
+    One is stale when its owner (a process on this host) is gone, or when it
+    is older than ``max_age`` seconds (longer than any install may take, so
+    also its owner's, whatever host or pid namespace that ran in). A
+    directory of a process still installing (a parallel test worker, say) is
+    never touched.
+    """
+    removed = []
+    for candidate in sorted(parent.glob(f"{prefix}*")):
+        try:
+            age = time.time() - candidate.lstat().st_mtime
+        except FileNotFoundError:
+            continue  # its owner finished meanwhile
+        owner = _STAGING_OWNER.search(candidate.name[len(prefix):])
+        gone = owner is not None and owner["host"] == _host() and not _process_exists(int(owner["pid"]))
+        if candidate.is_dir() and (gone or age > max_age):
+            shutil.rmtree(candidate, ignore_errors=True)
+            removed.append(candidate)
+    return removed
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.article.examples import DEMO, SUM, compare_example, run_on_model
+from harness.article.examples import (
+    DEMO,
+    SUM,
+    compare_example,
+    run_on_model,
+    wasm_file_for,
+)
 from harness.compiler.wabt import Compiler
 from harness.errors import RuntimeFailure
 from harness.model import codegen
@@ -69,3 +75,14 @@ def test_a_program_that_fails_on_node_is_an_error_with_its_stderr(compiler: Comp
     assert "RuntimeError" in node_error.detail
     assert model_error.message == "the reference model could not run the sum example: unreachable"
     assert result.steps == [] and not result.agree
+
+
+def test_a_damaged_binary_file_for_node_is_rewritten_before_node_reads_it(compiler: Compiler, node_runtime: Runtime,
+                                                                           tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINMEM_CACHE_DIR", str(tmp_path))
+    module = compiler.compile_file(DEMO.wat_path)
+    path = wasm_file_for(module)
+    path.write_bytes(module.wasm_bytes[:-1] + b"\x00")
+    assert compare_example(DEMO, module, node_runtime).agree
+    assert path.read_bytes() == module.wasm_bytes

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -163,7 +165,36 @@ def test_unknown_feature_and_bad_arguments_exit_two(run_linmem, tmp_path: Path) 
 
 def test_output_into_a_missing_directory_is_one_line(run_linmem, tmp_path: Path) -> None:
     assert_one_clean_error(run_linmem("compile", "wat/demo.wat", "-o", str(tmp_path / "no" / "x.wasm")),
-                           "the output directory does not exist")
+                           f"cannot write -o here: the directory {tmp_path / 'no'} does not exist")
+
+
+def unwritable(tmp_path: Path) -> list[tuple[Path, str]]:
+    """Output paths that cannot be written, each with what the error must say about it."""
+    regular = write_file(tmp_path, "regular.txt", "x\n")
+    return [(Path("/proc/linmem-out"), "the directory /proc does not accept new files"),
+            (tmp_path, "it is a directory"), (regular / "x", f"{regular} is not a directory")]
+
+
+@pytest.mark.parametrize("command", [["compile", "wat/demo.wat", "-o"], ["reproduce", "--json"]])
+def test_an_output_path_that_cannot_be_written_is_one_line_before_any_work(run_linmem, tmp_path: Path,
+                                                                         command: list[str]) -> None:
+    for path, why in unwritable(tmp_path):
+        completed = run_linmem(*command, str(path))
+        assert_one_clean_error(completed, f"{path}: cannot write {command[-1]} here: {why}")
+        assert completed.stderr.count("\n") == 1 and completed.stdout == "", "nothing ran"
+
+
+@pytest.mark.parametrize("command", [["compile", "wat/demo.wat", "-o"], ["reproduce", "--json"]])
+def test_an_output_to_dev_full_is_one_line_and_the_device_stays(run_linmem, command: list[str]) -> None:
+    completed = run_linmem(*command, "/dev/full")
+    assert_one_clean_error(completed, f"/dev/full: cannot write {command[-1]} here: No space left on device")
+    assert stat.S_ISCHR(os.lstat("/dev/full").st_mode), "the device was replaced"
+
+
+def test_reproduce_json_to_dev_stdout_is_written_there(run_linmem) -> None:
+    completed = run_linmem("reproduce", "--json", "/dev/stdout")
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads("{" + completed.stdout.split("\n{", 1)[1])["verdict"] == "agree"
 
 
 SCENARIOS = Path(__file__).parent / "scenarios"

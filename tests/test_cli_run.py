@@ -9,7 +9,12 @@ engine and at line 5 on wabt (its comments say why).
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -137,3 +142,108 @@ def test_unreadable_scenarios_are_one_clean_line_and_exit_2(run_linmem, tmp_path
                                                             fragment: str) -> None:
     write_file(tmp_path, name, body)
     assert_one_clean_error(run_linmem("run", name, cwd=tmp_path), fragment)
+
+
+def unwritable_paths(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """Report paths that cannot be written, each with what the error must say about it."""
+    regular = write_file(tmp_path, "regular.txt", "x\n")
+    return {"proc": (Path("/proc/linmem-report"), "the directory /proc does not accept new files"),
+            "directory": (tmp_path, "it is a directory"),
+            "under a regular file": (regular / "r.json", f"{regular} is not a directory"),
+            "missing directory": (tmp_path / "absent" / "r.json", f"the directory {tmp_path / 'absent'} does not exist")}
+
+
+@pytest.mark.parametrize("option", ["--json", "--junit", "--html", "--markdown"])
+@pytest.mark.parametrize("kind", ["proc", "directory", "under a regular file", "missing directory"])
+def test_a_report_path_that_cannot_be_written_is_one_line_before_the_run(run_linmem, project: Path, tmp_path: Path,
+                                                                         option: str, kind: str) -> None:
+    path, why = unwritable_paths(tmp_path)[kind]
+    completed = run_linmem("run", str(project / "size.scenario.toml"), option, str(path), cwd=project)
+    assert_one_clean_error(completed, f"{path}: cannot write {option} here: {why}")
+    assert completed.stderr.count("\n") == 1 and completed.stdout == "", "nothing ran"
+    assert not list(tmp_path.rglob("*.probe")) and not list(tmp_path.rglob("*.part"))
+
+
+@pytest.mark.parametrize("option", ["--json", "--junit", "--html", "--markdown"])
+def test_a_report_to_dev_full_is_one_line_and_the_device_stays(run_linmem, project: Path, option: str) -> None:
+    completed = run_linmem("run", str(project / "size.scenario.toml"), option, "/dev/full", cwd=project)
+    assert_one_clean_error(completed, f"/dev/full: cannot write {option} here: No space left on device")
+    assert stat.S_ISCHR(os.lstat("/dev/full").st_mode), "the device was replaced"
+
+
+def test_a_report_to_a_fifo_is_written_into_it_and_the_fifo_stays(run_linmem, project: Path, tmp_path: Path) -> None:
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    completed = run_linmem("run", str(project / "size.scenario.toml"), "--json", str(fifo), cwd=project)
+    reader.join(timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert json.loads(received[0])["summary"]["pass"] == 1
+
+
+def test_a_report_to_dev_stdout_follows_the_table(run_linmem, project: Path) -> None:
+    completed = run_linmem("run", str(project / "size.scenario.toml"), "--json", "/dev/stdout", cwd=project)
+    assert completed.returncode == 0, completed.stderr
+    table, report = completed.stdout.split("\n{\n", 1)
+    assert "summary: 1 pass" in table
+    assert json.loads("{\n" + report)["summary"]["pass"] == 1
+
+
+def test_a_report_to_dev_stdout_redirected_to_a_file_is_appended_to_it(project: Path, tmp_path: Path,
+                                                                        npm_side: Path) -> None:
+    out = tmp_path / "out.txt"
+    with out.open("wb") as stdout:
+        code = subprocess.run([sys.executable, "-m", "harness", "run", "size.scenario.toml", "--json", "/dev/stdout"],
+                              stdout=stdout, stderr=subprocess.PIPE, cwd=project, timeout=180).returncode
+    assert code == 0
+    table, report = out.read_text().split("\n{\n", 1)
+    assert table.startswith("runtime: ") and "summary: 1 pass" in table
+    assert json.loads("{\n" + report)["summary"]["pass"] == 1
+
+
+def test_a_report_through_a_symlink_replaces_its_target_and_keeps_the_link(run_linmem, project: Path,
+                                                                          tmp_path: Path) -> None:
+    target = write_file(tmp_path, "target.json", "old\n")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    assert run_linmem("run", str(project / "size.scenario.toml"), "--json", str(link), cwd=project).returncode == 0
+    assert link.is_symlink() and json.loads(target.read_text())["summary"]["pass"] == 1
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "-inf", "soon"])
+def test_a_timeout_that_is_not_a_positive_finite_number_is_one_line_and_exit_2(run_linmem, project: Path,
+                                                                               value: str) -> None:
+    completed = run_linmem("run", "size.scenario.toml", f"--timeout={value}", cwd=project)
+    first = assert_one_clean_error(completed)
+    assert first == f"linmem: error: --timeout: expected a positive, finite number of seconds, got {value!r}"
+    assert completed.stderr.count("\n") == 1 and completed.stdout == ""
+
+
+def test_a_scenario_past_the_timeout_is_an_error_and_the_run_goes_on(run_linmem, project: Path) -> None:
+    write_file(project, "hang.scenario.toml", "wat = '(module (func (export \"hang\") (loop (br 0))))'\n"
+                                              "[[steps]]\nop = \"call\"\nexport = \"hang\"\n")
+    completed = run_linmem("run", "hang.scenario.toml", "size.scenario.toml", "--timeout=1.25",
+                           "--model-timeout=3", cwd=project)
+    assert completed.returncode == 1, completed.stderr
+    assert "did not answer within 1.25 s; it was killed" in completed.stdout
+    assert "summary: 1 pass, 0 fail, 1 error" in completed.stdout
+
+
+@pytest.mark.parametrize("command", [["run", "size.scenario.toml"], ["reproduce"],
+                                     ["compile", "x.wat", "-o", "x.wasm"]])
+@pytest.mark.parametrize("spec", ["", " "])
+def test_an_empty_node_spec_is_one_line_not_the_default_runtime(run_linmem, project: Path, command: list[str],
+                                                                spec: str) -> None:
+    write_file(project, "x.wat", "(module)")
+    completed = run_linmem(*command, f"--node={spec}", cwd=project)
+    assert assert_one_clean_error(completed) == ("linmem: error: --node: an empty runtime spec; expected a path, a "
+                                                 "Node major or version, system, deno, bun or default")
+    assert completed.stdout == "" and not (project / "x.wasm").exists()
+
+
+def test_a_blank_linmem_node_is_one_line(run_linmem, project: Path) -> None:
+    completed = run_linmem("run", "size.scenario.toml", cwd=project, env={"LINMEM_NODE": "  "})
+    assert_one_clean_error(completed, "LINMEM_NODE: an empty runtime spec")

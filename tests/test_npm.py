@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -55,3 +61,70 @@ def test_a_failed_install_leaves_nothing_behind(node_runtime: Runtime, tmp_path:
     with pytest.raises(npm.NpmInstallError, match="npm ci .* failed"):
         npm.ensure_installed(node_runtime)
     assert [p.name for p in (tmp_path / "npm").iterdir()] == []
+
+
+def test_an_install_from_an_older_linmem_is_trusted_once_and_given_hashes(tmp_path: Path) -> None:
+    modules = tmp_path / "node_modules"
+    (modules / "wabt").mkdir(parents=True)
+    (modules / "wabt" / "index.js").write_bytes(b"module.exports = 1;\n")
+    (modules / npm.COMPLETE_MARKER).write_text("complete\n")
+    assert npm.is_intact(modules)
+    recorded = json.loads((modules / npm.COMPLETE_MARKER).read_text())["sha256"]
+    assert recorded == {"wabt/index.js": hashlib.sha256(b"module.exports = 1;\n").hexdigest()}
+    (modules / "wabt" / "index.js").write_bytes(b"module.exports = 2;\n")
+    assert not npm.is_intact(modules)
+
+
+@pytest.mark.needs_node("npm ships with Node")
+def test_a_damaged_install_is_installed_anew(node_runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("LINMEM_CACHE_DIR", str(tmp_path))
+    modules = npm.ensure_installed(node_runtime)
+    package = modules / "wabt" / "package.json"
+    healthy = package.read_bytes()
+    package.write_bytes(healthy.replace(b'"version"', b'"versiom"'))
+    capsys.readouterr()
+    assert npm.ensure_installed(node_runtime) == modules
+    assert "the npm side in the cache is incomplete or damaged: reinstalling it" in capsys.readouterr().err
+    assert package.read_bytes() == healthy
+    assert [path.name for path in (tmp_path / "npm").iterdir()] == [modules.parent.name], "nothing left over"
+
+
+HANGING_INSTALL = """
+import sys
+from harness.compiler import npm
+from harness.runtimes.discovery import find_node
+runtime = find_node(sys.argv[1])
+npm.npm_cli = lambda runtime: [runtime.path, "-e", "setTimeout(() => {}, 600000)"]  # npm that never finishes
+npm.ensure_installed(runtime)
+"""
+
+
+@pytest.mark.needs_node("npm ships with Node")
+def test_a_killed_installs_staging_directory_is_removed_and_a_live_one_kept(
+        node_runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINMEM_CACHE_DIR", str(tmp_path))
+    killed = subprocess.Popen([sys.executable, "-c", HANGING_INSTALL, node_runtime.path], start_new_session=True,
+                              stderr=subprocess.DEVNULL, env=dict(os.environ, LINMEM_CACHE_DIR=str(tmp_path)))
+    live = subprocess.Popen([sys.executable, "-c", HANGING_INSTALL, node_runtime.path], start_new_session=True,
+                            stderr=subprocess.DEVNULL, env=dict(os.environ, LINMEM_CACHE_DIR=str(tmp_path)))
+    try:
+        deadline = time.monotonic() + 60
+        while len(list((tmp_path / "npm").glob(".install-*/package-lock.json"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.killpg(killed.pid, signal.SIGKILL)
+        killed.wait()
+        [left_over] = (tmp_path / "npm").glob(f".install-pid{killed.pid}@*")
+        [in_progress] = (tmp_path / "npm").glob(f".install-pid{live.pid}@*")
+        legacy = tmp_path / "npm" / ".install-abc123"  # an older linmem's, named without its owner, long ago
+        legacy.mkdir()
+        os.utime(legacy, (time.time() - 7200, time.time() - 7200))
+        modules = npm.ensure_installed(node_runtime)
+        assert (modules / "wabt" / "package.json").is_file()
+        assert not left_over.exists() and not legacy.exists()
+        assert in_progress.is_dir() and live.poll() is None, "a live install is never touched"
+    finally:
+        for process in (killed, live):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()

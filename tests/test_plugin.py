@@ -143,3 +143,32 @@ def test_node_reference_fails_a_scenario_whose_expect_the_model_contradicts(pyte
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["fail: wrong.scenario.toml on reference", "  step 3 (read):",
                                  "    observed:  [7, 4, 11]", "    reference: [7, 4, 11]", "    expect:    [7, 4, 12]"])
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "soon"])
+def test_a_linmem_timeout_that_is_not_a_positive_finite_number_is_a_one_line_usage_error(
+        pytester: pytest.Pytester, value: str) -> None:
+    pytester.makefile(".scenario.toml", sum=PASSING)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--linmem-timeout={value}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    expected = f"ERROR: --linmem-timeout: expected a positive, finite number of seconds, got {value!r}"
+    assert [line for line in result.stderr.lines if line] == [expected]
+
+
+def test_a_scenario_past_linmem_timeout_on_the_runtime_fails_and_the_others_pass(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".scenario.toml", sum=PASSING,
+                      hang="wat = '(module (func (export \"hang\") (loop (br 0))))'\n"
+                           "[[steps]]\nop = \"call\"\nexport = \"hang\"\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--linmem-timeout", "1.25",
+                                           "--linmem-model-timeout", "3")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["error: hang.scenario.toml on *: * did not answer within 1.25 s; it was killed*"])
+
+
+@pytest.mark.parametrize("spec", ["", "  "])
+def test_an_empty_node_spec_is_a_one_line_usage_error(pytester: pytest.Pytester, spec: str) -> None:
+    pytester.makefile(".scenario.toml", sum=PASSING)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--node={spec}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in result.stderr.lines if line] == [
+        "ERROR: --node: an empty runtime spec; expected a path, a Node major or version, system, deno, bun or default"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,16 @@ def test_a_scenario_the_runtime_cannot_run_is_unsupported_not_failed(compiler: C
     case = judge_scenario(SCENARIOS / "memory" / "four-gib-memory.scenario.toml", compiler, provisioned("14"))
     assert case.status is Status.UNSUPPORTED
     assert case.detail == "node-14.19.3: allocates at most 32767 pages; the scenario needs a memory of 65536"
+
+
+@pytest.mark.parametrize("damage", [b"", b"{\"bigint_i64\": tr", b"[]", b"{\"max_memory_pages\": \"many\"}",
+                                    b"\xff\xfe not utf-8"])
+def test_a_damaged_probe_cache_entry_is_probed_again_and_rewritten(node_runtime: Runtime, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   damage: bytes) -> None:
+    monkeypatch.setenv("LINMEM_CACHE_DIR", str(tmp_path))
+    probed = probe_features(node_runtime)
+    [entry] = (tmp_path / "probes").iterdir()
+    entry.write_bytes(damage)
+    assert probe_features(node_runtime) == probed
+    assert json.loads(entry.read_bytes()) == probed

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import sysconfig
 from pathlib import Path
 
@@ -135,3 +139,24 @@ def test_a_deno_installed_with_pip_serves_deno(provisioned, monkeypatch: pytest.
     assert any(line.startswith("  deno 2.9.8 ") and line.endswith(f"at {tmp_path}/bin/deno, from pip package deno==2.9.8")
                for line in lines)
     assert "installed (pip package deno==2.9.8)" in [line for line in lines if line.startswith("  deno     ")][0]
+
+
+def a_dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_provisioning_removes_the_staging_directories_of_killed_runs_and_keeps_live_ones(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, node_runtime: Runtime) -> None:
+    monkeypatch.setenv("LINMEM_CACHE_DIR", str(tmp_path))
+    host = socket.gethostname().replace("-", "_")
+    runtimes = tmp_path / "runtimes"
+    killed = runtimes / f".staging-node-26-pid{a_dead_pid()}@{host}-x1"
+    live = runtimes / f".staging-deno-pid{os.getpid()}@{host}-x2"
+    for directory in (killed, live):
+        (directory / "lib").mkdir(parents=True)
+    with pytest.raises(ProvisionError):
+        find_node("99.0.0")
+    assert sorted(path.name for path in runtimes.iterdir()) == [live.name]

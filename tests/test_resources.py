@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +15,8 @@ from harness import resources
 from harness.cli import main
 from harness.errors import EXIT_BAD_INPUT, SetupError
 from harness.resources import OWN_FILES, own_files_root, require_own_files
+from tests.conftest import INLINE_SUM_SCENARIO
+from tests.test_cli import assert_one_clean_error
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,3 +86,55 @@ def test_a_compiler_does_not_start_without_linmems_files(tmp_path: Path, monkeyp
     monkeypatch.setattr(resources, "PROJECT_ROOT", tmp_path)
     with pytest.raises(SetupError, match="own file js/identify.js is missing"):
         Compiler(Runtime("node", "20.0.0", "/nonexistent/node", "V8", "11", "test"))
+
+
+def cache_dirs_that_cannot_be_used(tmp_path: Path) -> list[tuple[Path, str]]:
+    """``LINMEM_CACHE_DIR`` values no cache can live in (we run as root: a file in the way stands for no access)."""
+    regular = tmp_path / "regular"
+    regular.write_text("x\n")
+    return [(regular, "it is not a directory"),
+            (regular / "cache", "it cannot be created or written (Not a directory)"),
+            (Path("/proc/linmem-cache"), "it cannot be created or written (No such file or directory)")]
+
+
+@pytest.mark.parametrize("command", [["run", "--node", "reference", "sum.scenario.toml"], ["runtimes"],
+                                     ["compile", "x.wat", "-o", "x.wasm"]])
+def test_a_linmem_cache_dir_that_cannot_be_used_is_one_line_naming_it(command: list[str], tmp_path: Path,
+                                                                      run_linmem) -> None:
+    (tmp_path / "x.wat").write_text("(module)")
+    (tmp_path / "sum.scenario.toml").write_text(INLINE_SUM_SCENARIO)
+    for cache, why in cache_dirs_that_cannot_be_used(tmp_path):
+        completed = run_linmem(*command, cwd=tmp_path, env={"LINMEM_CACHE_DIR": str(cache)})
+        assert_one_clean_error(completed, f"LINMEM_CACHE_DIR={cache} cannot be linmem's cache: {why}")
+        assert completed.stderr.count("\n") == 1 and not (tmp_path / "x.wasm").exists()
+    assert (tmp_path / "regular").read_text() == "x\n"
+
+
+def test_the_cache_root_is_created_when_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINMEM_CACHE_DIR", str(tmp_path / "new" / "cache"))
+    assert resources.cache_root() == tmp_path / "new" / "cache"
+    assert (tmp_path / "new" / "cache").is_dir() and list((tmp_path / "new" / "cache").iterdir()) == []
+
+
+def test_stale_staging_is_told_from_live_staging_by_owner_and_age(tmp_path: Path) -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    host = socket.gethostname().replace("-", "_")
+    names = {"dead owner": f".install-pid{child.pid}@{host}-a", "live owner": f".install-pid{os.getpid()}@{host}-b",
+             "other host, recent": f".install-pid{child.pid}@elsewhere-c", "other host, old": ".install-pid1@elsewhere-d",
+             "unnamed owner, old": ".install-e", "unnamed owner, recent": ".install-f", "not staging": "abc123"}
+    for name in names.values():
+        (tmp_path / name).mkdir()
+    for old in ("other host, old", "unnamed owner, old"):
+        os.utime(tmp_path / names[old], (time.time() - 3600, time.time() - 3600))
+    removed = resources.remove_stale_staging(tmp_path, ".install-", max_age=600)
+    assert sorted(path.name for path in removed) == sorted(
+        names[kind] for kind in ("dead owner", "other host, old", "unnamed owner, old"))
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        names[kind] for kind in ("live owner", "other host, recent", "unnamed owner, recent", "not staging"))
+
+
+def test_a_staging_directory_names_its_owner(tmp_path: Path) -> None:
+    staging = resources.staging_dir(tmp_path / "npm", ".install-")
+    assert staging.parent == tmp_path / "npm" and staging.is_dir()
+    assert staging.name.startswith(f".install-pid{os.getpid()}@{socket.gethostname().replace('-', '_')}-")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -102,8 +103,30 @@ def test_cache_files_are_complete_and_leave_no_partial_files(node_runtime: Runti
     with Compiler(find_compiler_node(node_runtime), cache_dir=tmp_path) as fresh:
         module = fresh.compile_text(b"(module (memory 3))", filename="c.wat")
     files = [path for path in tmp_path.rglob("*") if path.is_file()]
-    assert [path.read_bytes() for path in files] == [module.wasm_bytes]
-    assert files[0].suffix == ".wasm"
+    assert [path.read_bytes() for path in files] == [
+        b"linmem-wasm sha256=" + hashlib.sha256(module.wasm_bytes).hexdigest().encode() + b"\n" + module.wasm_bytes]
+    assert files[0].suffix == ".entry"
+
+
+@pytest.mark.parametrize("damage", [
+    pytest.param(lambda entry: entry[:-1] + bytes([entry[-1] ^ 1]), id="a flipped bit"),
+    pytest.param(lambda entry: entry[:-3], id="truncated"),
+    pytest.param(lambda entry: b"", id="empty"),
+    pytest.param(lambda entry: entry.split(b"\n", 1)[1], id="the bare binary without its hash"),
+])
+def test_a_damaged_cache_entry_is_compiled_again_and_rewritten(node_runtime: Runtime, tmp_path: Path,
+                                                               damage: Callable[[bytes], bytes]) -> None:
+    source = (WAT_DIR / "demo.wat").read_bytes()
+    with Compiler(find_compiler_node(node_runtime), cache_dir=tmp_path) as first:
+        first.compile_text(source, filename="demo.wat")
+    [entry] = [path for path in tmp_path.rglob("*") if path.is_file()]
+    healthy = entry.read_bytes()
+    entry.write_bytes(damage(healthy))
+    with Compiler(find_compiler_node(node_runtime), cache_dir=tmp_path) as second:
+        again = second.compile_text(source, filename="demo.wat")
+        assert not again.from_cache and second.compilations == 1
+    assert hashlib.sha256(again.wasm_bytes).hexdigest() == DEMO_SHA256
+    assert entry.read_bytes() == healthy
 
 
 def test_cache_key_depends_on_source_features_validation_and_wabt_version() -> None:

@@ -17,7 +17,7 @@ from typing import Any, Callable
 from .. import model
 from ..compiler.wabt import CompiledModule
 from ..errors import HarnessError, ProtocolError, RuntimeFailure
-from ..resources import JS_DIR, WAT_DIR, cache_root, write_atomic
+from ..resources import JS_DIR, WAT_DIR, cache_root, sha256_hex, write_atomic
 from ..runtimes.discovery import Runtime
 from ..runtimes.process import run_tool
 from ..values.compare import first_difference, same_value
@@ -157,9 +157,13 @@ class ExampleResult:
 
 
 def wasm_file_for(module: CompiledModule) -> Path:
-    """A file holding the module's bytes, for ``fs.readFileSync`` (content-addressed)."""
+    """A file holding the module's bytes, for ``fs.readFileSync`` (content-addressed, rewritten if damaged)."""
     path = cache_root() / "wasm" / "by-sha256" / f"{module.sha256}.wasm"
-    if not path.is_file():
+    try:
+        intact = sha256_hex(path.read_bytes()) == module.sha256
+    except OSError:
+        intact = False
+    if not intact:
         write_atomic(path, module.wasm_bytes)
     return path
 

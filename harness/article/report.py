@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..compiler.wabt import Compiler
-from ..resources import write_atomic
+from ..outputs import write_output
 from ..runtimes.discovery import Runtime
 from ..values.node_inspect import format_value
 from .examples import ExampleResult, StepComparison
@@ -99,5 +99,5 @@ def _example_document(result: ExampleResult) -> dict[str, Any]:
 
 
 def write_json(path: Path, document: dict[str, Any]) -> None:
-    """Write the report atomically (never a half-written file)."""
-    write_atomic(path, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    """Write the ``--json`` report (:func:`harness.outputs.write_output`: never a half-written regular file)."""
+    write_output(path, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"), "--json")

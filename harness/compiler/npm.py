@@ -4,7 +4,10 @@
 needed. The first time linmem needs them it runs ``npm ci --omit=dev`` with
 the npm that ships beside the chosen Node (pip's Node packages carry a
 placeholder ``bin/npm``, so npm's own ``npm-cli.js`` is run with that Node),
-in a temporary directory that is renamed into place only when it is complete.
+in a temporary directory that is renamed into place only when it is complete,
+with the SHA-256 of each of its files: an install whose files no longer match
+is installed anew, and staging directories that killed runs left behind are
+removed by the next install.
 The directory is keyed by a hash of the lock file's production entries, so a
 changed pin installs anew. The development dependencies (the real modules of
 linmem's own test suite, ``tests/real_modules.py``) are never downloaded for
@@ -16,7 +19,6 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from ..errors import NpmInstallError, RuntimeFailure, SetupError
@@ -24,14 +26,24 @@ from ..resources import (
     PACKAGE_JSON,
     PACKAGE_LOCK,
     cache_root,
+    remove_stale_staging,
     require_own_files,
     sha256_hex,
+    staging_dir,
+    write_atomic,
 )
 from ..runtimes.discovery import Runtime, npm_cli
 from ..runtimes.process import run_tool
 
 NPM_TIMEOUT = 600.0
+#: the file a finished install holds: the SHA-256 of each of its files
 COMPLETE_MARKER = ".linmem-complete"
+#: what the name of an install under way starts with (in ``<cache>/npm``)
+STAGING_PREFIX = ".install-"
+#: past this age a staging directory is left over whoever owns it: an install is killed after NPM_TIMEOUT
+STALE_STAGING_AGE = NPM_TIMEOUT + 300.0
+#: how often a finished install tries to replace a damaged one that other processes keep replacing
+MOVE_ATTEMPTS = 5
 
 
 def lock_bytes() -> bytes:
@@ -91,7 +103,42 @@ def install_into(staging: Path, runtime: Runtime, *, dev: bool, what: str) -> No
         run_tool(command, timeout=NPM_TIMEOUT, cwd=str(staging))
     except RuntimeFailure as failure:
         raise NpmInstallError(f"npm ci ({what}) failed: {failure.message}", detail=failure.detail) from None
-    (staging / "node_modules" / COMPLETE_MARKER).write_text("complete\n")
+    modules = staging / "node_modules"
+    (modules / COMPLETE_MARKER).write_bytes(_marker(modules))
+
+
+def file_hashes(modules: Path) -> dict[str, str]:
+    """The SHA-256 of every file below ``modules`` (but the marker), by its path relative to ``modules``."""
+    return {path.relative_to(modules).as_posix(): sha256_hex(path.read_bytes())
+            for path in sorted(modules.rglob("*"))
+            if path.is_file() and not path.is_symlink() and path.name != COMPLETE_MARKER}
+
+
+#: the marker of installs made before linmem recorded hashes: trusted once, and given the hashes
+LEGACY_MARKER = b"complete\n"
+
+
+def is_intact(modules: Path) -> bool:
+    """Whether ``modules`` is a finished install whose every file still has the hash its marker recorded.
+
+    A missing or unreadable marker (an install cut short) or a changed,
+    missing or added file makes it not intact: it is then installed anew. An
+    install finished by an older linmem (its marker holds no hashes) is
+    trusted as it is, and its marker rewritten with them.
+    """
+    try:
+        marker = (modules / COMPLETE_MARKER).read_bytes()
+        if marker == LEGACY_MARKER:
+            write_atomic(modules / COMPLETE_MARKER, _marker(modules))
+            return True
+        recorded = json.loads(marker)["sha256"]
+        return isinstance(recorded, dict) and recorded == file_hashes(modules)
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _marker(modules: Path) -> bytes:
+    return json.dumps({"sha256": file_hashes(modules)}, indent=1, sort_keys=True).encode()
 
 
 def ensure_installed(runtime: Runtime) -> Path:
@@ -100,13 +147,16 @@ def ensure_installed(runtime: Runtime) -> Path:
     Raises :class:`NpmInstallError` (with npm's stderr) if ``npm ci`` fails.
     """
     target = modules_dir()
-    if (target / COMPLETE_MARKER).is_file():
-        return target
     install_root = target.parent
-    install_root.parent.mkdir(parents=True, exist_ok=True)
-    print(f"linmem: first use: installing the npm side (wabt {pinned_version('wabt')}) with the npm "
-          f"bundled with node {runtime.version} into {install_root}", file=sys.stderr, flush=True)
-    staging = Path(tempfile.mkdtemp(dir=install_root.parent, prefix=".install-"))
+    if install_root.parent.is_dir():
+        remove_stale_staging(install_root.parent, STAGING_PREFIX, STALE_STAGING_AGE)
+    if is_intact(target):
+        return target
+    why = ("the npm side in the cache is incomplete or damaged: reinstalling it" if install_root.exists()
+           else "first use: installing the npm side")
+    print(f"linmem: {why} (wabt {pinned_version('wabt')}) with the npm bundled with node {runtime.version} into "
+          f"{install_root}", file=sys.stderr, flush=True)
+    staging = staging_dir(install_root.parent, STAGING_PREFIX)
     try:
         install_into(staging, runtime, dev=False, what="npm registry, package wabt")
         _move_into_place(staging, install_root)
@@ -116,10 +166,22 @@ def ensure_installed(runtime: Runtime) -> Path:
 
 
 def _move_into_place(staging: Path, install_root: Path) -> None:
-    """Rename the finished install; if another process won the race, keep theirs."""
-    try:
-        staging.rename(install_root)
-    except OSError:
-        if not (install_root / "node_modules" / COMPLETE_MARKER).is_file():
-            shutil.rmtree(install_root, ignore_errors=True)
+    """Rename the finished install into place, moving a damaged one out of the way first.
+
+    If another process put an intact install there first, theirs is kept.
+    """
+    for _ in range(MOVE_ATTEMPTS):
+        try:
             staging.rename(install_root)
+            return
+        except OSError:
+            if is_intact(install_root / "node_modules"):
+                return
+        discarded = staging_dir(install_root.parent, STAGING_PREFIX)  # out of the way in one rename, then removed
+        try:
+            install_root.rename(discarded / "old")
+        except FileNotFoundError:
+            pass  # another process moved it meanwhile
+        shutil.rmtree(discarded, ignore_errors=True)
+    raise NpmInstallError(f"could not put the npm side in place at {install_root}: other processes kept "
+                          "replacing it")

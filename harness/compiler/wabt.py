@@ -5,6 +5,8 @@ compiles every module of a run. Compiled bytes are cached under
 ``<cache>/wasm``, keyed by the SHA-256 of the source, the feature flags, the
 validation switch and the wabt version, and written atomically, so parallel
 test workers share the cache safely and a cache hit starts no process at all.
+Each entry carries the SHA-256 of its binary; one that does not match is
+compiled again.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from typing import Iterable
 from ..errors import InputError, MissingFileError, ProtocolError, WatError
 from ..resources import JS_DIR, cache_root, require_own_files, sha256_hex, write_atomic
 from ..runtimes.discovery import Runtime
-from ..runtimes.process import JsonLineWorker
+from ..runtimes.process import JsonLineWorker, debug
 from ..runtimes.protocol import JsError, parse_answer, request
 from .npm import ensure_installed, pinned_version
 
 COMPILE_TIMEOUT = 60.0
+#: what a compile cache entry starts with, before the SHA-256 of the binary that follows it
+ENTRY_HEADER = b"linmem-wasm sha256="
 
 #: The feature flags wabt.js accepts (its ``WasmFeatures``).
 WABT_FEATURES = frozenset({
@@ -67,6 +71,35 @@ def cache_key(source: bytes, features: tuple[str, ...], validate: bool, wabt_ver
     recipe = {"source": sha256_hex(source), "features": list(features), "validate": validate,
               "wabt": wabt_version}
     return sha256_hex(json.dumps(recipe, sort_keys=True).encode())
+
+
+def cache_entry(wasm_bytes: bytes) -> bytes:
+    """A compile cache entry: a header line with the binary's SHA-256, then the binary.
+
+    >>> cache_entry(b"\\0asm")[:19]
+    b'linmem-wasm sha256='
+    """
+    return ENTRY_HEADER + sha256_hex(wasm_bytes).encode("ascii") + b"\n" + wasm_bytes
+
+
+def read_cache_entry(path: Path) -> bytes | None:
+    """The binary a cache entry holds, or ``None`` when there is none or its bytes do not match their hash.
+
+    A damaged entry (a disk error, a half-copied cache, an edit) is then
+    compiled again and rewritten, never used.
+    """
+    try:
+        entry = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        debug(f"wasm cache: cannot read {path} ({error}); compiling again")
+        return None
+    header, _, wasm_bytes = entry.partition(b"\n")
+    if header != ENTRY_HEADER + sha256_hex(wasm_bytes).encode("ascii"):
+        debug(f"wasm cache: {path} does not match its hash; compiling again")
+        return None
+    return wasm_bytes
 
 
 def wat_error(error: JsError, filename: str) -> WatError:
@@ -120,12 +153,13 @@ class Compiler:
         """
         chosen = check_features(features)
         key = cache_key(source, chosen, validate, self.wabt_version)
-        cached = self.cache_dir / key[:2] / f"{key}.wasm"
-        if self.use_cache and cached.is_file():
-            return CompiledModule(cached.read_bytes(), filename, from_cache=True)
+        cached = self.cache_dir / key[:2] / f"{key}.entry"
+        wasm_bytes = read_cache_entry(cached) if self.use_cache else None
+        if wasm_bytes is not None:
+            return CompiledModule(wasm_bytes, filename, from_cache=True)
         wasm_bytes = self._compile_uncached(source, filename, chosen, validate)
         if self.use_cache:
-            write_atomic(cached, wasm_bytes)
+            write_atomic(cached, cache_entry(wasm_bytes))
         return CompiledModule(wasm_bytes, filename, from_cache=False)
 
     def _compile_uncached(self, source: bytes, filename: str, features: tuple[str, ...],

@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 
 from ..case import REFERENCE, Case, RuntimeId
 from ..compiler.wabt import Compiler
-from ..runtimes.discovery import Runtime, find_node
+from ..runtimes.discovery import Runtime, check_spec, find_node
 from ..scenarios.on_runtime import SCENARIO_TIMEOUT, RuntimeSession
 from ..scenarios.suite import (
     PreparedScenario,
@@ -30,6 +30,11 @@ from ..wast.script import Command
 
 #: the ``--node`` spec that names the reference model
 REFERENCE_SPEC = "reference"
+
+
+def check_specs(specs: Sequence[str]) -> list[str]:
+    """The ``--node`` specs as given; an empty one is an :class:`~harness.errors.InputError` (before any runtime is found)."""
+    return [spec for spec in specs if check_spec(spec) is not None]
 
 
 def resolve_specs(specs: Sequence[str]) -> tuple[list[Runtime], bool]:

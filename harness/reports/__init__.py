@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..case import Case
-from ..resources import write_atomic
+from ..outputs import check_output_path, write_output
 from ..runtimes.discovery import Runtime
 from .document import json_document
 from .html import render_html
@@ -33,15 +33,25 @@ class ReportPaths:
     html: Path | None = None
     markdown: Path | None = None
 
+    def requested(self) -> list[tuple[str, Path]]:
+        """Each report asked for, as its option and its path."""
+        return [(f"--{name}", path) for name, path in vars(self).items() if path is not None]
+
+
+def check_report_paths(paths: ReportPaths) -> None:
+    """Raise :class:`~harness.errors.OutputPathError` for the first report that could not be written."""
+    for option, path in paths.requested():
+        check_output_path(path, option)
+
 
 def write_reports(cases: Sequence[Case], runtimes: Sequence[Runtime], paths: ReportPaths) -> None:
-    """Write every requested report file, each atomically."""
+    """Write every requested report file (:func:`harness.outputs.write_output`: atomically where it can)."""
     if paths.json is not None:
         text = json.dumps(json_document(cases, runtimes), indent=2, ensure_ascii=False) + "\n"
-        write_atomic(paths.json, text.encode("utf-8"))
+        write_output(paths.json, text.encode("utf-8"), "--json")
     if paths.junit is not None:
-        write_atomic(paths.junit, junit_document(cases))
+        write_output(paths.junit, junit_document(cases), "--junit")
     if paths.html is not None:
-        write_atomic(paths.html, render_html(cases, runtimes).encode("utf-8"))
+        write_output(paths.html, render_html(cases, runtimes).encode("utf-8"), "--html")
     if paths.markdown is not None:
-        write_atomic(paths.markdown, render_markdown(cases).encode("utf-8"))
+        write_output(paths.markdown, render_markdown(cases).encode("utf-8"), "--markdown")

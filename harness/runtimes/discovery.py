@@ -181,8 +181,8 @@ def find_node(spec: str | None = None) -> Runtime:
     :class:`RuntimeNotFound` (listing every place looked at and the command
     that installs one) when no source gives a working Node.
     """
-    source = "--node" if spec else "LINMEM_NODE"
-    spec = spec or os.environ.get("LINMEM_NODE") or None
+    source = "--node" if spec is not None else "LINMEM_NODE"
+    spec = check_spec(spec) if spec is not None else check_spec(os.environ.get("LINMEM_NODE") or None, "LINMEM_NODE")
     if spec is None:
         return _discovered()
     word = spec.strip().lower()
@@ -195,6 +195,22 @@ def find_node(spec: str | None = None) -> Runtime:
     runtime = probe(Candidate(source, spec, explicit=True))
     debug(f"runtime: chose {runtime.describe()}")
     return runtime
+
+
+def check_spec(spec: str | None, source: str = "--node") -> str | None:
+    """``spec`` as given, unless it is empty or only white space: an :class:`InputError` naming ``source``.
+
+    An empty ``--node ''`` (an unset shell variable, say) would otherwise quietly mean the default runtime.
+
+    >>> check_spec(" ")
+    Traceback (most recent call last):
+    ...
+    harness.errors.InputError: --node: an empty runtime spec; expected a path, a Node major or version, system, deno, bun or default
+    """
+    if spec is not None and not spec.strip():
+        raise InputError(f"{source}: an empty runtime spec; expected a path, a Node major or version, system, "
+                         "deno, bun or default")
+    return spec
 
 
 def embedded_default(source: str = "--node") -> Runtime:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 from ..errors import ProtocolError, RuntimeFailure
@@ -17,7 +18,7 @@ from ..model.binary import Module
 from ..model.opcodes import PREFIX_FC, VECTOR_BASE
 from ..resources import JS_DIR, cache_root, sha256_hex, write_atomic
 from .discovery import Runtime
-from .process import run_tool
+from .process import debug, run_tool
 
 PROBE_TIMEOUT = 60.0
 #: feature -> what a report says a runtime lacks
@@ -46,8 +47,9 @@ def probe_features(runtime: Runtime) -> dict[str, Any]:
     stat = os.stat(runtime.path)
     key = sha256_hex(f"{runtime.path}|{stat.st_size}|{stat.st_mtime_ns}|{(JS_DIR / 'probe.js').read_bytes()!r}".encode())
     cached = cache_root() / "probes" / f"{key[:32]}.json"
-    if cached.is_file():
-        return json.loads(cached.read_text())
+    features = _read_cached(cached)
+    if features is not None:
+        return features
     try:
         result = run_tool(runtime.command(JS_DIR / "probe.js"), timeout=PROBE_TIMEOUT)
         features = json.loads(result.stdout)
@@ -56,8 +58,41 @@ def probe_features(runtime: Runtime) -> dict[str, Any]:
     except RuntimeFailure as failure:
         raise RuntimeFailure(f"{runtime.label()} failed the feature probe: {failure.message}",
                              detail=failure.detail) from None
+    if not is_feature_table(features):
+        raise ProtocolError(f"{runtime.label()} answered the feature probe with JSON of the wrong shape: "
+                            f"{result.stdout[:120]!r}")
     write_atomic(cached, json.dumps(features, sort_keys=True).encode())
     return features
+
+
+def _read_cached(cached: Path) -> dict[str, Any] | None:
+    """The cached probe result, or ``None`` when there is none or it is damaged (then it is probed again)."""
+    try:
+        features = json.loads(cached.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):  # a damaged entry (a half-copied cache, a full disk): probe again
+        debug(f"probes: discarding unreadable cache entry {cached}")
+        return None
+    if not is_feature_table(features):
+        debug(f"probes: discarding cache entry {cached} of the wrong shape")
+        return None
+    return features
+
+
+def is_feature_table(features: object) -> bool:
+    """Whether ``features`` is what ``js/probe.js`` prints: each known feature a boolean, the page limit a count.
+
+    >>> is_feature_table({**{name: True for name in FEATURE_NAMES}, "max_memory_pages": 65536})
+    True
+    >>> is_feature_table({"max_memory_pages": "many"})
+    False
+    """
+    if not isinstance(features, dict) or not all(isinstance(name, str) for name in features):
+        return False
+    pages = features.get("max_memory_pages")
+    return (isinstance(pages, int) and not isinstance(pages, bool)
+            and all(isinstance(features.get(name), bool) for name in FEATURE_NAMES))
 
 
 def _instructions(module: Module) -> set[int]:

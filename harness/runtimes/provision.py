@@ -31,12 +31,11 @@ import platform
 import re
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..errors import InputError, RuntimeFailure, SetupError
-from ..resources import cache_root
+from ..resources import cache_root, remove_stale_staging, staging_dir
 from .process import run_tool
 
 INSTALL_TIMEOUT = 900.0
@@ -207,7 +206,8 @@ def provision(package: Package, npm_command: list[str] | None) -> Path:
     home = runtimes_dir() / package.key
     print(f"linmem: provisioning {package.key} from the {package.describe()} into {home} ...",
           file=sys.stderr, flush=True)
-    staging = Path(tempfile.mkdtemp(dir=runtimes_dir(), prefix=f".staging-{package.key}-"))
+    remove_stale_staging(runtimes_dir(), ".staging-", INSTALL_TIMEOUT + 300.0)  # those of killed runs
+    staging = staging_dir(runtimes_dir(), f".staging-{package.key}-")
     try:
         _install(package, staging, npm_command)
         binary = _find_binary(staging, package)
