@@ -3,17 +3,25 @@ at once; never a hang, a traceback or a bug report."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from harness.case import Case
+from harness.compiler.wabt import Compiler
 from harness.errors import InputError
 from harness.model.floats import F32, F64
+from harness.runtimes.discovery import Runtime
 from harness.wast.literals import LiteralError, parse_float, parse_integer
-from harness.wast.script import read_script
+from harness.wast.on_model import run_on_model
+from harness.wast.on_runtime import WastDriver, run_on_runtime
+from harness.wast.script import WastError, read_script
 from harness.wast.sexpr import read_all
 from tests.conftest import ROOT
 
@@ -167,3 +175,136 @@ def test_integers_out_of_range_are_malformed(text: str, bits: int) -> None:
 def test_malformed_integers_are_rejected(text: str) -> None:
     with pytest.raises(LiteralError, match="malformed integer"):
         parse_integer(text, 32)
+
+
+# -- 5. actions checked against the exports they call, before anything runs ----------------------------
+
+ID_I32 = '(module $m (func (export "f") (param i32) (result i32) (local.get 0)) (global (export "g") i32 (i32.const 0)))\n'
+
+
+@pytest.mark.parametrize("command, position, message", [
+    ('(invoke "f" (ref.null extern))', "2:1", "argument 1 is externref (ref.null), the function takes (param i32)"),
+    ('(assert_return (invoke "f" (f64.const 1)) (i32.const 1))', "2:16", "argument 1 is f64, the function takes"),
+    ('(invoke "f")', "2:1", "0 arguments given, the function takes (param i32)"),
+    ('(invoke $m "f" (i32.const 1) (i32.const 2))', "2:1", "2 arguments given"),
+    ('(assert_return (invoke "f" (i32.const 1)) (i32.const 1) (i32.const 1))', "2:16",
+     "2 results expected, it returns (result i32)"),
+    ('(assert_return (invoke "f" (i32.const 1)) (f32.const nan:canonical))', "2:16", "expected result 1 is f32"),
+    ('(assert_return (invoke "f" (i32.const 1)) (either (i32.const 1) (i64.const 1)))', "2:16",
+     "expected result 1 is i64"),
+    ('(assert_return (get "g") (i64.const 0))', "2:16", "expected result 1 is i64"),
+    ('(invoke "h")', "2:1", "it is not exported"),
+    ('(get "f")', "2:1", "it is a func export; get needs an exported global"),
+    ('(invoke $other "f" (i32.const 1))', "2:1", "there is no module named $other before this line"),
+])
+def test_an_action_that_does_not_fit_its_export_is_bad_input(tmp_path: Path, command: str, position: str,
+                                                              message: str) -> None:
+    script = tmp_path / "mismatch.wast"
+    script.write_text(ID_I32 + command + "\n")
+    finished, seconds = run_linmem("run", str(script))
+    assert_one_clean_error(finished, f"{script}:{position}", message)
+
+
+def test_the_plugin_path_checks_a_script_it_reads_itself(tmp_path: Path, compiler: Compiler) -> None:
+    script = tmp_path / "mismatch.wast"
+    script.write_text(ID_I32 + '(assert_return (invoke "f" (ref.null func)) (i32.const 0))\n')
+    with pytest.raises(WastError, match="argument 1 is funcref") as caught:
+        run_on_model(script, compiler)
+    assert (caught.value.line, caught.value.column) == (2, 16)
+
+
+def test_actions_that_fit_and_modules_that_do_not_compile_pass_the_check(tmp_path: Path, compiler: Compiler) -> None:
+    script = tmp_path / "fits.wast"
+    script.write_text(ID_I32 + '(assert_return (invoke "f" (i32.const 7)) (either (i32.const 7) (i32.const 8)))\n'
+                      '(module $broken (func (export "f") (result i32) (i64.const 0)))\n'
+                      '(invoke $broken "f" (f64.const 1))\n')  # not checked: running it says why it fails
+    assert [c.status for c in run_on_model(script, compiler)] == ["pass", "pass", "fail", "fail"]
+
+
+# -- 6 and 7. a hung or killed driver is restarted with the script's modules; --timeout bounds each command --
+
+HANG_SCRIPT = """(module $shared (memory (export "mem") 1)
+  (func (export "poke") (i32.store (i32.const 0) (i32.const 42)))
+  (func (export "peek") (result i32) (i32.load (i32.const 0))))
+(register "shared" $shared)
+(module $pure (func (export "one") (result i32) (i32.const 1)))
+(module $loop (func (export "spin") (loop (br 0))))
+(invoke $shared "poke")
+(assert_return (invoke $shared "peek") (i32.const 42))
+(invoke $loop "spin")
+(assert_return (invoke $pure "one") (i32.const 1))
+(assert_return (invoke $shared "peek") (i32.const 42))
+(module $user (import "shared" "mem" (memory 1)) (func (export "two") (result i32) (i32.const 2)))
+(assert_return (invoke $user "two") (i32.const 2))
+(module $fresh (func (export "three") (result i32) (i32.const 3)))
+(assert_return (invoke $fresh "three") (i32.const 3))
+(assert_return (invoke $loop "spin"))
+(assert_return (invoke $fresh "three") (i32.const 3))
+(assert_return (invoke $pure "one") (i32.const 1))
+"""
+
+
+def test_after_a_hang_the_rebuilt_modules_run_on_and_lost_state_is_an_error_not_a_failure(
+        tmp_path: Path, compiler: Compiler, node_runtime: Runtime) -> None:
+    script = tmp_path / "hang.wast"
+    script.write_text(HANG_SCRIPT)
+    cases = {c.line: c for c in run_on_runtime(script, node_runtime, compiler, timeout=2)}
+    assert {line: c.status for line, c in cases.items() if c.status != "pass"} == {
+        9: "error", 11: "error", 12: "error", 13: "error", 16: "error"}
+    assert "did not answer within 2 s" in cases[9].detail
+    lost = "runtime restarted after a timeout at line 9; state of module $shared (line 1) lost"
+    assert cases[11].detail == cases[12].detail == lost  # poked before the hang: its memory is gone
+    assert cases[13].detail == f"it imports from a module whose state was lost ({lost})"
+    assert cases[10].status == cases[15].status == cases[17].status == cases[18].status == "pass"
+
+
+def test_the_run_timeout_bounds_each_wast_command(tmp_path: Path) -> None:
+    script = tmp_path / "hang.wast"
+    script.write_text(HANG_SCRIPT)
+    finished, seconds = run_linmem("run", "--timeout", "2", str(script))
+    assert finished.returncode == 1 and "Traceback" not in finished.stderr, finished.stderr
+    assert "did not answer within 2 s" in finished.stdout
+    assert "hang.wast:18 assert_return" not in finished.stdout  # ran, and passed, after two restarts
+
+
+KILL_SCRIPT = """(module $counter (global $n (mut i32) (i32.const 0))
+  (func (export "bump") (result i32) (global.set $n (i32.add (global.get $n) (i32.const 1))) (global.get $n)))
+(module $pure (func (export "one") (result i32) (i32.const 1)) (func (export "spin") (loop (br 0))))
+(register "pure" $pure)
+(assert_return (invoke $counter "bump") (i32.const 1))
+(assert_return (invoke $pure "one") (i32.const 1))
+(assert_return (invoke $pure "one") (i32.const 1))
+(assert_return (invoke $counter "bump") (i32.const 2))
+(module (import "pure" "one" (func (result i32))) (func (export "two") (result i32) (i32.const 2)))
+(assert_return (invoke "two") (i32.const 2))
+(invoke $pure "spin")
+(assert_return (invoke $pure "one") (i32.const 1))
+(assert_return (invoke "two") (i32.const 2))
+"""
+
+
+def test_a_driver_killed_between_and_during_commands_is_rebuilt(tmp_path: Path, compiler: Compiler,
+                                                                 node_runtime: Runtime) -> None:
+    script = tmp_path / "kill.wast"
+    script.write_text(KILL_SCRIPT)
+    with WastDriver(node_runtime, compiler, timeout=20) as driver:
+        def kill_driver() -> None:
+            pid = driver.worker.pid
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while driver.worker.running() and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+        def on_case(case: Case) -> None:
+            if case.line == 6:  # between two commands
+                kill_driver()
+            if case.line == 10:  # during the next one, which spins until then
+                threading.Timer(1.0, kill_driver).start()
+        cases = {c.line: c for c in driver.run(script, on_case)}
+        assert driver.worker.starts == 3
+    # $pure and the module of line 9 have no state: rebuilt, they run on; $counter's count is gone
+    assert {line: c.status for line, c in cases.items() if c.status != "pass"} == {8: "error", 11: "error"}
+    assert cases[8].detail == ("runtime restarted after its process ended before line 7; "
+                               "state of module $counter (line 1) lost")
+    assert "exited with signal SIGKILL" in cases[11].detail
