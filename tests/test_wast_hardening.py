@@ -179,7 +179,8 @@ def test_malformed_integers_are_rejected(text: str) -> None:
 
 # -- 5. actions checked against the exports they call, before anything runs ----------------------------
 
-ID_I32 = '(module $m (func (export "f") (param i32) (result i32) (local.get 0)) (global (export "g") i32 (i32.const 0)))\n'
+ID_I32 = ('(module $m (func (export "f") (param i32) (result i32) (local.get 0))'
+          ' (global (export "g") i32 (i32.const 0)))\n')
 
 
 @pytest.mark.parametrize("command, position, message", [

@@ -170,7 +170,8 @@ class WastDriver:
             self.ask("wast_reset")
         except HarnessError:
             pass  # a driver that cannot even reset is reported by the script's first command
-        return _run_script(JsScript(path, self), on_case, read_checked(path, self.compiler) if commands is None else commands)
+        commands = read_checked(path, self.compiler) if commands is None else commands
+        return _run_script(JsScript(path, self), on_case, commands)
 
 
 class JsScript:
