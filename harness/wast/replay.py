@@ -165,7 +165,8 @@ class ScriptState:
 
 
 def restart_reason(failure: HarnessError, line: int) -> str:
-    """How a command ended its driver, for the commands after it: ``a timeout (30 s) at line 12``."""
+    """How a command ended its driver, for the commands after it: ``a timeout at line 12``, or ``a crash at
+    line 12 (node-24.19.0 wast driver exited with signal SIGKILL)``."""
     if isinstance(failure, ToolTimeout):
         return f"a timeout at line {line}"
-    return f"a crash at line {line} ({failure.message})"
+    return f"a crash at line {line} ({failure.message.split(';')[0]})"
