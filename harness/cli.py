@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--html", type=Path, metavar="FILE", help="write the matrix as a self-contained HTML page")
     run.add_argument("--markdown", type=Path, metavar="FILE", help="write the matrix as a Markdown table")
     run.add_argument("--timeout", default=f"{SCENARIO_TIMEOUT:g}", metavar="SECONDS",
-                     help="how long one scenario may take on a runtime (default: %(default)s)")
+                     help="how long one scenario or one .wast command may take on a runtime (default: %(default)s)")
     run.add_argument("--model-timeout", default=f"{MODEL_TIMEOUT:g}", metavar="SECONDS",
                      help="how long the reference model may take over one scenario before that scenario's "
                           "reference is a gap (its worker process is killed and replaced; default: %(default)s)")

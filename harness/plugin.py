@@ -49,7 +49,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=".wast spec scripts are collected anyway (one item per script on the reference model and "
                          "per runtime); the option is kept so older command lines still work")
     group.addoption("--linmem-timeout", default=f"{SCENARIO_TIMEOUT:g}", metavar="SECONDS", dest="linmem_timeout",
-                    help="how long one case file may take on a runtime, as --timeout for linmem run "
+                    help="how long one scenario or one .wast command may take on a runtime, as --timeout for linmem run "
                          "(default: %(default)s)")
     group.addoption("--linmem-model-timeout", default=f"{MODEL_TIMEOUT:g}", metavar="SECONDS",
                     dest="linmem_model_timeout",

@@ -2,7 +2,8 @@
 
 Everything that can be wrong with the input is found before anything runs
 (exit 2, nothing compared): every scenario file is loaded, compiled and
-matched against its module, and every ``.wast`` script is read. Then the
+matched against its module, and every ``.wast`` script is read and its actions
+matched against the exports they call. Then the
 scenarios go to the reference model's worker processes (:mod:`.model_pool`),
 and each target (the reference model, each runtime) runs in a thread of its
 own, all scenarios and then all scripts, one driver process per runtime and
@@ -28,7 +29,8 @@ from ..errors import HarnessError, InputErrors
 from ..runtimes.discovery import Runtime
 from ..scenarios.on_runtime import SCENARIO_TIMEOUT
 from ..scenarios.suite import PreparedScenario, Reference, load_all, prepare_all
-from ..wast.script import Command, is_malformed_text, read_script
+from ..wast.script import Command, is_malformed_text
+from ..wast.signatures import read_checked
 from .collect import CaseFiles
 from .model_pool import MODEL_TIMEOUT, ModelPool
 from .progress import Progress
@@ -81,7 +83,7 @@ def load_inputs(files: CaseFiles, compiler: Compiler, *, scenarios_on_reference:
     scripts = []
     for path in files.of(CaseKind.WAST):
         try:
-            scripts.append(Script(path, tuple(read_script(path))))
+            scripts.append(Script(path, tuple(read_checked(path, compiler))))
         except HarnessError as error:
             errors.append(error)
     if errors:

@@ -187,6 +187,15 @@ class JsonLineWorker:
             pass
         kill_group(process)
 
+    @property
+    def pid(self) -> int | None:
+        """The running child's process id (``None`` when none is running)."""
+        return self._process.pid if self.running() and self._process is not None else None
+
+    def running(self) -> bool:
+        """Whether a child is up now (otherwise the next request starts a fresh one)."""
+        return self._process is not None and self._process.poll() is None
+
     def __enter__(self) -> "JsonLineWorker":
         return self
 

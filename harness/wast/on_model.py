@@ -47,8 +47,8 @@ from .script import (
     Result,
     Value,
     is_malformed_text,
-    read_script,
 )
+from .signatures import read_checked
 
 #: how the spec scripts word each trap kind (prefixes of their messages)
 SPEC_TRAP_MESSAGES = {
@@ -277,7 +277,7 @@ def run_on_model(path: Path, compiler: Compiler, on_case: OnCase = lambda case: 
     model (malformed text on wabt)."""
     script = ModelScript(path, compiler)
     cases = []
-    for command in read_script(path) if commands is None else commands:
+    for command in read_checked(path, compiler) if commands is None else commands:
         if is_malformed_text(command):
             cases.append(_malformed_text(path, command, compiler))  # type: ignore[arg-type]
             on_case(cases[-1])

@@ -6,7 +6,10 @@ reject it) and calls its exports. Floats cross the boundary as bit patterns:
 each call goes through a small wrapper module, compiled per signature, that
 takes and returns i32/i64 and reinterprets them, so NaN payloads survive;
 i64 travels as BigInt. Traps are recognised by kind from the engine's
-message (:mod:`harness.engine_errors`).
+message (:mod:`harness.engine_errors`). Each command has ``--timeout``
+seconds; a driver that hangs or crashes is restarted and the script's
+modules are built again in it (:mod:`.replay`), so one bad command costs only
+itself and the state it may have changed.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from .on_model import (
     result_matches,
     wast_case,
 )
+from .replay import ScriptState, restart_reason
 from .script import (
     Action,
     Assertion,
@@ -43,8 +47,8 @@ from .script import (
     Register,
     Value,
     is_malformed_text,
-    read_script,
 )
+from .signatures import read_checked
 
 #: the type each value crosses the JS boundary as (floats as their bits; references as themselves)
 CARRIER = {"f32": "i32", "f64": "i64", "i32": "i32", "i64": "i64", "externref": "externref", "funcref": "funcref"}
@@ -59,6 +63,7 @@ JS_FUNCTION = JsFunction()
 SUPERSEDED = {"multiple memories": "multi_memory", "unknown global": "global_get_in_constants",
               # 2.0 wants memory.size/grow's reserved byte to be one 0x00; multi-memory reads a LEB index there
               "zero byte expected": "multi_memory"}
+#: seconds one command may take when no run's ``--timeout`` is given
 TIMEOUT = 60.0
 
 
@@ -118,13 +123,15 @@ class WastDriver:
     """One runtime's long-lived ``js/wast_driver.js`` process, serving script after script.
 
     Each script starts from a reset driver state; the probed features and the
-    compiled wrapper modules are shared by every script run here. A driver
-    that crashes is started again by the next request.
+    compiled wrapper modules are shared by every script run here. Each request
+    has ``timeout`` seconds. A driver that crashes or hangs is started again by
+    the next request (and the script's state rebuilt in it, :mod:`.replay`).
     """
 
-    def __init__(self, runtime: Runtime, compiler: Compiler) -> None:
+    def __init__(self, runtime: Runtime, compiler: Compiler, *, timeout: float = TIMEOUT) -> None:
         self.runtime = runtime
         self.compiler = compiler
+        self.timeout = timeout
         self.features = probe_features(runtime)
         self.worker = JsonLineWorker(runtime.command(JS_DIR / "worker.js", str(JS_DIR / "wast_driver.js")),
                                      name=f"{runtime.label()} wast driver")
@@ -142,7 +149,7 @@ class WastDriver:
 
     def ask(self, op: str, **fields: Any) -> dict[str, Any]:
         """One request to the driver; a JS-side failure of the driver itself raises."""
-        answer = parse_answer(self.worker.request(request(op, **fields), timeout=TIMEOUT), who=self.worker.name)
+        answer = parse_answer(self.worker.request(request(op, **fields), timeout=self.timeout), who=self.worker.name)
         if isinstance(answer, JsError):
             raise RuntimeFailure(f"{self.worker.name}: {answer.name}: {answer.message}")
         return answer
@@ -163,7 +170,8 @@ class WastDriver:
             self.ask("wast_reset")
         except HarnessError:
             pass  # a driver that cannot even reset is reported by the script's first command
-        return _run_script(JsScript(path, self), on_case, read_script(path) if commands is None else commands)
+        commands = read_checked(path, self.compiler) if commands is None else commands
+        return _run_script(JsScript(path, self), on_case, commands)
 
 
 class JsScript:
@@ -175,12 +183,35 @@ class JsScript:
         self.runtime = driver.runtime
         self.compiler = driver.compiler
         self.features = driver.features
-        self.ask = driver.ask
         self.wrapper = driver.wrapper
+        #: what the driver holds for this script, to build it again after a restart
+        self.state = ScriptState()
+        #: the line of the command being run, and why the driver has to be rebuilt before the next request
+        self.line = 0
+        self.restarted_after: str | None = None
         self.modules: dict[str, Module] = {}
         self.current: Module | None = None
         #: modules that could not be instantiated here (by name; None for the latest), and why
         self.gaps: dict[str | None, str] = {}
+
+    def rebuild_if_restarted(self) -> None:
+        """After the driver process ended, build the script's state again in a fresh one (:mod:`.replay`)."""
+        worker = self.driver.worker
+        if not worker.running() and worker.starts:
+            reason = self.restarted_after or f"its process ended before line {self.line}"
+            self.restarted_after = None
+            self.state.rebuild(self.driver.ask, reason)
+
+    def ask(self, op: str, **fields: Any) -> dict[str, Any]:
+        """One request to the driver, on the script's state: rebuilt first if the driver was restarted."""
+        worker = self.driver.worker
+        self.rebuild_if_restarted()
+        try:
+            return self.driver.ask(op, **fields)
+        except HarnessError as failure:
+            if not worker.running():
+                self.restarted_after = restart_reason(failure, self.line)
+            raise
 
     def wasm(self, command: ModuleCommand, *, validate: bool = True) -> bytes:
         if command.form == "binary":
@@ -203,7 +234,20 @@ class JsScript:
 
     def module(self, command: ModuleCommand, **flags: bool) -> dict[str, Any]:
         wasm = self.wasm(command, validate=not flags.get("compile_only", False))
-        answer = self.ask("wast_module", wasm_b64=base64.b64encode(wasm).decode(), name=command.name, **flags)
+        fields: dict[str, Any] = dict(wasm_b64=base64.b64encode(wasm).decode(), name=command.name, **flags)
+        decoded = _decoded_or_none(wasm)
+        self.rebuild_if_restarted()  # before asking what is lost
+        lost = self.state.lost_import(decoded)
+        answer = self.ask("wast_module", **fields)
+        if not flags.get("compile_only"):  # even a failed instantiation may have written to imported state
+            self.state.logged("wast_module", fields)
+        if not flags and "error" not in answer:
+            held = self.state.instantiated(command.line, command.name, decoded)
+            held.lost = f"it imports from a module whose state was lost ({lost})" if lost else ""
+        elif not flags:
+            self.state.failed_module(command.name)
+        if lost:
+            return {"lost": lost, **answer}
         if "error" in answer and not flags.get("compile_only"):
             try:
                 missing = self.missing_features(wasm)
@@ -250,7 +294,18 @@ class JsScript:
             return "reference types (externref/funcref values at the JS boundary)"
         return ""
 
+    def register(self, command: Register) -> None:
+        """``(register "as" $M?)`` in the driver, remembered for a rebuild."""
+        fields = {"module": command.module, "as": command.as_name}
+        self.ask("wast_register", **fields)
+        self.state.logged("wast_register", fields)
+        self.state.register(command.as_name, command.module)
+
     def invoke(self, action: Action) -> dict[str, Any]:
+        self.rebuild_if_restarted()  # before asking what is lost
+        held = self.state.reached(action.module)
+        if held is not None and held.lost:
+            return {"lost": held.lost}
         module = self.modules.get(action.module) if action.module else self.current
         if module is None and (action.module in self.gaps or (not action.module and None in self.gaps)):
             return {"unsupported": self.gaps.get(action.module) or self.gaps[None]}
@@ -272,6 +327,8 @@ class JsScript:
             args = [js_argument(t, arg) for t, arg in zip(subject.params, action.args)]
         if lacking:
             return {"unsupported": f"{self.runtime.label()} lacks {lacking}"}
+        if action.kind == "invoke":
+            self.state.invoking(held)
         answer = self.ask("wast_invoke", kind=action.kind, module=action.module, name=action.name, args=args,
                           results=[CARRIER[t] for t in results], wrapper_b64=self.wrapper(subject))
         if "results" in answer:
@@ -289,22 +346,33 @@ def _trap_problem(answer: dict[str, Any], message: str) -> str:
     return ""
 
 
+def _decoded_or_none(wasm: bytes) -> Module | None:
+    try:
+        return model.decode_module(wasm)
+    except (HarnessError, UnsupportedInstruction):
+        return None
+
+
 def _judge(script: JsScript, command: Command) -> tuple[str, str, str]:
     if isinstance(command, ModuleCommand):
         if command.definition:
             return "module", "pass", ""
         answer = script.module(command)
+        if "lost" in answer:
+            return "module", "error", answer["lost"]
         if "unsupported" in answer:
             return "module", "unsupported", answer["unsupported"]
         return "module", ("fail" if "error" in answer else "pass"), answer.get("message", "")
     if isinstance(command, Register):
-        script.ask("wast_register", module=command.module, **{"as": command.as_name})
+        script.register(command)
         gap = script.gaps.get(command.module) if command.module else script.gaps.get(None)
         if gap:  # modules importing from it will fail here too
             return "register", "unsupported", f"registers a module that could not run here: {gap}"
         return "register", "pass", ""
     if isinstance(command, Action):
         answer = script.invoke(command)
+        if "lost" in answer:
+            return command.kind, "error", answer["lost"]
         if "unsupported" in answer:
             return command.kind, "unsupported", answer["unsupported"]
         return command.kind, ("fail" if "error" in answer else "pass"), answer.get("message", "")
@@ -315,6 +383,8 @@ def _judge_assertion(script: JsScript, assertion: Assertion) -> tuple[str, str]:
     kind, subject = assertion.kind, assertion.subject
     if kind == "assert_return":
         answer = script.invoke(subject)  # type: ignore[arg-type]
+        if "lost" in answer:
+            return "error", answer["lost"]
         if "unsupported" in answer:
             return "unsupported", answer["unsupported"]
         if "error" in answer:
@@ -326,6 +396,8 @@ def _judge_assertion(script: JsScript, assertion: Assertion) -> tuple[str, str]:
         return "pass", ""
     if kind in ("assert_trap", "assert_exhaustion") and isinstance(subject, Action):
         answer = script.invoke(subject)
+        if "lost" in answer:
+            return "error", answer["lost"]
         if "unsupported" in answer:
             return "unsupported", answer["unsupported"]
         problem = _trap_problem(answer, assertion.message or "")
@@ -336,6 +408,8 @@ def _judge_assertion(script: JsScript, assertion: Assertion) -> tuple[str, str]:
               "assert_malformed": "CompileError"}[kind]
     flags = {"compile_only": True} if kind in ("assert_invalid", "assert_malformed") else {"check_only": True}
     answer = script.module(subject, **flags)
+    if "lost" in answer:
+        return "error", answer["lost"]
     if answer.get("error") == wanted:
         return "pass", ""
     if "unsupported" in answer:
@@ -348,9 +422,9 @@ def _judge_assertion(script: JsScript, assertion: Assertion) -> tuple[str, str]:
     return "fail", f"expected {wanted}, got {answer.get('error') or 'success'}"
 
 
-def run_on_runtime(path: Path, runtime: Runtime, compiler: Compiler) -> list[Case]:
+def run_on_runtime(path: Path, runtime: Runtime, compiler: Compiler, *, timeout: float = TIMEOUT) -> list[Case]:
     """Every command of one script on one runtime, in a driver of its own (see :class:`WastDriver`)."""
-    with WastDriver(runtime, compiler) as driver:
+    with WastDriver(runtime, compiler, timeout=timeout) as driver:
         return driver.run(path)
 
 
@@ -362,6 +436,7 @@ def _run_script(script: JsScript, on_case: OnCase, commands: Sequence[Command]) 
     for command in commands:
         if is_malformed_text(command):
             continue
+        script.line = command.line
         try:
             name, status, detail = _judge(script, command)
         except UnsupportedInstruction as gap:

@@ -14,14 +14,16 @@ not know is an error naming its file and line, never skipped.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from fractions import Fraction
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Union
 
 from ..errors import InputError
-from ..model.floats import F32, F64, Format
-from .sexpr import Atom, Node, SList, String, read_all
+from ..model.floats import F32, F64
+from .literals import LiteralError, parse_float, parse_integer
+from .sexpr import Atom, Node, SList, String, column_at, position, read_all
+
+__all__ = ["parse_float", "parse_integer"]  # the literals are read by .literals; tests and callers import them here
 
 
 class WastError(InputError):
@@ -68,6 +70,7 @@ class Action:
     module: str | None
     name: str
     args: tuple[Value, ...] = ()
+    column: int = field(default=0, compare=False)  # of its opening parenthesis, for errors
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,8 @@ def read_script(path: str | Path) -> list[Command]:
         source = path.read_bytes()
     except FileNotFoundError:
         raise WastError("no such file", path=path) from None
+    except OSError as problem:
+        raise WastError(f"cannot read: {problem.strerror or problem}", path=path) from None
     nodes = read_all(source, str(path))
     reader = ScriptReader(source, str(path))
     if nodes and all(isinstance(node, SList) and node.head() in MODULE_FIELDS for node in nodes):
@@ -124,14 +129,15 @@ class ScriptReader:
         self.source = source
         self.path = path
 
-    def fail(self, message: str, line: int) -> WastError:
-        """An error at ``line`` of the script."""
-        return WastError(message, path=self.path, line=line)
+    def fail(self, message: str, node: Node) -> WastError:
+        """An error at ``node`` of the script (its line and column)."""
+        line, column = position(self.source, node.start)
+        return WastError(message, path=self.path, line=line, column=column)
 
     def command(self, node: Node) -> Command:
         """One top-level command."""
         if not isinstance(node, SList) or node.head() is None:
-            raise self.fail("expected a command in parentheses", node.line)
+            raise self.fail("expected a command in parentheses", node)
         head = node.head()
         if head == "module":
             return self.module(node)
@@ -143,8 +149,8 @@ class ScriptReader:
             return self.assertion(node, head)
         if head in MODULE_FIELDS:
             raise self.fail(f"module field {head!r} outside a module (a script is either commands or "
-                            "only module fields)", node.line)
-        raise self.fail(f"unknown command {head!r}", node.line)
+                            "only module fields)", node)
+        raise self.fail(f"unknown command {head!r}", node)
 
     def module(self, node: SList) -> ModuleCommand:
         """``(module $M? ...)`` in any of its forms."""
@@ -158,8 +164,9 @@ class ScriptReader:
         if form == "text":
             return ModuleCommand(node.line, name, form, self._text_module(node, definition), definition)
         strings = rest[1:]
-        if not all(isinstance(item, String) for item in strings):
-            raise self.fail(f"(module {form} ...) takes only strings", node.line)
+        for item in strings:
+            if not isinstance(item, String):
+                raise self.fail(f"(module {form} ...) takes only strings", item)
         joined = b"".join(item.value for item in strings)  # type: ignore[union-attr]
         return ModuleCommand(node.line, name, form, joined, definition)
 
@@ -167,13 +174,21 @@ class ScriptReader:
         text = self.source[node.start:node.end]
         return re.sub(rb"^\(module\s+definition\b", b"(module", text) if definition else text
 
+    def name(self, node: String, what: str) -> str:
+        """A name string (an export's, a registered module's): it must be UTF-8, as names are."""
+        try:
+            return node.value.decode("utf-8")
+        except UnicodeDecodeError as problem:
+            raise self.fail(f"{what} is not valid UTF-8 (byte 0x{node.value[problem.start]:02x} at index "
+                            f"{problem.start}); names are UTF-8 text", node) from None
+
     def register(self, node: SList) -> Register:
         """``(register "name" $M?)``."""
         items = node.items[1:]
         if not items or not isinstance(items[0], String):
-            raise self.fail("register needs a name string", node.line)
+            raise self.fail("register needs a name string", node)
         module = items[1].text if len(items) > 1 and isinstance(items[1], Atom) else None
-        return Register(node.line, items[0].value.decode("utf-8"), module)
+        return Register(node.line, self.name(items[0], "the registered name"), module)
 
     def action(self, node: SList) -> Action:
         """``invoke`` or ``get``, on the last module or a named one."""
@@ -182,14 +197,17 @@ class ScriptReader:
         if items and isinstance(items[0], Atom) and items[0].text.startswith("$"):
             module, items = items[0].text, items[1:]
         if not items or not isinstance(items[0], String):
-            raise self.fail(f"{node.head()} needs an export name string", node.line)
+            raise self.fail(f"{node.head()} needs an export name string", node)
+        if node.head() == "get" and len(items) > 1:
+            raise self.fail("get takes no arguments: (get $M? \"name\")", items[1])
         args = tuple(self.constant(item) for item in items[1:])
-        return Action(node.line, str(node.head()), module, items[0].value.decode("utf-8"), args)
+        return Action(node.line, str(node.head()), module, self.name(items[0], "the export name"), args,
+                      column_at(self.source, node.start))
 
     def assertion(self, node: SList, kind: str) -> Assertion:
         """Any ``assert_*`` command."""
         if len(node.items) < 2 or not isinstance(node.items[1], SList):
-            raise self.fail(f"{kind} needs an action or a module", node.line)
+            raise self.fail(f"{kind} needs an action or a module", node)
         subject_node = node.items[1]
         subject: Union[Action, ModuleCommand] = (self.module(subject_node) if subject_node.head() == "module"
                                                  else self.action(subject_node))
@@ -197,118 +215,67 @@ class ScriptReader:
         if kind == "assert_return":
             return Assertion(node.line, kind, subject, tuple(self.result(item) for item in rest))
         if not rest or not isinstance(rest[0], String):
-            raise self.fail(f"{kind} needs a message string", node.line)
+            raise self.fail(f"{kind} needs a message string", node)
         return Assertion(node.line, kind, subject, message=rest[0].value.decode("utf-8", "replace"))
 
-    def _parts(self, node: Node, what: str) -> tuple[str, str]:
+    def _parts(self, node: Node, what: str) -> tuple[str, Atom | None]:
         if not (isinstance(node, SList) and len(node.items) in (1, 2) and isinstance(node.items[0], Atom)):
-            raise self.fail(f"expected a {what} such as (i32.const 1)", node.line)
+            raise self.fail(f"expected a {what} such as (i32.const 1)", node)
         operand = node.items[1] if len(node.items) == 2 else None
         if operand is not None and not isinstance(operand, Atom):
-            raise self.fail(f"expected a {what} such as (i32.const 1)", node.line)
-        return node.items[0].text, operand.text if operand is not None else ""
+            raise self.fail(f"expected a {what} such as (i32.const 1)", operand)
+        return node.items[0].text, operand
 
-    def constant(self, node: Node) -> Value:
-        """An argument: ``(i32.const 1)``, ``(f32.const nan:0x200000)``, ``(ref.null extern)``..."""
-        opcode, operand = self._parts(node, "constant")
+    def constant(self, node: Node, *, result: bool = False) -> Value:
+        """An argument: ``(i32.const 1)``, ``(f32.const nan:0x200000)``, ``(ref.null extern)``...
+
+        ``result``: an expected result, which may also be ``(ref.extern)`` or ``(ref.func)`` (any such reference).
+        """
+        opcode, operand = self._parts(node, "result" if result else "constant")
         try:
-            return parse_constant(opcode, operand)
-        except ValueError as problem:
-            raise self.fail(str(problem), node.line) from None
+            return parse_constant(opcode, operand.text if operand is not None else "", result=result)
+        except LiteralError as problem:
+            raise self.fail(str(problem), operand if operand is not None else node) from None
 
     def result(self, node: Node) -> Result:
         """An expected result: a constant, a NaN pattern, a reference or ``(either ...)``."""
         if isinstance(node, SList) and node.head() == "either":
-            return Either(tuple(self.result(item) for item in node.items[1:]))
+            if len(node.items) < 2:
+                raise self.fail("(either ...) needs at least one result", node)
+            return Either(tuple(self._plain_result(item) for item in node.items[1:]))
+        return self._plain_result(node)
+
+    def _plain_result(self, node: Node) -> Value:
+        if isinstance(node, SList) and node.head() == "either":  # not recursive: either holds plain results
+            raise self.fail("(either ...) cannot hold another (either ...)", node)
         opcode, operand = self._parts(node, "result")
-        if operand in ("nan:canonical", "nan:arithmetic") and opcode in ("f32.const", "f64.const"):
-            return Value(opcode[:3], nan=operand.split(":")[1])
-        return self.constant(node)
+        if operand is not None and operand.text in ("nan:canonical", "nan:arithmetic") and \
+                opcode in ("f32.const", "f64.const"):
+            return Value(opcode[:3], nan=operand.text.split(":")[1])
+        return self.constant(node, result=True)
 
 
-# -- literals ---------------------------------------------------------------------------
+#: the reference types ``ref.null`` names, by heap type
+HEAP_TYPES = {"extern": "externref", "func": "funcref"}
 
-def parse_constant(opcode: str, operand: str) -> Value:
-    """The value of ``(opcode operand)``; raises ``ValueError`` for a malformed literal."""
+
+def parse_constant(opcode: str, operand: str, *, result: bool = False) -> Value:
+    """The value of ``(opcode operand)``; raises :class:`LiteralError` for a malformed literal.
+
+    ``result``: an expected result, where ``(ref.extern)`` (any) and ``(ref.func)`` are allowed too.
+    """
     kind = opcode.split(".")[0]
     if opcode in ("i32.const", "i64.const"):
         return Value(kind, parse_integer(operand, 32 if kind == "i32" else 64))
     if opcode in ("f32.const", "f64.const"):
         return Value(kind, parse_float(operand, F32 if kind == "f32" else F64))
     if opcode == "ref.null":
-        return Value({"extern": "externref", "func": "funcref"}.get(operand, operand or "funcref"), reference="null")
-    if opcode in ("ref.extern", "ref.func", "ref.host"):
+        if operand not in HEAP_TYPES:
+            raise LiteralError(f"(ref.null {operand}): expected a heap type, func or extern")
+        return Value(HEAP_TYPES[operand], reference="null")
+    if opcode in ("ref.extern", "ref.host") or (opcode == "ref.func" and result):
+        if not operand and not result:
+            raise LiteralError(f"({opcode}) needs a number as an argument, such as ({opcode} 1)")
         bits = parse_integer(operand, 32) if operand else None
         return Value("externref" if opcode != "ref.func" else "funcref", bits, reference=opcode.split(".")[1])
-    raise ValueError(f"unknown constant {opcode!r}")
-
-
-def parse_integer(text: str, bits: int) -> int:
-    """An integer literal (sign, underscores, hex) as an N-bit pattern; out of range is an error."""
-    clean = text.replace("_", "")
-    negative = clean.startswith("-")
-    digits = clean.lstrip("+-")
-    try:
-        magnitude = int(digits, 16) if digits.lower().startswith("0x") else int(digits, 10)
-    except ValueError:
-        raise ValueError(f"malformed integer {text!r}") from None
-    value = -magnitude if negative else magnitude
-    if not -(1 << (bits - 1)) <= value < (1 << bits):
-        raise ValueError(f"integer {text!r} does not fit i{bits}")
-    return value % (1 << bits)
-
-
-def parse_float(text: str, fmt: Format) -> int:
-    """A float literal as the format's bit pattern, rounded once, ties to even."""
-    clean = text.replace("_", "")
-    sign = fmt.sign if clean.startswith("-") else 0
-    body = clean.lstrip("+-")
-    exponent_all_ones = fmt.exponent_mask
-    if body == "inf":
-        return sign | exponent_all_ones
-    if body == "nan":
-        return sign | exponent_all_ones | fmt.quiet
-    if body.startswith("nan:0x"):
-        payload = int(body[6:], 16)
-        if not 0 < payload <= fmt.mantissa_mask:
-            raise ValueError(f"NaN payload out of range in {text!r}")
-        return sign | exponent_all_ones | payload
-    try:
-        exact = _hex_fraction(body) if body.lower().startswith("0x") else Fraction(body)
-    except (ValueError, ZeroDivisionError):
-        raise ValueError(f"malformed float {text!r}") from None
-    return sign | round_to_format(exact, fmt)
-
-
-def _hex_fraction(body: str) -> Fraction:
-    match = re.fullmatch(r"0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?", body)
-    if not match or not (match[1] or match[2]):
-        raise ValueError(body)
-    whole, fraction, exponent = match[1] or "0", match[2] or "", int(match[3] or 0)
-    mantissa = int(whole + fraction, 16)
-    return Fraction(mantissa) * Fraction(2) ** (exponent - 4 * len(fraction))
-
-
-def round_to_format(value: Fraction, fmt: Format) -> int:
-    """The bits of a non-negative exact value in ``fmt``, round to nearest, ties to even."""
-    if value == 0:
-        return 0
-    mantissa_bits = fmt.mantissa_bits
-    bias = (1 << (fmt.bits - 2 - mantissa_bits)) - 1
-    exponent = value.numerator.bit_length() - value.denominator.bit_length()
-    if Fraction(2) ** exponent > value:
-        exponent -= 1
-    exponent = max(exponent, 1 - bias)  # subnormals share the smallest exponent
-    scaled = value / Fraction(2) ** (exponent - mantissa_bits)
-    quotient, remainder = divmod(scaled.numerator, scaled.denominator)
-    twice = 2 * remainder
-    if twice > scaled.denominator or (twice == scaled.denominator and quotient & 1):
-        quotient += 1
-    if quotient >> (mantissa_bits + 1):
-        quotient >>= 1
-        exponent += 1
-    if exponent > bias:
-        return fmt.exponent_mask  # overflow: infinity
-    if quotient >> mantissa_bits == 0:
-        return quotient  # subnormal
-    return ((exponent + bias) << mantissa_bits) | (quotient & fmt.mantissa_mask)
+    raise LiteralError(f"unknown constant {opcode!r}" + (" as an argument" if opcode == "ref.func" else ""))

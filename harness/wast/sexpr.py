@@ -4,11 +4,16 @@ Files are read as bytes. Line comments (``;;``) and nested block comments
 (``(; ... ;)``) are skipped; strings keep their escapes decoded to bytes
 (``\\n``, ``\\t``, ``\\\\``, ``\\'``, ``\\"``, ``\\hh``, ``\\u{...}``). Every node
 knows its line and its byte span, so a script's module can be handed to wabt
-exactly as written.
+exactly as written, and every error names its line and column.
+
+The reader keeps its open lists on a stack of its own, not on Python's call
+stack, so any depth of parentheses reads (a few hundred thousand levels cost
+no more than as many siblings).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -17,6 +22,11 @@ from ..errors import InputError
 _DELIMITERS = b"()\";"
 _SPACE = b" \t\n\r"
 _ESCAPES = {ord("n"): b"\n", ord("t"): b"\t", ord("r"): b"\r", ord("\\"): b"\\", ord("'"): b"'", ord('"'): b'"'}
+#: ``\u{hexnum}``: hex digits, an underscore only between two of them
+_UNICODE_ESCAPE = re.compile(rb"u\{([0-9a-fA-F](?:_?[0-9a-fA-F])*)\}")
+_HEX_DIGITS = b"0123456789abcdefABCDEF"
+#: the characters a string may hold as they are (the spec's ``stringchar``): no control character
+_CONTROL = set(range(0x20)) | {0x7F}
 
 
 class SexprError(InputError):
@@ -25,18 +35,20 @@ class SexprError(InputError):
 
 @dataclass(frozen=True)
 class Atom:
-    """A keyword, identifier or number, as written."""
+    """A keyword, identifier or number, as written (``start`` is its byte offset)."""
 
     text: str
     line: int
+    start: int = 0
 
 
 @dataclass(frozen=True)
 class String:
-    """A string literal, as the bytes it denotes."""
+    """A string literal, as the bytes it denotes (``start`` is the offset of its opening quote)."""
 
     value: bytes
     line: int
+    start: int = 0
 
 
 @dataclass
@@ -56,6 +68,21 @@ class SList:
 Node = Union[Atom, String, SList]
 
 
+def position(source: bytes, offset: int) -> tuple[int, int]:
+    """The 1-based line and column (in characters) of byte ``offset``.
+
+    >>> position(b"(module\\n  (func))", 10)
+    (2, 3)
+    """
+    return source.count(b"\n", 0, offset) + 1, column_at(source, offset)
+
+
+def column_at(source: bytes, offset: int) -> int:
+    """The 1-based column (in characters) of byte ``offset``: cheap, it looks back to the line's start only."""
+    line_start = source.rfind(b"\n", 0, offset) + 1
+    return len(source[line_start:offset].decode("utf-8", "replace")) + 1
+
+
 class Reader:
     """A cursor over a script's bytes."""
 
@@ -65,9 +92,10 @@ class Reader:
         self.offset = 0
         self.line = 1
 
-    def fail(self, message: str, line: int | None = None) -> SexprError:
-        """An error at the current (or the given) line."""
-        return SexprError(message, path=self.path, line=line or self.line)
+    def fail(self, message: str, at: int | None = None) -> SexprError:
+        """An error at the current (or the given) byte offset, with its line and column."""
+        line, column = position(self.source, self.offset if at is None else at)
+        return SexprError(message, path=self.path, line=line, column=column)
 
     def _advance(self, count: int = 1) -> None:
         self.line += self.source.count(b"\n", self.offset, self.offset + count)
@@ -87,7 +115,7 @@ class Reader:
                 return
 
     def _skip_block_comment(self) -> None:
-        line, depth = self.line, 0
+        start, depth = self.offset, 0
         while self.offset < len(self.source):
             if self.source.startswith(b"(;", self.offset):
                 depth += 1
@@ -99,22 +127,24 @@ class Reader:
                     return
             else:
                 self._advance()
-        raise self.fail("unterminated block comment", line)
+        raise self.fail("unterminated block comment", start)
 
     def read_string(self) -> String:
         """A string literal starting at the current quote."""
-        line = self.line
+        start, line = self.offset, self.line
         self._advance()
         value = bytearray()
         while True:
             if self.offset >= len(self.source):
-                raise self.fail("unterminated string", line)
+                raise self.fail("unterminated string", start)
             byte = self.source[self.offset]
             if byte == ord('"'):
                 self._advance()
-                return String(bytes(value), line)
+                return String(bytes(value), line, start)
             if byte == ord("\n"):
-                raise self.fail("newline in a string", line)
+                raise self.fail("newline in a string (write it as \\n)")
+            if byte in _CONTROL:
+                raise self.fail(f"control character 0x{byte:02x} in a string (write it as an escape)")
             if byte == ord("\\"):
                 value += self._escape()
             else:
@@ -126,63 +156,65 @@ class Reader:
         if following and following[0] in _ESCAPES:
             self._advance(2)
             return _ESCAPES[following[0]]
-        if self.source.startswith(b"u{", self.offset + 1):
-            end = self.source.find(b"}", self.offset)
-            if end < 0:
-                raise self.fail("unterminated \\u{...} escape")
-            code = int(self.source[self.offset + 3:end].replace(b"_", b""), 16)
-            self._advance(end + 1 - self.offset)
-            return chr(code).encode("utf-8")
+        if following == b"u":
+            return self._unicode_escape()
         pair = self.source[self.offset + 1:self.offset + 3]
-        try:
-            value = bytes([int(pair, 16)])
-        except ValueError:
-            raise self.fail(f"unknown escape \\{pair.decode('latin-1')}") from None
+        if len(pair) != 2 or not all(digit in _HEX_DIGITS for digit in pair):
+            raise self.fail(f"unknown escape \\{pair.decode('utf-8', 'replace')}")
         self._advance(3)
-        return value
+        return bytes([int(pair, 16)])
+
+    def _unicode_escape(self) -> bytes:
+        """``\\u{hexnum}``: a Unicode scalar value (not a surrogate, at most 0x10FFFF) as UTF-8."""
+        match = _UNICODE_ESCAPE.match(self.source, self.offset + 1)
+        if not match:
+            raise self.fail("malformed \\u{...} escape: expected hex digits in braces, such as \\u{1F600}")
+        digits = match[1].replace(b"_", b"").lstrip(b"0") or b"0"
+        code = int(digits, 16) if len(digits) <= 6 else 0x110000  # more digits are out of range anyway
+        if code >= 0x110000 or 0xD800 <= code < 0xE000:
+            raise self.fail(f"\\u{{{match[1].decode()}}} is not a Unicode scalar value "
+                            "(a surrogate, or above 10FFFF)")
+        self._advance(match.end() - self.offset)
+        return chr(code).encode("utf-8")
 
     def read_atom(self) -> Atom:
-        """A run of characters up to a delimiter or white space."""
+        """A run of characters up to a delimiter or white space (at least one)."""
         start, line = self.offset, self.line
         while self.offset < len(self.source) and self.source[self.offset] not in _DELIMITERS + _SPACE:
             self._advance()
-        return Atom(self.source[start:self.offset].decode("utf-8", "replace"), line)
+        return Atom(self.source[start:self.offset].decode("utf-8", "replace"), line, start)
 
-    def read_node(self) -> Node:
-        """One node (atom, string or list) after skipping blanks."""
-        self.skip_blank()
-        if self.offset >= len(self.source):
-            raise self.fail("unexpected end of file")
-        byte = self.source[self.offset]
-        if byte == ord("("):
-            return self.read_list()
-        if byte == ord(")"):
-            raise self.fail("unexpected ')'")
-        if byte == ord('"'):
-            return self.read_string()
-        return self.read_atom()
-
-    def read_list(self) -> SList:
-        """A parenthesised list starting at the current ``(``."""
-        node = SList(line=self.line, start=self.offset)
-        self._advance()
+    def read_all(self) -> list[Node]:
+        """Every top-level node, each list holding its items (read without recursion)."""
+        top: list[Node] = []
+        open_lists: list[SList] = []
         while True:
             self.skip_blank()
             if self.offset >= len(self.source):
-                raise self.fail("unclosed '(' ", node.line)
-            if self.source[self.offset] == ord(")"):
+                if open_lists:
+                    raise self.fail("unclosed '('", open_lists[-1].start)
+                return top
+            byte = self.source[self.offset]
+            if byte == ord(")"):
+                if not open_lists:
+                    raise self.fail("unexpected ')'")
                 self._advance()
-                node.end = self.offset
-                return node
-            node.items.append(self.read_node())
+                open_lists.pop().end = self.offset
+                continue
+            siblings = open_lists[-1].items if open_lists else top
+            if byte == ord("("):
+                opened = SList(line=self.line, start=self.offset)
+                self._advance()
+                siblings.append(opened)
+                open_lists.append(opened)
+            elif byte == ord('"'):
+                siblings.append(self.read_string())
+            elif byte == ord(";"):
+                raise self.fail("unexpected ';' (a comment starts with ';;' or '(;')")
+            else:
+                siblings.append(self.read_atom())
 
 
 def read_all(source: bytes, path: str) -> list[Node]:
     """Every top-level node of a script."""
-    reader = Reader(source, path)
-    nodes = []
-    while True:
-        reader.skip_blank()
-        if reader.offset >= len(source):
-            return nodes
-        nodes.append(reader.read_node())
+    return Reader(source, path).read_all()
