@@ -222,6 +222,16 @@ def test_actions_that_fit_and_modules_that_do_not_compile_pass_the_check(tmp_pat
     assert [c.status for c in run_on_model(script, compiler)] == ["pass", "pass", "fail", "fail"]
 
 
+
+def test_an_action_after_a_module_that_failed_says_why_in_a_sentence(tmp_path: Path, compiler: Compiler) -> None:
+    script = tmp_path / "after-failure.wast"
+    script.write_text('(module (func $s unreachable) (start $s) (func (export "f") (result i32) (i32.const 1)))\n'
+                      '(assert_return (invoke "f") (i32.const 1))\n')
+    cases = run_on_model(script, compiler)
+    assert [(c.status, c.detail) for c in cases] == [
+        ("fail", "Trap: unreachable"), ("fail", "no module to run 'f' on: none was instantiated")]
+
+
 # -- 6 and 7. a hung or killed driver is restarted with the script's modules; --timeout bounds each command --
 
 HANG_SCRIPT = """(module $shared (memory (export "mem") 1)

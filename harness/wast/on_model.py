@@ -45,6 +45,7 @@ from .script import (
     ModuleCommand,
     Register,
     Result,
+    ScriptStateError,
     Value,
     is_malformed_text,
 )
@@ -146,8 +147,10 @@ class ModelScript:
         if instance is None:
             if self.module_gap:
                 raise UnsupportedInstruction("a module the model could not instantiate")
-            raise KeyError(f"no module for {action.name!r}")
-        extern = instance.exports[action.name]
+            raise ScriptStateError(f"no module to run {action.name!r} on: none was instantiated")
+        extern = instance.exports.get(action.name)
+        if extern is None:
+            raise ScriptStateError(f"the module has no export {action.name!r}")
         if action.kind == "get":
             assert isinstance(extern, GlobalInstance)
             return [extern.value]
@@ -287,7 +290,9 @@ def run_on_model(path: Path, compiler: Compiler, on_case: OnCase = lambda case: 
         except (UnsupportedInstruction, FuelExhausted) as gap:
             name, status, detail = type(command).__name__, "error", f"reference model: {gap}"
             script.module_gap = script.module_gap or isinstance(command, ModuleCommand)
-        except (Trap, JsException, HarnessError, KeyError, AssertionError) as failure:
+        except HarnessError as failure:
+            name, status, detail = type(command).__name__, "fail", failure.one_line()
+        except (Trap, JsException, AssertionError) as failure:
             name, status, detail = type(command).__name__, "fail", f"{type(failure).__name__}: {failure}"
         except Exception as bug:  # noqa: BLE001 - one command's model bug must not end the run
             name, status, detail = type(command).__name__, "error", f"reference model bug: {type(bug).__name__}: {bug}"

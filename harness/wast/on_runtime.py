@@ -441,8 +441,8 @@ def _run_script(script: JsScript, on_case: OnCase, commands: Sequence[Command]) 
             name, status, detail = _judge(script, command)
         except UnsupportedInstruction as gap:
             name, status, detail = type(command).__name__, "error", f"reference model: {gap}"
-        except (HarnessError, KeyError) as failure:
-            name, status, detail = type(command).__name__, "error", f"{type(failure).__name__}: {failure}"
+        except HarnessError as failure:
+            name, status, detail = type(command).__name__, "error", failure.one_line()
         if status == "fail" and skipped is not None:
             status, detail = "unsupported", f"may depend on line {skipped.line}, which {label} could not run ({detail})"
         case = wast_case(path, command.line, name, runtime, status, detail)

@@ -30,6 +30,10 @@ class WastError(InputError):
     """A script the reader cannot read."""
 
 
+class ScriptStateError(InputError):
+    """A command refers to a module or export the script's run does not have (e.g. after a failed module)."""
+
+
 @dataclass(frozen=True)
 class Value:
     """A constant or an expected result: a type and bits, or a NaN pattern / reference."""
