@@ -3,7 +3,8 @@
 ``{"runtimes": [...], "cases": [...], "summary": {...}}`` with one entry in
 ``cases`` per case and runtime: ``id``, ``kind``, ``file``, ``line`` (for a
 ``.wast`` command), ``command``, ``runtime``, ``status``, ``observed``,
-``reference``, ``differences`` and, where there is one, ``detail``.
+``reference``, ``differences`` and, where there is one, ``detail``. A run a
+signal cut short says so at the top level: ``"interrupted": "SIGINT"``.
 """
 
 from __future__ import annotations
@@ -40,9 +41,16 @@ def _steps_only(document: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"instantiate": document["instantiate"], "steps": document["steps"]}
 
 
-def json_document(cases: Sequence[Case], runtimes: Sequence[Runtime]) -> dict[str, Any]:
-    """The whole report: the runtimes (with their engines), every case, the counts per status."""
-    return {"runtimes": [{**runtime.as_json(), "engine": runtime.engine, "engine_version": runtime.engine_version}
-                         for runtime in runtimes],
-            "cases": [case_document(case) for case in cases],
-            "summary": summary(cases)}
+def json_document(cases: Sequence[Case], runtimes: Sequence[Runtime], *,
+                  interrupted: str | None = None) -> dict[str, Any]:
+    """The whole report: the runtimes (with their engines), every case, the counts per status.
+
+    ``interrupted`` names the signal that cut the run short (``cases`` are then those that ran).
+    """
+    document: dict[str, Any] = {} if interrupted is None else {"interrupted": interrupted}
+    document.update({
+        "runtimes": [{**runtime.as_json(), "engine": runtime.engine, "engine_version": runtime.engine_version}
+                     for runtime in runtimes],
+        "cases": [case_document(case) for case in cases],
+        "summary": summary(cases)})
+    return document

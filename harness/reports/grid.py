@@ -58,6 +58,15 @@ def case_detail(case: Case) -> list[str]:
     return [f"  {case.detail}"] if case.detail else []
 
 
+def interrupted_line(signal_name: str) -> str:
+    """What every report says when a signal cut the run short.
+
+    >>> interrupted_line("SIGINT")
+    'interrupted by SIGINT: only the cases that finished before it are reported'
+    """
+    return f"interrupted by {signal_name}: only the cases that finished before it are reported"
+
+
 def summary_line(cases: Sequence[Case]) -> str:
     """``summary: 3 pass, 1 fail, 0 error, 0 unsupported``."""
     return "summary: " + ", ".join(f"{count} {status}" for status, count in summary(cases).items())
