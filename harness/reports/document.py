@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 from ..case import Case, summary
 from ..runtimes.discovery import Runtime
+from ..values.codec import with_special_numbers
 from .grid import display_file
 
 
@@ -28,7 +29,7 @@ def case_document(case: Case) -> dict[str, Any]:
         "status": case.status.value,
         "observed": _steps_only(case.observed),
         "reference": case.reference,
-        "differences": [difference.as_json() for difference in case.differences],
+        "differences": [with_special_numbers(difference.as_json()) for difference in case.differences],
     })
     if case.detail:
         entry["detail"] = case.detail

@@ -94,7 +94,7 @@ def decode_elements(kind: model.views.ViewKind, values: list[Any]) -> list[Any]:
     """JSON values as the JS values the driver passes to ``set``."""
     if kind.bigint:
         return [decode_bigint(value) for value in values]
-    return [decode_number(value) for value in values]
+    return [js_number(decode_number(value)) for value in values]  # ToNumber: 10**400 is Infinity
 
 
 UNDEFINED = object()
@@ -113,8 +113,8 @@ def argument_value(value_type: str, given: Any) -> int:
     return to_wasm_value(value_type, given)
 
 
-def js_number(value: int) -> float:
-    """``Number(BigInt)``: the nearest double (ties to even), infinite beyond the range."""
+def js_number(value: int | float) -> float:
+    """``Number(BigInt)`` (and ToNumber of an integer literal): the nearest double (ties to even), infinite beyond the range."""
     try:
         return float(value)
     except OverflowError:
