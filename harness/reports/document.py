@@ -3,7 +3,10 @@
 ``{"runtimes": [...], "cases": [...], "summary": {...}}`` with one entry in
 ``cases`` per case and runtime: ``id``, ``kind``, ``file``, ``line`` (for a
 ``.wast`` command), ``command``, ``runtime``, ``status``, ``observed``,
-``reference``, ``differences`` and, where there is one, ``detail``. A run a
+``reference``, ``differences`` and, where there is one, ``detail``. A large
+read (4,096 values or more) appears as ``{"view", "length", "sha256"}`` (the
+SHA-256 of its little-endian bytes), and its difference gains
+``first_difference``: the index and a window of values around it, each side. A run a
 signal cut short says so at the top level: ``"interrupted": "SIGINT"``.
 """
 
@@ -11,10 +14,11 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..case import Case, summary
+from ..case import Case, Difference, summary
 from ..runtimes.discovery import Runtime
 from ..values.codec import with_special_numbers
-from .grid import display_file
+from ..values.elements import Elements
+from .grid import difference_window, display_file
 
 
 def case_document(case: Case) -> dict[str, Any]:
@@ -27,13 +31,33 @@ def case_document(case: Case) -> dict[str, Any]:
     entry.update({
         "runtime": case.runtime.as_json(),
         "status": case.status.value,
-        "observed": _steps_only(case.observed),
-        "reference": case.reference,
-        "differences": [with_special_numbers(difference.as_json()) for difference in case.differences],
+        "observed": bounded(_steps_only(case.observed)),
+        "reference": bounded(case.reference),
+        "differences": [difference_document(difference) for difference in case.differences],
     })
     if case.detail:
         entry["detail"] = case.detail
     return entry
+
+
+def bounded(value: Any) -> Any:
+    """An observation with each large read (:class:`Elements`) as its summary: view, length, SHA-256."""
+    if isinstance(value, Elements):
+        return value.summary()
+    if isinstance(value, list):
+        return [bounded(item) for item in value]
+    if isinstance(value, dict):
+        return {key: bounded(item) for key, item in value.items()}
+    return value
+
+
+def difference_document(difference: Difference) -> dict[str, Any]:
+    """One ``differences`` entry; a large read's sides as summaries, with where they first differ and around it."""
+    entry = with_special_numbers(difference.as_json())
+    window = difference_window(difference)
+    if window is not None:
+        entry["first_difference"] = window
+    return bounded(entry)
 
 
 def _steps_only(document: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -20,6 +20,7 @@ from ..runtimes.probes import probe_features
 from ..runtimes.process import JsonLineWorker
 from ..runtimes.protocol import JsError, parse_answer, request
 from ..values.codec import encode_input
+from ..values.elements import from_wire
 from .expressions import Expression
 from .format import MEMORY_OPS, Scenario, Step
 from .linking import memory_of, text_memory
@@ -127,7 +128,10 @@ class RuntimeSession:
                                  detail=outcome.stack)
         if not (isinstance(outcome, dict) and "instantiate" in outcome and isinstance(outcome.get("steps"), list)):
             raise ProtocolError(f"{self.worker.name} answered without an observation document")
-        return outcome
+        try:
+            return {**outcome, "steps": [from_wire(step) for step in outcome["steps"]]}
+        except ValueError as bad:
+            raise ProtocolError(f"{self.worker.name} answered with a malformed large read: {bad}") from None
 
     def normalised(self, document: dict[str, Any], reference: dict[str, Any] | None) -> dict[str, Any]:
         """A driver's document with trap kinds recognised from messages (the reference's kinds as hints)."""
