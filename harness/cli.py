@@ -47,7 +47,7 @@ from .runtimes.discovery import (
     installed_runtimes,
 )
 from .runtimes.probes import probe_features
-from .runtimes.process import debug_enabled, kill_every_child
+from .runtimes.process import debug_enabled, kill_every_child, live_children
 from .scenarios.suite import PreparedScenario
 from .scenarios.update import update_expectations
 from .scenarios.verdict import Reference
@@ -257,11 +257,12 @@ def print_error(error: HarnessError) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     arguments = build_parser().parse_args(argv)
+    already_running = frozenset(live_children())  # a caller's own (main called in-process) are left alone
     with handling_signals():  # SIGINT, SIGTERM and SIGHUP stop the run, and every child process with it
         try:
             return _run_command(arguments)
         finally:
-            kill_every_child()  # whatever was cut short on the way out
+            kill_every_child(keep=already_running)  # whatever this run started and cut short on the way out
 
 
 def _run_command(arguments: argparse.Namespace) -> int:

@@ -197,6 +197,9 @@ class CaseItem(pytest.Item):
                      else self.target.wast_cases(self.path))
         except HarnessError as error:
             raise CaseFailed(error.one_line()) from None
+        except KeyboardInterrupt:
+            kill_every_child()  # at once: pytest has hooks to run and a summary to print before it exits
+            raise
         self._report(cases)
 
     def _report(self, cases: list[Case]) -> None:

@@ -265,3 +265,16 @@ def test_a_signal_to_pytest_kills_the_runtime_in_an_infinite_loop(signum: int, t
         run.kill()
     time.sleep(0.2)
     assert driver in children and [pid for pid in children if alive(pid)] == []
+
+
+def test_main_called_in_process_leaves_the_callers_own_children_alone(tmp_path: Path, npm_side: Path) -> None:
+    from harness.cli import main
+    from harness.runtimes.process import kill_group, start_child
+
+    mine = start_child(["sleep", "60"])
+    try:
+        (tmp_path / "sum.scenario.toml").write_text(INLINE_SUM_SCENARIO)
+        assert main(["run", str(tmp_path / "sum.scenario.toml")]) == 0
+        assert alive(mine.pid), "linmem's main killed a process its caller had started"
+    finally:
+        kill_group(mine)

@@ -105,10 +105,10 @@ def kill_group(process: subprocess.Popen[Any]) -> None:
         _children.pop(process.pid, None)
 
 
-def kill_every_child() -> None:
-    """Kill the group of every child still recorded, and reap them: the last line against leftovers."""
+def kill_every_child(*, keep: frozenset[int] = frozenset()) -> None:
+    """Kill the group of every child still recorded but those in ``keep``, and reap them: the last line against leftovers."""
     with _children_lock:
-        remaining = list(_children.values())
+        remaining = [process for pid, process in _children.items() if pid not in keep]
         for process in remaining:  # under the lock: none of them is reaped meanwhile
             _kill(process)
     for process in remaining:
