@@ -12,7 +12,6 @@ import argparse
 import os
 import signal
 import sys
-import threading
 import traceback
 from pathlib import Path
 from typing import Sequence
@@ -20,7 +19,7 @@ from typing import Sequence
 from . import __version__
 from .article.examples import DEMO, EXAMPLES, SUM, ExampleResult, compare_example
 from .article.report import render_terminal, result_document, write_json
-from .case import exit_status
+from .case import Case, exit_status
 from .compiler.wabt import Compiler, check_features, load_module_bytes
 from .errors import (
     EXIT_AGREE,
@@ -31,19 +30,25 @@ from .errors import (
     InputError,
     WasmDecodeError,
 )
+from .interrupts import handling_signals, signum_of
 from .model import UnsupportedInstruction, decode_module
 from .outputs import check_output_path, write_output
 from .pipeline.collect import collect
 from .pipeline.model_pool import MODEL_TIMEOUT, ModelPool, parse_model_timeout
-from .pipeline.run import Inputs, load_inputs, run_inputs
+from .pipeline.run import Inputs, RunInterrupted, load_inputs, run_inputs
 from .pipeline.targets import SCENARIO_TIMEOUT, check_specs, resolve_specs
 from .reports import ReportPaths, check_report_paths, write_reports
 from .reports.terminal import render_runtimes, render_table
 from .resources import require_own_files
 from .runtimes import provision
-from .runtimes.discovery import find_compiler_node, find_node, installed_runtimes
+from .runtimes.discovery import (
+    Runtime,
+    find_compiler_node,
+    find_node,
+    installed_runtimes,
+)
 from .runtimes.probes import probe_features
-from .runtimes.process import debug_enabled
+from .runtimes.process import debug_enabled, kill_every_child, live_children
 from .scenarios.suite import PreparedScenario
 from .scenarios.update import update_expectations
 from .scenarios.verdict import Reference
@@ -158,17 +163,26 @@ def command_run(arguments: argparse.Namespace) -> int:
     files = collect(arguments.paths)
     runtimes, wants_reference = resolve_specs(arguments.node)
     compiler_node = find_compiler_node(runtimes[0] if runtimes else find_node(None))
-    with Compiler(compiler_node) as compiler:
-        inputs = load_inputs(files, compiler, scenarios_on_reference=wants_reference)
-        if arguments.update:
-            return update_files(inputs, model_timeout)
-        cases = run_inputs(inputs, runtimes, compiler, timeout=timeout, model_timeout=model_timeout,
-                           progress=True)
+    try:
+        with Compiler(compiler_node) as compiler:
+            inputs = load_inputs(files, compiler, scenarios_on_reference=wants_reference)
+            if arguments.update:
+                return update_files(inputs, model_timeout)
+            cases = run_inputs(inputs, runtimes, compiler, timeout=timeout, model_timeout=model_timeout,
+                               progress=True)
+    except RunInterrupted as stopped:  # the cases that ran are reported, saying the run was cut short
+        _report(stopped.cases, runtimes, reports, interrupted=stopped.signal_name)
+        raise
+    _report(cases, runtimes, reports)
+    return exit_status(cases)
+
+
+def _report(cases: list[Case], runtimes: list[Runtime], paths: ReportPaths, *, interrupted: str | None = None) -> None:
+    """The terminal report, then every report file asked for (all of them, or none changed)."""
     if runtimes:
         print(render_runtimes(runtimes) + "\n")
-    print(render_table(cases))
-    write_reports(cases, runtimes, reports)
-    return exit_status(cases)
+    print(render_table(cases, interrupted=interrupted), flush=True)
+    write_reports(cases, runtimes, paths, interrupted=interrupted)
 
 
 def update_files(inputs: Inputs, model_timeout: float = MODEL_TIMEOUT) -> int:
@@ -245,24 +259,19 @@ def print_error(error: HarnessError) -> None:
             print(f"  {line}", file=sys.stderr)
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM or SIGHUP, raised in the main thread so the run stops as it does for Ctrl-C."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-def _raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated(signum)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     arguments = build_parser().parse_args(argv)
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, _raise_terminated)  # stop every child process, as for Ctrl-C
+    already_running = frozenset(live_children())  # a caller's own (main called in-process) are left alone
+    with handling_signals():  # SIGINT, SIGTERM and SIGHUP stop the run, and every child process with it
+        try:
+            return _run_command(arguments)
+        finally:
+            kill_every_child(keep=already_running)  # whatever this run started and cut short on the way out
+
+
+def _run_command(arguments: argparse.Namespace) -> int:
+    """The subcommand's exit status; every error and interruption turned into one line and a status."""
     try:
         require_own_files()  # a broken installation says so, before any Node is blamed
         return int(arguments.handler(arguments))
@@ -270,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_error(error)
         return error.exit_code
     except KeyboardInterrupt as interruption:
-        signum = interruption.signum if isinstance(interruption, Terminated) else signal.SIGINT
+        signum = signum_of(interruption)
         print(f"linmem: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
         return 128 + signum
     except BrokenPipeError:  # the reader (head, less) went away: not an error

@@ -6,7 +6,8 @@ file (or a new one) is written through a temporary file and ``os.replace``,
 so no reader sees half a report; anything else that already exists (a
 character device such as ``/dev/stdout`` or ``/dev/full``, a FIFO) is
 written in place, as a shell's ``>`` would, and never replaced. A directory,
-a block device or a socket is refused. Every failure, early or at write
+a block device or a socket is refused. A set of files (a run's reports) is
+written all together or not at all (:func:`write_outputs`). Every failure, early or at write
 time, is an :class:`OutputPathError` naming the path, never a traceback.
 """
 
@@ -14,13 +15,19 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import stat
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Sequence, TypeVar
 
 from .errors import OutputPathError
-from .resources import write_atomic
+from .interrupts import deferred
+from .resources import mode_for
+
+T = TypeVar("T")
 
 
 def _fail(path: Path, option: str, why: str) -> OutputPathError:
@@ -95,22 +102,126 @@ def write_output(path: Path, data: bytes, option: str) -> None:
     or error appends there; another existing file (a device, a FIFO) is
     written in place.
     """
+    write_outputs([(path, data, option)])
+
+
+def write_outputs(outputs: Sequence[tuple[Path, bytes, str]]) -> None:
+    """Write each ``(path, data, option)``: every file changes, or (an error, a stop signal) none does.
+
+    Files are first written beside their paths under temporary names; devices,
+    FIFOs and streams (which cannot be replaced, only written) are written
+    next; only then are the temporary files renamed over their paths, with no
+    stop signal let in between (:func:`~harness.interrupts.deferred`). If a
+    rename fails, the files already replaced are put back. Every failure is an
+    :class:`OutputPathError` naming the path and its option.
+    """
+    staged: list[_Staged] = []
+    try:
+        in_place = []
+        for path, data, option in outputs:
+            kind = _kind_of(path, option)
+            if kind == "in place":
+                in_place.append((path, data, option))
+            else:
+                _check_directory_accepts_files(path, option)
+                staged.append(_Staged.beside(path, data, option))
+        for path, data, option in in_place:
+            _guarded(option, path, lambda: _write_in_place(path, data))
+        with deferred():
+            _replace_all(staged)
+    finally:
+        for entry in staged:
+            entry.discard()
+
+
+def _kind_of(path: Path, option: str) -> str:
+    """``"replace"`` for a regular or new file, ``"in place"`` for a device, FIFO or own stream; refuse the rest."""
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        mode = None
+        return "replace"
     except OSError as error:
         raise _fail(path, option, _reason(error)) from None
+    if stat.S_ISREG(mode) and not _is_own_stream(path):
+        return "replace"
+    if _refused_kind(mode):
+        raise _fail(path, option, f"it is {_refused_kind(mode)}")
+    return "in place"
+
+
+def _guarded(option: str, path: Path, action: Callable[[], T]) -> T:
     try:
-        if mode is None or stat.S_ISREG(mode) and not _is_own_stream(path):
-            _check_directory_accepts_files(path, option)
-            write_atomic(Path(os.path.realpath(path)), data, make_parents=False)
-        elif _refused_kind(mode):
-            raise _fail(path, option, f"it is {_refused_kind(mode)}")
-        else:
-            _write_in_place(path, data)
+        return action()
     except OSError as error:
         raise _fail(path, option, _reason(error)) from None
+
+
+@dataclass
+class _Staged:
+    """A report's bytes in a temporary file beside its target, and a second name of the file it replaces."""
+
+    target: Path
+    option: str
+    temporary: str
+    backup: str | None = None
+
+    @classmethod
+    def beside(cls, path: Path, data: bytes, option: str) -> "_Staged":
+        target = Path(os.path.realpath(path))  # through a symlink: the link stays, its target is replaced
+        temporary = _guarded(option, path, lambda: _temporary_beside(target, data))
+        staged = cls(target, option, temporary)
+        staged.backup = _guarded(option, path, lambda: _second_name(target))
+        return staged
+
+    def discard(self) -> None:
+        for leftover in filter(None, (self.temporary, self.backup)):
+            try:
+                os.unlink(leftover)
+            except FileNotFoundError:
+                pass
+
+
+def _replace_all(staged: Sequence[_Staged]) -> None:
+    """Rename each temporary file over its target; on a failure, put back what was replaced."""
+    done: list[_Staged] = []
+    for entry in staged:
+        try:
+            os.replace(entry.temporary, entry.target)
+        except OSError as error:
+            for replaced in done:
+                if replaced.backup is None:
+                    os.unlink(replaced.target)
+                else:
+                    os.replace(replaced.backup, replaced.target)
+            raise _fail(entry.target, entry.option, _reason(error)) from None
+        done.append(entry)
+
+
+def _second_name(path: Path) -> str | None:
+    """A hard link to the file at ``path`` beside it (or a copy), or ``None`` when there is no file there yet."""
+    if not os.path.lexists(path):
+        return None
+    backup = tempfile.mktemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old")
+    try:
+        os.link(path, backup, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(path, backup, follow_symlinks=False)  # a file system without hard links
+    return backup
+
+
+def _temporary_beside(path: Path, data: bytes) -> str:
+    """``data`` in a new temporary file in ``path``'s directory (with the mode ``path`` will have); its name."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode_for(path))  # mkstemp made it 0o600
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    return temporary
 
 
 def _is_own_stream(path: Path) -> bool:

@@ -15,6 +15,8 @@ worker process of its own (:mod:`harness.pipeline.model_pool`), within
 
 from __future__ import annotations
 
+import signal
+import threading
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Iterator
@@ -24,12 +26,14 @@ import pytest
 from .case import Case, CaseKind, Status
 from .compiler.wabt import Compiler
 from .errors import HarnessError
+from .interrupts import Interrupted
 from .pipeline.collect import kind_of
 from .pipeline.model_pool import MODEL_TIMEOUT, ModelPool, parse_model_timeout
 from .pipeline.targets import SCENARIO_TIMEOUT, Target, check_specs, resolve_specs
 from .reports.grid import case_detail, problems
 from .resources import require_own_files
 from .runtimes.discovery import Runtime, find_compiler_node, find_node
+from .runtimes.process import kill_every_child
 from .scenarios.format import Scenario, load_scenario
 from .scenarios.suite import PreparedScenario, Reference, prepare
 
@@ -73,6 +77,29 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         session.close()
 
 
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """Ctrl-C: every process linmem started is killed now, before pytest prints its summary."""
+    kill_every_child()
+
+
+def stop_on_termination() -> None:
+    """SIGTERM and SIGHUP stop the test process as Ctrl-C does, so its runtimes are killed, not orphaned.
+
+    Only where nobody chose otherwise (the default action, in the main
+    thread), and only once linmem is about to start processes: a test run
+    that collects no case file keeps its signals as they were.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) is signal.SIG_DFL:
+            signal.signal(signum, _raise_interrupted)
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    raise Interrupted(signum)
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> "CaseFile | None":
     kind = kind_of(file_path)
     if kind is None:
@@ -113,6 +140,7 @@ class LinmemSession:
     def _all_targets(self) -> list[Target]:
         if self._targets is None:
             require_own_files()  # a broken installation says so, before any Node is blamed
+            stop_on_termination()
             runtimes, self._wants_reference = resolve_specs(self.node_specs)
             self._compiler = Compiler(find_compiler_node(runtimes[0] if runtimes else find_node(None)))
             self._targets = [Target(None, self._compiler, timeout=self.timeout)] + [
@@ -130,13 +158,13 @@ class LinmemSession:
         prepared, reference = self._prepared[scenario.path]
         return target.scenario_case(prepared, reference.result)
 
-    def close(self) -> None:
-        """Stop every process this session started."""
+    def close(self, *, grace: float = 2.0) -> None:
+        """Stop every process this session started (each killed after ``grace`` seconds)."""
         self._model.close()
         for target in self._targets or []:
-            target.close()
+            target.close(grace=grace)
         if self._compiler is not None:
-            self._compiler.close()
+            self._compiler.close(grace=grace)
 
 
 class CaseFile(pytest.File):
@@ -177,6 +205,9 @@ class CaseItem(pytest.Item):
                      else self.target.wast_cases(self.path))
         except HarnessError as error:
             raise CaseFailed(error.one_line()) from None
+        except KeyboardInterrupt:
+            kill_every_child()  # at once: pytest has hooks to run and a summary to print before it exits
+            raise
         self._report(cases)
 
     def _report(self, cases: list[Case]) -> None:

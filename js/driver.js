@@ -1,5 +1,6 @@
 'use strict';
 var decodeBase64 = require('./bytes').decodeBase64;
+var encodeBase64 = require('./bytes').encodeBase64;
 var expressions = require('./expressions');
 // Worker handler: runs one scenario (format v1) per request and reports every
 // step's observation as lossless JSON. Plain ECMAScript with no dependencies,
@@ -11,7 +12,11 @@ var expressions = require('./expressions');
 // (harness/scenarios/on_runtime.py builds it; harness/scenarios/on_model.py is the model's twin.)
 // answer:  {instantiate: null | error, steps: [observation, ...]}
 // An error observation is {error: name, message}; linmem adds the trap kind.
+// A read of COMPACT_MIN elements or more is sent as its bytes, {$elements: view, base64}
+// (harness/values/elements.py), never as an array: Array.from of a huge view would
+// hit the engine's array length limit and the JSON would be ten times the bytes.
 
+var COMPACT_MIN = 4096;
 var SPECIAL_NUMBERS = { 'NaN': NaN, 'Infinity': Infinity, '-Infinity': -Infinity, '-0': -0 };
 
 function encodeNumber(value) {
@@ -220,12 +225,27 @@ Session.prototype.write = function (step) {
   return null;
 };
 
+// Array.from(view), or the view's bytes when it is large (the same elements, losslessly).
+// A read too large for one string (V8: about 512 MiB of base64) is the engine's limit,
+// as Array.from's "Invalid array length" would be: a RangeError that linmem judges unsupported.
+function viewValues(view, viewName) {
+  if (view.length < COMPACT_MIN) return Array.from(view).map(encodeValue);
+  var text;
+  try {
+    text = encodeBase64(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+  } catch (error) {
+    throw new RangeError('Invalid string length: the ' + view.byteLength + ' bytes of the read do not fit in one string ('
+      + String(error && error.message) + ')');
+  }
+  return { $elements: viewName, base64: text };
+}
+
 Session.prototype.read = function (step) {
   var View = viewConstructor(step.view);
   var buffer = this.memory(step).buffer;
   var view = step.length === null || step.length === undefined
     ? new View(buffer, step.offset) : new View(buffer, step.offset, step.length);
-  return Array.from(view).map(encodeValue);
+  return viewValues(view, step.view);
 };
 
 Session.prototype.write_string = function (step) {
@@ -294,7 +314,7 @@ Session.prototype.held_ = function (step) {
   if (!entry) throw new TypeError('no view is held under "' + step.name + '": its hold step threw');
   if (step.values !== null && step.values !== undefined) entry.view.set(decodeForView(entry.viewName, step.values));
   var observation = { length: entry.view.length, byte_length: entry.view.byteLength };
-  if (step.read) observation.values = Array.from(entry.view).map(encodeValue);
+  if (step.read) observation.values = viewValues(entry.view, entry.viewName);  // detached: length 0, Array.from throws
   return observation;
 };
 

@@ -53,7 +53,13 @@ readline.createInterface({ input: process.stdin, terminal: false }).on('line', f
       return undefined;
     }
     return handle(request).then(
-      function (result) { send({ id: request.id, ok: true, result: result }); },
+      function (result) {
+        try {
+          send({ id: request.id, ok: true, result: result });
+        } catch (error) {  // an answer too large for one string: said, not left unanswered
+          send({ id: request.id, ok: false, error: errorShape(error) });
+        }
+      },
       function (error) { send({ id: request.id, ok: false, error: errorShape(error) }); });
   });
 });

@@ -9,6 +9,7 @@ while all of them run.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -119,8 +120,8 @@ def test_without_a_signal_the_same_run_finishes_and_passes(tmp_path: Path, run_l
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"])
-def test_a_signal_stops_a_run_of_scenarios_and_leaves_no_model_worker_and_no_report(signum: int, tmp_path: Path,
-                                                                                    npm_side: Path) -> None:
+def test_a_signal_stops_a_run_of_scenarios_and_leaves_no_model_worker(signum: int, tmp_path: Path,
+                                                                     npm_side: Path) -> None:
     (tmp_path / "slow.scenario.toml").write_text(slow_scenario(100))  # minutes of the model
     (tmp_path / "sum.scenario.toml").write_text(INLINE_SUM_SCENARIO)
     run = subprocess.Popen([sys.executable, "-m", "harness", "run", ".", "--node", "default", "--json", "r.json",
@@ -140,7 +141,11 @@ def test_a_signal_stops_a_run_of_scenarios_and_leaves_no_model_worker_and_no_rep
     assert took < 8, f"stopping took {took:.1f} s"
     time.sleep(0.2)
     assert worker in children and [pid for pid in children if alive(pid)] == []
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["slow.scenario.toml", "sum.scenario.toml"]
+    # node waits for the slow scenario's reference before it judges anything: the reports say nothing ran
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["r.json", "r.xml", "slow.scenario.toml",
+                                                                 "sum.scenario.toml"]
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["interrupted"] == signal.Signals(signum).name and report["cases"] == []
 
 
 def test_without_a_signal_a_run_of_scenarios_finishes_and_writes_its_reports(tmp_path: Path, run_linmem) -> None:
@@ -151,3 +156,125 @@ def test_without_a_signal_a_run_of_scenarios_finishes_and_writes_its_reports(tmp
     assert "summary: 2 pass, 0 fail, 0 error, 0 unsupported" in completed.stdout
     assert sorted(path.name for path in tmp_path.iterdir()) == ["r.json", "r.xml", "slow.scenario.toml",
                                                                  "sum.scenario.toml"]
+
+
+#: a module whose export never returns, on any runtime
+HANG_SCENARIO = """title = "an export that loops forever"
+wat = '''(module (memory (export "memory") 1) (func (export "spin") (loop (br 0))))'''
+
+[[steps]]
+op = "call"
+export = "spin"
+"""
+REPORTS = ["r.json", "r.xml", "r.html", "r.md"]
+REPORT_OPTIONS = ["--json", "r.json", "--junit", "r.xml", "--html", "r.html", "--markdown", "r.md"]
+
+
+def drivers(pid: int) -> list[int]:
+    """The scenario driver processes (``js/driver.js``) below ``pid``."""
+    found = []
+    for child in descendants(pid):
+        try:
+            if b"driver.js" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(child)
+        except OSError:
+            continue
+    return found
+
+
+def start_hanging_run(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], set[int]]:
+    """``linmem run`` on a passing scenario, then one that loops forever, once the driver spins in the loop.
+
+    Returns the run and every process below it (the driver, the wabt service, the model's workers).
+    """
+    (tmp_path / "a_sum.scenario.toml").write_text(INLINE_SUM_SCENARIO)
+    (tmp_path / "b_hang.scenario.toml").write_text(HANG_SCENARIO)
+    run = subprocess.Popen([sys.executable, "-m", "harness", "run", ".", "--timeout", "600", *extra], cwd=tmp_path,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    busy_worker(lambda: drivers(run.pid), cpu=1.0)  # node is deep in the infinite loop
+    return run, descendants(run.pid)
+
+
+def report_names(directory: Path) -> list[str]:
+    """The report files in ``directory`` (and any temporary file a report was written through)."""
+    return sorted(path.name for path in directory.iterdir() if ".scenario." not in path.name)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"])
+def test_a_signal_stops_a_runtime_in_an_infinite_loop_within_two_seconds_and_reports_what_ran(
+        signum: int, tmp_path: Path, npm_side: Path) -> None:
+    run, children = start_hanging_run(tmp_path, *REPORT_OPTIONS)
+    try:
+        signalled = time.monotonic()
+        run.send_signal(signum)
+        stdout, stderr = run.communicate(timeout=30)
+        took = time.monotonic() - signalled
+    finally:
+        run.kill()
+    name = signal.Signals(signum).name
+    assert (run.returncode, took < 2) == (128 + signum, True), stderr
+    assert stderr.strip().splitlines()[-1] == f"linmem: interrupted ({name})" and "Traceback" not in stderr
+    assert [pid for pid in children if alive(pid)] == []
+    assert report_names(tmp_path) == sorted(REPORTS)
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["interrupted"] == name
+    assert [(case["id"], case["status"]) for case in report["cases"]] == [("a_sum.scenario.toml", "pass")]
+    line = f"interrupted by {name}: only the cases that finished before it are reported"
+    assert f'interrupted="{name}"' in (tmp_path / "r.xml").read_text() and line in (tmp_path / "r.xml").read_text()
+    assert line in (tmp_path / "r.html").read_text() and line in (tmp_path / "r.md").read_text()
+    assert line in stdout and "a_sum.scenario.toml" in stdout
+
+
+def test_a_second_ctrl_c_during_cleanup_leaves_no_process_and_no_half_set_of_reports(tmp_path: Path,
+                                                                                    npm_side: Path) -> None:
+    for name in REPORTS:
+        (tmp_path / name).write_text("an older report\n")
+    run, children = start_hanging_run(tmp_path, *REPORT_OPTIONS)
+    try:
+        run.send_signal(signal.SIGINT)
+        time.sleep(0.02)  # inside the cleanup
+        run.send_signal(signal.SIGINT)
+        _, stderr = run.communicate(timeout=30)
+    finally:
+        run.kill()
+    assert run.returncode == 128 + signal.SIGINT and "Traceback" not in stderr, stderr
+    time.sleep(0.2)
+    assert [pid for pid in children if alive(pid)] == []
+    assert report_names(tmp_path) == sorted(REPORTS)  # no temporary file left over
+    contents = {(tmp_path / name).read_text() == "an older report\n" for name in REPORTS}
+    assert len(contents) == 1, "some reports were replaced and others not"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_to_pytest_kills_the_runtime_in_an_infinite_loop(signum: int, tmp_path: Path,
+                                                                  npm_side: Path) -> None:
+    (tmp_path / "hang.scenario.toml").write_text(HANG_SCENARIO)
+    run = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
+                            "-q", "hang.scenario.toml"], cwd=tmp_path, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        driver = busy_worker(lambda: drivers(run.pid), cpu=1.0)
+        children = descendants(run.pid)
+        run.send_signal(signum)
+        deadline = time.monotonic() + 2
+        while alive(driver) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive(driver), "the driver outlived pytest's interruption by 2 s"
+        run.communicate(timeout=60)
+    finally:
+        run.kill()
+    time.sleep(0.2)
+    assert driver in children and [pid for pid in children if alive(pid)] == []
+
+
+def test_main_called_in_process_leaves_the_callers_own_children_alone(tmp_path: Path, npm_side: Path) -> None:
+    from harness.cli import main
+    from harness.runtimes.process import kill_group, start_child
+
+    mine = start_child(["sleep", "60"])
+    try:
+        (tmp_path / "sum.scenario.toml").write_text(INLINE_SUM_SCENARIO)
+        assert main(["run", str(tmp_path / "sum.scenario.toml")]) == 0
+        assert alive(mine.pid), "linmem's main killed a process its caller had started"
+    finally:
+        kill_group(mine)

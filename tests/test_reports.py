@@ -16,6 +16,7 @@ import pytest
 
 from harness.case import REFERENCE, Case, CaseKind, RuntimeId, Status, summary
 from harness.compiler.wabt import Compiler
+from harness.errors import InputError
 from harness.reports import ReportPaths, write_reports
 from harness.reports.document import json_document
 from harness.reports.junit import junit_document
@@ -135,3 +136,26 @@ def test_unsupported_cases_are_grouped_by_runtime_and_reason() -> None:
     assert "UNSUPPORTED on node-14.19.3 (1): lacks multiple memories [s.scenario.toml]" in lines
     assert lines[0].split() == ["file", "node-14.19.3", "reference"]
     assert lines[2].split() == ["x.wast", "5", "unsupported", "pass"]
+
+
+def test_a_report_that_cannot_be_written_leaves_every_report_as_it_was(tmp_path: Path) -> None:
+    cases = [Case(CaseKind.SCENARIO, "s.scenario.toml", Path("s.scenario.toml"), REFERENCE, Status.PASS)]
+    (tmp_path / "r.json").write_text("the last run's report\n")
+    (tmp_path / "r.xml").mkdir()  # a directory where the JUnit report should go: it cannot be replaced
+    with pytest.raises(InputError, match="cannot write the report"):
+        write_reports(cases, [], ReportPaths(json=tmp_path / "r.json", junit=tmp_path / "r.xml",
+                                             markdown=tmp_path / "r.md"))
+    assert (tmp_path / "r.json").read_text() == "the last run's report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json", "r.xml"]  # no temporary file left
+
+
+def test_an_interrupted_run_says_so_in_every_report() -> None:
+    cases = [Case(CaseKind.SCENARIO, "s.scenario.toml", Path("s.scenario.toml"), REFERENCE, Status.PASS)]
+    line = "interrupted by SIGTERM: only the cases that finished before it are reported"
+    assert json_document(cases, [], interrupted="SIGTERM")["interrupted"] == "SIGTERM"
+    assert "interrupted" not in json_document(cases, [])
+    root = ElementTree.fromstring(junit_document(cases, interrupted="SIGTERM"))
+    assert root.get("interrupted") == "SIGTERM" and root.find("system-err").text == line
+    assert render_markdown(cases, interrupted="SIGTERM").splitlines()[0] == f"**{line}**"
+    assert line in render_table(cases, interrupted="SIGTERM").splitlines()
+    assert line not in render_table(cases)

@@ -191,18 +191,20 @@ class Compiler:
         """How often the wabt process had to be restarted (0 while it stays healthy)."""
         return self._worker.restarts if self._worker is not None else 0
 
-    def close(self) -> None:
-        """Stop the wabt process, if one was started."""
-        with self._lock:
-            if self._worker is not None:
-                self._worker.close()
-                self._worker = None
+    def close(self, *, grace: float = 2.0) -> None:
+        """Stop the wabt process, if one was started (killed after ``grace`` seconds).
+
+        Not under the lock: a thread waiting on a compilation gets its answer (the process is gone) at once.
+        """
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.close(grace=grace)
 
     def __enter__(self) -> "Compiler":
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
+        self.close(grace=0 if kind is not None and issubclass(kind, KeyboardInterrupt) else 2.0)
 
 
 def read_input(path: str | Path) -> bytes:

@@ -165,6 +165,12 @@ class TypedArrayModel:
         raw = self.buffer.memory.load(self.byte_offset, self._length * size)
         return [self.kind.decode(raw[i:i + size]) for i in range(0, len(raw), size)]
 
+    def to_bytes(self) -> bytes:
+        """The elements' bytes, as ``Array.from`` would read them (``TypeError`` on a detached buffer)."""
+        if self.buffer.detached:
+            raise JsException("TypeError", "cannot perform Array.from on a detached ArrayBuffer")
+        return self.buffer.memory.load(self.byte_offset, self._length * self.kind.element_size)
+
     def set(self, values: list[object]) -> None:
         """``view.set(values)``: convert each value, then write them all."""
         if self.buffer.detached:

@@ -45,7 +45,7 @@ from concurrent.futures import Future
 from multiprocessing.connection import Connection
 
 from ..errors import InputError, RuntimeFailure
-from ..runtimes.process import debug, describe_exit, kill_group
+from ..runtimes.process import debug, describe_exit, kill_group, start_child
 from ..scenarios.suite import PreparedScenario, reference_of
 from ..scenarios.verdict import Reference
 
@@ -261,8 +261,8 @@ class _Worker:
         parent_end, child_end = socket.socketpair()
         argv = [sys.executable, "-c", _BOOTSTRAP, json.dumps(sys.path), str(child_end.fileno()), str(os.getpid())]
         try:
-            self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                            pass_fds=(child_end.fileno(),), start_new_session=True)
+            self.process = start_child(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                       pass_fds=(child_end.fileno(),))
         except OSError as error:
             parent_end.close()
             raise RuntimeFailure(f"cannot start a reference model worker ({sys.executable}): "

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -26,6 +27,7 @@ from typing import Callable, Sequence
 from ..case import Case, CaseKind
 from ..compiler.wabt import Compiler
 from ..errors import HarnessError, InputErrors
+from ..interrupts import Interrupted, signum_of
 from ..runtimes.discovery import Runtime
 from ..scenarios.on_runtime import SCENARIO_TIMEOUT
 from ..scenarios.suite import PreparedScenario, Reference, load_all, prepare_all
@@ -96,39 +98,85 @@ def run_cases(inputs: Inputs, targets: Sequence[Target], model: ModelPool, *,
     """Every case on every target, the scenarios' references computed once, by ``model``, beside them.
 
     Targets run in parallel, as many at once as the machine has cores plus
-    one (runtimes mostly wait on their processes). An interruption (Ctrl-C,
-    or any exception in the calling thread) stops the run promptly: the
-    model's workers and every target's processes are stopped and each thread
-    ends after its current case.
+    one (runtimes mostly wait on their processes), each in a thread of its own. An interruption
+    (a stop signal, or any exception in the calling thread) stops the run at
+    once: the model's workers and every target's processes are killed, and
+    :class:`RunInterrupted` carries the cases judged before it (a case that
+    ends after it, perhaps because its process was killed, is not counted).
+    The threads are not waited for beyond :data:`STOP_WAIT` seconds: one may
+    be deep in the reference model, and it is a daemon.
     """
     needed = any(inputs.runs_scenarios_on(target) for target in targets)
     references = [model.submit(item) for item in inputs.scenarios] if needed else []
     stop = threading.Event()
+    judged_lock = threading.Lock()
+    judged: dict[int, list[Case]] = {position: [] for position in range(len(targets))}
 
-    def on_target(target: Target) -> list[Case]:
-        def judged(judged_target: Target, case: Case) -> None:
-            if stop.is_set():
-                raise RunStopped()
+    def on_target(position: int, target: Target) -> list[Case]:
+        def count(judged_target: Target, case: Case) -> None:
+            with judged_lock:
+                if stop.is_set():
+                    raise RunStopped()
+                judged[position].append(case)
             on_case(judged_target, case)
-        return _cases_on(target, inputs, references, judged)
+        if stop.is_set():  # it waited for a slot while the run was stopped
+            raise RunStopped()
+        return _cases_on(target, inputs, references, count)
 
-    pool = ThreadPoolExecutor(max_workers=max(1, min(len(targets), (os.cpu_count() or 1) + 1)))
-    futures = [pool.submit(on_target, target) for target in targets]
+    slots = threading.BoundedSemaphore(max(1, min(len(targets), (os.cpu_count() or 1) + 1)))
+    futures = [_in_thread(on_target, position, target, slots) for position, target in enumerate(targets)]
     try:
         per_target = [future.result() for future in futures]
+    except KeyboardInterrupt as interruption:
+        with judged_lock:
+            stop.set()
+            done = [case for position in sorted(judged) for case in judged[position]]
+        _stop_everything(targets, model, futures)
+        raise RunInterrupted(signum_of(interruption), done) from interruption
     except BaseException:
         stop.set()
-        model.close()  # a thread waiting for a reference gets a gap now, and stops at its next case
-        for target in targets:
-            target.close(grace=0)  # a thread waiting on its runtime gets its answer now: the process is gone
-        pool.shutdown(wait=True, cancel_futures=True)
+        _stop_everything(targets, model, futures)
         raise
-    pool.shutdown()
     return [case for cases in per_target for case in cases]
+
+
+#: seconds an interrupted run waits for its targets' threads to see their processes gone
+STOP_WAIT = 1.0
+
+
+def _stop_everything(targets: Sequence[Target], model: ModelPool, futures: Sequence[Future[list[Case]]]) -> None:
+    """Kill the model's workers and every target's processes, then give the threads a moment to end."""
+    model.close()  # a thread waiting for a reference gets a gap now, and stops at its next case
+    for target in targets:
+        target.close(grace=0)  # a thread waiting on its runtime gets its answer now: the process is gone
+    futures_wait(futures, timeout=STOP_WAIT)
+
+
+def _in_thread(function: Callable[[int, Target], list[Case]], position: int, target: Target,
+               slots: threading.BoundedSemaphore) -> Future[list[Case]]:
+    """Run ``function(position, target)`` in a daemon thread once it has one of ``slots``; its outcome in the future."""
+    future: Future[list[Case]] = Future()
+
+    def run() -> None:
+        try:
+            with slots:
+                future.set_result(function(position, target))
+        except BaseException as error:  # noqa: BLE001 - raised again where the future is awaited
+            future.set_exception(error)
+    threading.Thread(target=run, name=f"linmem-{target.id.label}", daemon=True).start()
+    return future
 
 
 class RunStopped(BaseException):
     """Raised in a target's thread, after its current case, once the run is interrupted."""
+
+
+class RunInterrupted(Interrupted):
+    """A stop signal ended the run: ``cases`` are those judged before it, grouped by target."""
+
+    def __init__(self, signum: int, cases: list[Case]) -> None:
+        super().__init__(signum)
+        self.cases = cases
 
 
 def _cases_on(target: Target, inputs: Inputs, references: list[Future[Reference]], on_case: OnCase) -> list[Case]:

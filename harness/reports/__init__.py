@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..case import Case
-from ..outputs import check_output_path, write_output
+from ..outputs import check_output_path, write_outputs
 from ..runtimes.discovery import Runtime
 from .document import json_document
 from .html import render_html
@@ -44,14 +44,23 @@ def check_report_paths(paths: ReportPaths) -> None:
         check_output_path(path, option)
 
 
-def write_reports(cases: Sequence[Case], runtimes: Sequence[Runtime], paths: ReportPaths) -> None:
-    """Write every requested report file (:func:`harness.outputs.write_output`: atomically where it can)."""
+def write_reports(cases: Sequence[Case], runtimes: Sequence[Runtime], paths: ReportPaths, *,
+                  interrupted: str | None = None) -> None:
+    """Write every requested report file: all of them, or (an error, a signal) none changed.
+
+    ``interrupted`` names the signal that cut the run short; every report says
+    so. How each file is written: :func:`harness.outputs.write_outputs`.
+    """
+    outputs: list[tuple[Path, bytes, str]] = []
     if paths.json is not None:
-        text = json.dumps(json_document(cases, runtimes), indent=2, ensure_ascii=False) + "\n"
-        write_output(paths.json, text.encode("utf-8"), "--json")
+        document = json_document(cases, runtimes, interrupted=interrupted)
+        outputs.append((paths.json, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
+                        "--json"))
     if paths.junit is not None:
-        write_output(paths.junit, junit_document(cases), "--junit")
+        outputs.append((paths.junit, junit_document(cases, interrupted=interrupted), "--junit"))
     if paths.html is not None:
-        write_output(paths.html, render_html(cases, runtimes).encode("utf-8"), "--html")
+        outputs.append((paths.html, render_html(cases, runtimes, interrupted=interrupted).encode("utf-8"), "--html"))
     if paths.markdown is not None:
-        write_output(paths.markdown, render_markdown(cases).encode("utf-8"), "--markdown")
+        outputs.append((paths.markdown, render_markdown(cases, interrupted=interrupted).encode("utf-8"),
+                        "--markdown"))
+    write_outputs(outputs)

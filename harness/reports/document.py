@@ -3,16 +3,22 @@
 ``{"runtimes": [...], "cases": [...], "summary": {...}}`` with one entry in
 ``cases`` per case and runtime: ``id``, ``kind``, ``file``, ``line`` (for a
 ``.wast`` command), ``command``, ``runtime``, ``status``, ``observed``,
-``reference``, ``differences`` and, where there is one, ``detail``.
+``reference``, ``differences`` and, where there is one, ``detail``. A large
+read (4,096 values or more) appears as ``{"view", "length", "sha256"}`` (the
+SHA-256 of its little-endian bytes), and its difference gains
+``first_difference``: the index and a window of values around it, each side. A run a
+signal cut short says so at the top level: ``"interrupted": "SIGINT"``.
 """
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..case import Case, summary
+from ..case import Case, Difference, summary
 from ..runtimes.discovery import Runtime
-from .grid import display_file
+from ..values.codec import with_special_numbers
+from ..values.elements import Elements
+from .grid import difference_window, display_file
 
 
 def case_document(case: Case) -> dict[str, Any]:
@@ -25,13 +31,33 @@ def case_document(case: Case) -> dict[str, Any]:
     entry.update({
         "runtime": case.runtime.as_json(),
         "status": case.status.value,
-        "observed": _steps_only(case.observed),
-        "reference": case.reference,
-        "differences": [difference.as_json() for difference in case.differences],
+        "observed": bounded(_steps_only(case.observed)),
+        "reference": bounded(case.reference),
+        "differences": [difference_document(difference) for difference in case.differences],
     })
     if case.detail:
         entry["detail"] = case.detail
     return entry
+
+
+def bounded(value: Any) -> Any:
+    """An observation with each large read (:class:`Elements`) as its summary: view, length, SHA-256."""
+    if isinstance(value, Elements):
+        return value.summary()
+    if isinstance(value, list):
+        return [bounded(item) for item in value]
+    if isinstance(value, dict):
+        return {key: bounded(item) for key, item in value.items()}
+    return value
+
+
+def difference_document(difference: Difference) -> dict[str, Any]:
+    """One ``differences`` entry; a large read's sides as summaries, with where they first differ and around it."""
+    entry = with_special_numbers(difference.as_json())
+    window = difference_window(difference)
+    if window is not None:
+        entry["first_difference"] = window
+    return bounded(entry)
 
 
 def _steps_only(document: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -40,9 +66,16 @@ def _steps_only(document: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"instantiate": document["instantiate"], "steps": document["steps"]}
 
 
-def json_document(cases: Sequence[Case], runtimes: Sequence[Runtime]) -> dict[str, Any]:
-    """The whole report: the runtimes (with their engines), every case, the counts per status."""
-    return {"runtimes": [{**runtime.as_json(), "engine": runtime.engine, "engine_version": runtime.engine_version}
-                         for runtime in runtimes],
-            "cases": [case_document(case) for case in cases],
-            "summary": summary(cases)}
+def json_document(cases: Sequence[Case], runtimes: Sequence[Runtime], *,
+                  interrupted: str | None = None) -> dict[str, Any]:
+    """The whole report: the runtimes (with their engines), every case, the counts per status.
+
+    ``interrupted`` names the signal that cut the run short (``cases`` are then those that ran).
+    """
+    document: dict[str, Any] = {} if interrupted is None else {"interrupted": interrupted}
+    document.update({
+        "runtimes": [{**runtime.as_json(), "engine": runtime.engine, "engine_version": runtime.engine_version}
+                     for runtime in runtimes],
+        "cases": [case_document(case) for case in cases],
+        "summary": summary(cases)})
+    return document

@@ -14,11 +14,20 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..case import NO_EXPECT, Case, Difference, Status, summary
+from ..values.compare import same_value
+from ..values.elements import (
+    WINDOW,
+    Elements,
+    first_difference_in_values,
+    first_difference_index,
+)
 
 #: a cell's colour comes from its worst status, in this order
 SEVERITY = (Status.FAIL, Status.ERROR, Status.UNSUPPORTED, Status.PASS)
 #: how many failing or erring cases a text report lists before it says how many more there are
 LISTED_PROBLEMS = 200
+#: the most characters one side of a difference takes in a text report
+COMPACT_LIMIT = 2000
 
 
 def display_file(path: Path) -> str:
@@ -37,17 +46,76 @@ def title(case: Case) -> str:
 
 
 def compact(value: Any) -> str:
-    """An observation as one line of JSON."""
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    """An observation as one line of JSON, at most :data:`COMPACT_LIMIT` characters; a large read as its summary."""
+    if isinstance(value, Elements):
+        return _summary_text(value)
+    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=_summary_text)
+    if len(text) <= COMPACT_LIMIT:
+        return text
+    return f"{text[:COMPACT_LIMIT]}... ({len(text):,} characters)"
+
+
+def _summary_text(value: Any) -> str:
+    if isinstance(value, Elements):
+        return f"<{value.view} of {value.length:,} values, sha256 {value.sha256()}>"
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _sequence(value: Any) -> Elements | list[Any] | None:
+    """The values a side of a difference holds: a read's, or a held read's ``values``."""
+    if isinstance(value, dict) and isinstance(value.get("values"), (Elements, list)):
+        value = value["values"]
+    return value if isinstance(value, (Elements, list)) else None
+
+
+def _first_index(left: Elements | list[Any], right: Elements | list[Any]) -> int | None:
+    if isinstance(left, Elements) and isinstance(right, Elements):
+        return first_difference_index(left, right)
+    def values(side: Elements | list[Any], other: Elements | list[Any]) -> list[Any]:
+        return side.values(0, len(other) + 1) if isinstance(side, Elements) and isinstance(other, list) else list(
+            side.values() if isinstance(side, Elements) else side)
+    return first_difference_in_values(values(left, right), values(right, left), same_value)
+
+
+def difference_window(difference: Difference) -> dict[str, Any] | None:
+    """Where a long read first differs, and :data:`WINDOW` values around it on each side; ``None`` for short ones.
+
+    Observed against the reference; against the ``expect`` when the reference agrees or is missing.
+    """
+    sides = {"observed": _sequence(difference.observed), "reference": _sequence(difference.reference)}
+    if difference.expect is not NO_EXPECT:
+        sides["expect"] = _sequence(difference.expect)
+    known = {name: side for name, side in sides.items() if side is not None}
+    longest = max((side.length if isinstance(side, Elements) else len(side) for side in known.values()), default=0)
+    if "observed" not in known or longest <= 2 * WINDOW + 1:
+        return None
+    index = None
+    for other in ("reference", "expect"):
+        if other in known:
+            index = _first_index(known["observed"], known[other])
+            if index is not None:
+                break
+    if index is None:
+        return None
+    start, stop = max(0, index - WINDOW), index + WINDOW + 1
+    window: dict[str, Any] = {"index": index, "start": start}
+    for name, side in known.items():
+        window[name] = side.values(start, stop) if isinstance(side, Elements) else side[start:stop]
+    return window
 
 
 def difference_lines(difference: Difference) -> list[str]:
-    """The step, the op and every side of one difference."""
+    """The step, the op and every side of one difference; for a long read, where it first differs and around it."""
     lines = [f"  step {difference.step} ({difference.op}):",
              f"    observed:  {compact(difference.observed)}",
              f"    reference: {compact(difference.reference)}"]
     if difference.expect is not NO_EXPECT:
         lines.append(f"    expect:    {compact(difference.expect)}")
+    window = difference_window(difference)
+    if window is not None:
+        lines.append(f"    first difference at [{window['index']:,}]; values from [{window['start']:,}]:")
+        lines += [f"      {name + ':':<10} {compact(window[name])}" for name in ("observed", "reference", "expect")
+                  if name in window]
     return lines
 
 
@@ -55,6 +123,15 @@ def case_detail(case: Case) -> list[str]:
     """What went wrong in one case, as indented lines: the detail (why), then the differences."""
     detail = [f"  {case.detail}"] if case.detail else []
     return detail + [line for difference in case.differences for line in difference_lines(difference)]
+
+
+def interrupted_line(signal_name: str) -> str:
+    """What every report says when a signal cut the run short.
+
+    >>> interrupted_line("SIGINT")
+    'interrupted by SIGINT: only the cases that finished before it are reported'
+    """
+    return f"interrupted by {signal_name}: only the cases that finished before it are reported"
 
 
 def summary_line(cases: Sequence[Case]) -> str:

@@ -13,7 +13,15 @@ from typing import Sequence
 
 from ..case import Case, Status
 from ..runtimes.discovery import Runtime
-from .grid import Grid, case_detail, cell_text, summary_line, title, worst
+from .grid import (
+    Grid,
+    case_detail,
+    cell_text,
+    interrupted_line,
+    summary_line,
+    title,
+    worst,
+)
 
 #: cases listed inside one cell before it says how many more there are
 LISTED_PER_CELL = 100
@@ -90,8 +98,13 @@ def _rows(grid: Grid) -> str:
     return "".join(rows)
 
 
-def render_html(cases: Sequence[Case], runtimes: Sequence[Runtime]) -> str:
-    """One self-contained HTML page with the matrix, a legend, filters and every difference."""
+def render_html(cases: Sequence[Case], runtimes: Sequence[Runtime], *, interrupted: str | None = None) -> str:
+    """One self-contained HTML page with the matrix, a legend, filters and every difference.
+
+    A run a signal cut short (``interrupted``: its name) says so above the summary.
+    """
+    warning = (f'<p id="interrupted"><strong>{html.escape(interrupted_line(interrupted))}</strong></p>'
+               if interrupted is not None else "")
     grid = Grid(cases)
     header = "".join(f"<th>{html.escape(label)}</th>" for label in grid.labels)
     legend = "".join(f'<span style="background:{STATUS_COLOURS[s]}">{s}</span>{html.escape(text)}<br>'
@@ -102,7 +115,7 @@ def render_html(cases: Sequence[Case], runtimes: Sequence[Runtime]) -> str:
 <html lang="en"><head><meta charset="utf-8"><title>linmem matrix</title><style>{STYLE}</style></head>
 <body>
 <h1>linmem: files x runtimes</h1>
-<p id="summary">{html.escape(summary_line(cases).removeprefix("summary: "))}</p>
+{warning}<p id="summary">{html.escape(summary_line(cases).removeprefix("summary: "))}</p>
 <ul>{runtime_list}</ul>
 <div class="legend">{legend}</div>
 <div class="filters">Show: {filters} <input id="name-filter" type="search" placeholder="filter by name"></div>

@@ -7,12 +7,18 @@ from collections import defaultdict
 from typing import Sequence
 
 from ..case import Case, Status, summary
-from .grid import case_detail, display_file
+from .grid import case_detail, display_file, interrupted_line
 
 
-def junit_document(cases: Sequence[Case]) -> bytes:
-    """The XML bytes; a failure's text is the case's detail lines."""
+def junit_document(cases: Sequence[Case], *, interrupted: str | None = None) -> bytes:
+    """The XML bytes; a failure's text is the case's detail lines.
+
+    A run a signal cut short has ``interrupted="SIGINT"`` on ``testsuites`` and says so in its ``system-err``.
+    """
     root = ElementTree.Element("testsuites", name="linmem")
+    if interrupted is not None:
+        root.set("interrupted", interrupted)
+        ElementTree.SubElement(root, "system-err").text = interrupted_line(interrupted)
     by_runtime: dict[str, list[Case]] = defaultdict(list)
     for case in cases:
         by_runtime[case.runtime.label].append(case)

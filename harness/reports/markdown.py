@@ -9,6 +9,7 @@ from .grid import (
     Grid,
     case_detail,
     cell_text,
+    interrupted_line,
     listed_problems,
     summary_line,
     title,
@@ -16,10 +17,14 @@ from .grid import (
 )
 
 
-def render_markdown(cases: Sequence[Case]) -> str:
-    """The table, the summary, unsupported by reason, then the details of every case that failed."""
+def render_markdown(cases: Sequence[Case], *, interrupted: str | None = None) -> str:
+    """The table, the summary, unsupported by reason, then the details of every case that failed.
+
+    A run a signal cut short (``interrupted``: its name) says so in a first line.
+    """
     grid = Grid(cases)
-    lines = ["| file | " + " | ".join(grid.labels) + " |", "| --- |" + " --- |" * len(grid.labels)]
+    lines = [f"**{interrupted_line(interrupted)}**", ""] if interrupted is not None else []
+    lines += ["| file | " + " | ".join(grid.labels) + " |", "| --- |" + " --- |" * len(grid.labels)]
     for row in grid.rows:
         lines.append(f"| `{row}` | " + " | ".join(cell_text(grid.cell(row, label)) for label in grid.labels) + " |")
     lines += ["", summary_line(cases)]

@@ -10,6 +10,7 @@ from .grid import (
     Grid,
     case_detail,
     cell_text,
+    interrupted_line,
     listed_problems,
     summary_line,
     title,
@@ -24,8 +25,11 @@ def render_runtimes(runtimes: Sequence[Runtime]) -> str:
     return "\n".join(f"runtime: {runtime.describe()}" for runtime in runtimes)
 
 
-def render_table(cases: Sequence[Case]) -> str:
-    """One row per file, one column per runtime; the summary; unsupported by reason; every problem."""
+def render_table(cases: Sequence[Case], *, interrupted: str | None = None) -> str:
+    """One row per file, one column per runtime; the summary; unsupported by reason; every problem.
+
+    A run a signal cut short (``interrupted``: its name) says so under the summary.
+    """
     grid = Grid(cases)
     texts = {row: [cell_text(grid.cell(row, label)) for label in grid.labels] for row in grid.rows}
     first = max([len("file")] + [len(row) for row in grid.rows])
@@ -35,6 +39,8 @@ def render_table(cases: Sequence[Case]) -> str:
     for row in grid.rows:
         lines.append(_line([row.ljust(first)] + [text.ljust(w) for text, w in zip(texts[row], widths)]))
     lines += ["", summary_line(cases)]
+    if interrupted is not None:
+        lines.append(interrupted_line(interrupted))
     lines += unsupported_groups(cases)
     listed, more = listed_problems(cases)
     for case in listed:

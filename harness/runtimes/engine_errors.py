@@ -81,3 +81,30 @@ def normalise(observation: Any, hint: Any = None) -> Any:
     wanted = hint.get("trap") if isinstance(hint, dict) else None
     chosen = next((kind for kind in kinds if kind.value == wanted), kinds[0])
     return {**observation, "trap": chosen.value}
+
+
+#: messages of a RangeError that is an engine's own size limit, not a semantic the model predicts
+ENGINE_LIMITS = re.compile(r"invalid array length|array buffer allocation failed|invalid string length|"
+                           r"out of memory|could not allocate memory|cannot allocate|allocation failed",
+                           re.IGNORECASE)
+#: V8 words a view past its buffer and a view past its own maximum alike; only the second is this long
+_TYPED_ARRAY_LIMIT = re.compile(r"invalid typed array length: (\d+)", re.IGNORECASE)
+#: elements below which a refused typed-array length is the buffer's bounds (which the model checks), not a limit
+LIMIT_LENGTH = 2**28
+
+
+def engine_limit(observed: Any, predicted: Any) -> str | None:
+    """The engine's message when ``observed`` is a size limit the model does not have (it predicted no error).
+
+    >>> engine_limit({"error": "RangeError", "message": "Invalid typed array length: 4294967296"}, [0, 0])
+    'RangeError: Invalid typed array length: 4294967296'
+    >>> engine_limit({"error": "RangeError", "message": "Invalid typed array length: 9"}, [0, 0])
+    """
+    if not (isinstance(observed, dict) and observed.get("error") == "RangeError"):
+        return None
+    message = str(observed.get("message", ""))
+    too_long = _TYPED_ARRAY_LIMIT.search(message)
+    is_limit = ENGINE_LIMITS.search(message) or (too_long and int(too_long[1]) >= LIMIT_LENGTH)
+    if not is_limit or (isinstance(predicted, dict) and "error" in predicted):
+        return None
+    return f"RangeError: {message}"

@@ -6,10 +6,17 @@ Both start the child in its own session so that a timeout kills the whole
 process group, and both turn every way a child can go wrong (missing binary,
 non-zero exit, signal, timeout, garbage on stdout) into a :class:`HarnessError`
 that names the command and carries the tail of its stderr.
+
+Every child is started by :func:`start_child`, which records it until it is
+reaped: :func:`kill_every_child` (run by ``linmem``'s ``main`` on its way out,
+and at interpreter exit) kills the group of each one still recorded, so no
+path out of linmem (a signal at any moment, a second Ctrl-C during cleanup,
+an internal error) leaves a runtime spinning behind it.
 """
 
 from __future__ import annotations
 
+import atexit
 import collections
 import json
 import os
@@ -22,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from ..errors import ProtocolError, RuntimeFailure, ToolTimeout
+from ..interrupts import deferred
 
 STDERR_TAIL_LINES = 12
 
@@ -53,16 +61,61 @@ def describe_exit(returncode: int) -> str:
     return f"exit code {returncode}"
 
 
-def kill_group(process: subprocess.Popen[Any]) -> None:
-    """Kill ``process`` and everything it started, then reap it."""
+#: every child started and not yet reaped, by pid
+_children: dict[int, subprocess.Popen[Any]] = {}
+_children_lock = threading.Lock()
+
+
+def start_child(argv: Sequence[str], **options: Any) -> subprocess.Popen[Any]:
+    """``subprocess.Popen(argv, **options)`` in a session of its own, recorded until :func:`kill_group` reaps it.
+
+    A stop signal cannot come between the start and the record (:func:`~harness.interrupts.deferred`).
+    """
+    with deferred():
+        process: subprocess.Popen[Any] = subprocess.Popen(list(argv), start_new_session=True, **options)
+        with _children_lock:
+            _children[process.pid] = process
+    return process
+
+
+def live_children() -> list[int]:
+    """The pids of the children started and not yet reaped (for tests and debugging)."""
+    with _children_lock:
+        return [pid for pid, process in _children.items() if process.returncode is None]
+
+
+def _kill(process: subprocess.Popen[Any]) -> None:
+    """SIGKILL to ``process``'s group, unless it was reaped (its pid may be another process's by now)."""
+    if process.returncode is not None:
+        return
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def kill_group(process: subprocess.Popen[Any]) -> None:
+    """Kill ``process`` and everything it started, then reap it."""
+    _kill(process)
     try:
         process.wait(timeout=5)
     except subprocess.TimeoutExpired:  # pragma: no cover - a zombie we cannot reap
         pass
+    with _children_lock:
+        _children.pop(process.pid, None)
+
+
+def kill_every_child(*, keep: frozenset[int] = frozenset()) -> None:
+    """Kill the group of every child still recorded but those in ``keep``, and reap them: the last line against leftovers."""
+    with _children_lock:
+        remaining = [process for pid, process in _children.items() if pid not in keep]
+        for process in remaining:  # under the lock: none of them is reaped meanwhile
+            _kill(process)
+    for process in remaining:
+        kill_group(process)
+
+
+atexit.register(kill_every_child)
 
 
 @dataclass(frozen=True)
@@ -92,17 +145,18 @@ def run_tool(
     command = " ".join(argv)
     debug(f"run: {command}")
     try:
-        process = subprocess.Popen(
-            list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            cwd=cwd, env=dict(env) if env is not None else None, start_new_session=True,
+        process = start_child(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            cwd=cwd, env=dict(env) if env is not None else None,
         )
     except OSError as error:
         raise RuntimeFailure(f"cannot start {argv[0]}: {error.strerror or error}") from None
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        kill_group(process)
         raise ToolTimeout(f"{command} did not finish within {timeout:g} s and was killed") from None
+    finally:
+        kill_group(process)  # reaped at once if it finished; else (a timeout, a signal) killed with its group
     result = ToolResult(tuple(argv), process.returncode, stdout, stderr.decode("utf-8", "replace"))
     if check and process.returncode != 0:
         raise RuntimeFailure(
@@ -139,9 +193,8 @@ class JsonLineWorker:
     def _start(self) -> subprocess.Popen[bytes]:
         debug(f"start {self.name}: {' '.join(self.argv)}")
         try:
-            process = subprocess.Popen(
-                self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                env=self.env, start_new_session=True,
+            process = start_child(
+                self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env,
             )
         except OSError as error:
             raise RuntimeFailure(f"cannot start {self.name} ({self.argv[0]}): {error.strerror or error}") from None
@@ -199,8 +252,8 @@ class JsonLineWorker:
     def __enter__(self) -> "JsonLineWorker":
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
+        self.close(grace=0 if kind is not None and issubclass(kind, KeyboardInterrupt) else 2.0)
 
     # -- requests ---------------------------------------------------------
     def request(self, message: dict[str, Any], *, timeout: float) -> dict[str, Any]:
@@ -220,6 +273,9 @@ class JsonLineWorker:
                     self.restarts += 1
                 self._process = self._start()
                 self.starts += 1
+                if self._closed:  # closed from another thread while it started: it must not outlive the close
+                    self._stop(grace=0)
+                    raise RuntimeFailure(f"{self.name} was stopped")
             self._next_id += 1
             envelope = dict(message, id=self._next_id)
             line = json.dumps(envelope, separators=(",", ":")) + "\n"

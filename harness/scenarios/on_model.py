@@ -36,6 +36,7 @@ from ..values.codec import (
     f32_bits_to_number,
     f64_bits_to_number,
 )
+from ..values.elements import COMPACT_MIN, Elements
 from .expressions import Expression, ExpressionError, evaluate
 from .format import ImportDecl, Scenario, Step, TextSpec
 from .linking import memory_of, text_memory
@@ -91,11 +92,18 @@ def encode_element(kind: model.views.ViewKind, value: Any) -> Any:
     return encode_bigint(value) if kind.bigint else encode_number(value)
 
 
+def view_values(view: model.TypedArrayModel) -> list[Any] | Elements:
+    """``Array.from(view)`` as JSON values; a large view as its bytes, as the driver sends it (no list of ints)."""
+    if view.length < COMPACT_MIN:
+        return [encode_element(view.kind, value) for value in view.to_list()]
+    return Elements(view.kind.name, view.to_bytes())
+
+
 def decode_elements(kind: model.views.ViewKind, values: list[Any]) -> list[Any]:
     """JSON values as the JS values the driver passes to ``set``."""
     if kind.bigint:
         return [decode_bigint(value) for value in values]
-    return [decode_number(value) for value in values]
+    return [js_number(decode_number(value)) for value in values]  # ToNumber: 10**400 is Infinity
 
 
 UNDEFINED = object()
@@ -114,8 +122,8 @@ def argument_value(value_type: str, given: Any) -> int:
     return to_wasm_value(value_type, given)
 
 
-def js_number(value: int) -> float:
-    """``Number(BigInt)``: the nearest double (ties to even), infinite beyond the range."""
+def js_number(value: int | float) -> float:
+    """``Number(BigInt)`` (and ToNumber of an integer literal): the nearest double (ties to even), infinite beyond the range."""
     try:
         return float(value)
     except OverflowError:
@@ -299,9 +307,8 @@ class ReferenceSession:
         values = decode_elements(kind, fields["values"])
         self.view(step, fields["view"], fields["offset"], len(values)).set(values)
 
-    def read(self, step: Step, fields: dict[str, Any]) -> list[Any]:
-        view = self.view(step, fields["view"], fields["offset"], fields["length"])
-        return [encode_element(view.kind, value) for value in view.to_list()]
+    def read(self, step: Step, fields: dict[str, Any]) -> list[Any] | Elements:
+        return view_values(self.view(step, fields["view"], fields["offset"], fields["length"]))
 
     def write_string(self, step: Step, fields: dict[str, Any]) -> dict[str, int]:
         if fields["encoding"] == "utf-16le":
@@ -365,7 +372,7 @@ class ReferenceSession:
             view.set(decode_elements(view.kind, fields["values"]))
         observation: dict[str, Any] = {"length": view.length, "byte_length": view.byte_length}
         if fields["read"]:
-            observation["values"] = [encode_element(view.kind, value) for value in view.to_list()]
+            observation["values"] = view_values(view)
         return observation
 
     def write_bytes(self, step: Step, fields: dict[str, Any]) -> dict[str, int]:

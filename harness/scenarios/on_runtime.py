@@ -19,6 +19,8 @@ from ..runtimes.engine_errors import normalise
 from ..runtimes.probes import probe_features
 from ..runtimes.process import JsonLineWorker
 from ..runtimes.protocol import JsError, parse_answer, request
+from ..values.codec import encode_input
+from ..values.elements import from_wire
 from .expressions import Expression
 from .format import MEMORY_OPS, Scenario, Step
 from .linking import memory_of, text_memory
@@ -26,12 +28,16 @@ from .linking import memory_of, text_memory
 SCENARIO_TIMEOUT = 30.0
 
 
-def _field_json(value: Any) -> Any:
+#: step keys that hold JavaScript values (numbers, BigInts): sent losslessly (:func:`~harness.values.codec.encode_input`)
+VALUE_KEYS = frozenset({"values", "args", "value"})
+
+
+def _field_json(value: Any, *, holds_values: bool = False) -> Any:
     if isinstance(value, Expression):
         return value.as_json()
     if isinstance(value, list):
-        return [_field_json(item) for item in value]
-    return value
+        return [_field_json(item, holds_values=holds_values) for item in value]
+    return encode_input(value) if holds_values else value
 
 
 def step_request(scenario: Scenario, modules: Sequence[Module | None], step: Step) -> dict[str, Any]:
@@ -42,7 +48,7 @@ def step_request(scenario: Scenario, modules: Sequence[Module | None], step: Ste
         if key == "data" and isinstance(value, bytes):
             entry["data_b64"] = base64.b64encode(value).decode("ascii")
         else:
-            entry[key] = _field_json(value)
+            entry[key] = _field_json(value, holds_values=key in VALUE_KEYS)
     module = modules[position]
     if module is None:  # it does not decode, so no step runs
         return entry
@@ -122,7 +128,10 @@ class RuntimeSession:
                                  detail=outcome.stack)
         if not (isinstance(outcome, dict) and "instantiate" in outcome and isinstance(outcome.get("steps"), list)):
             raise ProtocolError(f"{self.worker.name} answered without an observation document")
-        return outcome
+        try:
+            return {**outcome, "steps": [from_wire(step) for step in outcome["steps"]]}
+        except ValueError as bad:
+            raise ProtocolError(f"{self.worker.name} answered with a malformed large read: {bad}") from None
 
     def normalised(self, document: dict[str, Any], reference: dict[str, Any] | None) -> dict[str, Any]:
         """A driver's document with trap kinds recognised from messages (the reference's kinds as hints)."""

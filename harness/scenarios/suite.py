@@ -20,6 +20,7 @@ from ..errors import HarnessError, InputErrors, RuntimeFailure
 from ..model import decode_module
 from ..model.binary import Module
 from ..model.traps import UnsupportedInstruction
+from ..runtimes.engine_errors import engine_limit
 from ..runtimes.probes import missing_features
 from .format import ModuleSource, Scenario, load_scenario
 from .linking import check_against_modules
@@ -133,8 +134,20 @@ def judge_on_runtime(prepared: PreparedScenario, session: RuntimeSession,
                              reference=awaited().document)
     reference = awaited()
     observed = session.normalised(answer, reference.document)
-    return to_case(scenario, runtime, judge(scenario, observed, reference),
-                   observed=observed, reference=reference.document)
+    verdict = within_engine_limits(judge(scenario, observed, reference), session.runtime.label())
+    return to_case(scenario, runtime, verdict, observed=observed, reference=reference.document)
+
+
+def within_engine_limits(verdict: Verdict, label: str) -> Verdict:
+    """``unsupported`` when every difference is the engine's own size limit (e.g. V8's typed array length)."""
+    if verdict.status is not Status.FAIL or not verdict.differences:
+        return verdict
+    limits = [engine_limit(difference.observed, difference.reference) for difference in verdict.differences]
+    if None in limits:
+        return verdict
+    where = ", ".join(f"step {difference.step}" for difference in verdict.differences)
+    return Verdict(Status.UNSUPPORTED, reason=f"{label}: an engine limit the reference model does not have "
+                                             f"({where}): {limits[0]}")
 
 
 def judge_on_reference(prepared: PreparedScenario, reference: Reference) -> Case:

@@ -15,6 +15,7 @@ from typing import Any
 import tomlkit
 
 from ..resources import write_atomic
+from ..values.elements import as_values
 from .format import Scenario
 
 
@@ -68,6 +69,7 @@ def update_json(scenario: Scenario, reference: dict[str, Any]) -> bytes:
 def update_expectations(scenario: Scenario, reference: dict[str, Any]) -> bool:
     """Rewrite the scenario file; return True when its text changed."""
     old = scenario.path.read_bytes()
+    reference = as_values(reference)  # a large read is pinned as the list of values it stands for
     new = update_json(scenario, reference) if scenario.path.name.endswith(".json") else update_toml(scenario, reference)
     if new == old:
         return False

@@ -41,6 +41,47 @@ def encode_number(value: float | int) -> float | int | str:
     return value
 
 
+#: integers beyond this magnitude travel as decimal strings: a JSON number there is not exact in JavaScript
+SAFE_INTEGER = 2**53
+
+
+def encode_input(value: Any) -> Any:
+    """A value from a scenario file (a number, a BigInt, a list of them) as the driver receives it, losslessly.
+
+    NaN, the infinities and -0 become their special strings (JSON has no
+    literal for them); an integer past 2**53 becomes a decimal string, which
+    the driver turns into an exact BigInt for a BigInt view or i64, and into
+    the nearest double (``ToNumber``, Infinity past the range) otherwise: the
+    same double JSON's own parsing of that integer would give. A NaN's payload
+    is not carried: JavaScript's numbers do not keep it either.
+
+    >>> encode_input([float("nan"), float("inf"), -0.0, 1.5, 2**64 - 1, 7])
+    ['NaN', 'Infinity', '-0', 1.5, '18446744073709551615', 7]
+    """
+    if isinstance(value, list):
+        return [encode_input(item) for item in value]
+    if isinstance(value, float):
+        return with_special_numbers(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > SAFE_INTEGER:
+        return str(value)
+    return value
+
+
+def with_special_numbers(value: Any) -> Any:
+    """``value`` (an ``expect`` from a file) with NaN, the infinities and -0 as observations spell them.
+
+    >>> with_special_numbers({"values": [float("nan"), -0.0, 0.0, float("-inf")]})
+    {'values': ['NaN', '-0', 0.0, '-Infinity']}
+    """
+    if isinstance(value, list):
+        return [with_special_numbers(item) for item in value]
+    if isinstance(value, dict):
+        return {key: with_special_numbers(item) for key, item in value.items()}
+    if isinstance(value, float) and (not math.isfinite(value) or (value == 0 and math.copysign(1.0, value) < 0)):
+        return encode_number(value)
+    return value
+
+
 def decode_number(encoded: Any) -> float | int:
     """The Number a JSON value stands for; raises :class:`ValueEncodingError` for anything else."""
     if isinstance(encoded, bool):

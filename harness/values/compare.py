@@ -2,7 +2,9 @@
 
 JavaScript has one number type, so ``7`` and ``7.0`` are the same value; a
 boolean is never a number; ``NaN`` equals ``NaN`` here because observations
-are compared as values reported, not as IEEE comparisons.
+are compared as values reported, not as IEEE comparisons. A large read
+(:class:`~harness.values.elements.Elements`) is the same as another by its
+bytes, and as a list by its values.
 """
 
 from __future__ import annotations
@@ -10,9 +12,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .elements import Elements, first_difference_index
+
 
 def same_value(left: Any, right: Any) -> bool:
     """True when two JSON values are the same JavaScript-visible value."""
+    if isinstance(left, Elements) or isinstance(right, Elements):
+        return _same_elements(left, right)
     if isinstance(left, bool) or isinstance(right, bool):
         return type(left) is type(right) and left == right
     if isinstance(left, (int, float)) and isinstance(right, (int, float)):
@@ -24,6 +30,16 @@ def same_value(left: Any, right: Any) -> bool:
     if isinstance(left, dict) and isinstance(right, dict):
         return left.keys() == right.keys() and all(same_value(left[k], right[k]) for k in left)
     return type(left) is type(right) and left == right
+
+
+def _same_elements(left: Any, right: Any) -> bool:
+    """A large read against another (by bytes) or against a list (by values, once the lengths agree)."""
+    if isinstance(left, Elements) and isinstance(right, Elements):
+        return first_difference_index(left, right) is None
+    elements, other = (left, right) if isinstance(left, Elements) else (right, left)
+    if not isinstance(other, list) or len(other) != elements.length:
+        return False
+    return same_value(elements.values(), other)
 
 
 def _same_number(left: float | int, right: float | int) -> bool:
