@@ -61,3 +61,38 @@ def test_a_directory_that_disappears_before_the_write_is_a_clean_error(tmp_path:
         outputs.write_output(directory / "r.xml", b"<x/>", "--junit")
     assert raised.value.one_line() == f"{directory / 'r.xml'}: cannot write --junit here: the directory {directory} " \
                                       "does not exist"
+
+
+def test_a_set_whose_second_rename_fails_puts_the_first_file_back(tmp_path: Path, monkeypatch) -> None:
+    first, second = tmp_path / "r.json", tmp_path / "r.md"
+    first.write_text("the last run's report\n")
+    real_replace, calls = os.replace, []
+
+    def replace_failing_the_second(source, target):  # a fault between two renames: a disk error, say
+        calls.append(target)
+        if len(calls) == 2:
+            raise OSError(5, "Input/output error", str(target))
+        return real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace_failing_the_second)
+    with pytest.raises(OutputPathError, match="cannot write --markdown here: Input/output error"):
+        outputs.write_outputs([(first, b"new\n", "--json"), (second, b"new\n", "--markdown")])
+    monkeypatch.undo()
+    assert first.read_text() == "the last run's report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"], "no temporary or second name left"
+
+
+def test_a_device_in_a_set_is_written_in_place_and_the_files_replaced(tmp_path: Path) -> None:
+    report = tmp_path / "r.json"
+    outputs.write_outputs([(Path("/dev/null"), b"x", "--markdown"), (report, b"new\n", "--json")])
+    assert stat.S_ISCHR(os.lstat("/dev/null").st_mode) and report.read_bytes() == b"new\n"
+
+
+def test_a_device_that_fails_leaves_the_set_s_files_as_they_were(tmp_path: Path) -> None:
+    report = tmp_path / "r.json"
+    report.write_text("old\n")
+    with pytest.raises(OutputPathError) as caught:
+        outputs.write_outputs([(report, b"new\n", "--json"), (Path("/dev/full"), b"x", "--markdown")])
+    assert caught.value.one_line() == "/dev/full: cannot write --markdown here: No space left on device"
+    assert report.read_text() == "old\n" and stat.S_ISCHR(os.lstat("/dev/full").st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]
