@@ -52,6 +52,16 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def survivors(pids: set[int], *, within: float = 1.0) -> list[int]:
+    """Those of ``pids`` still alive after ``within`` seconds (the reaper takes a few milliseconds to go)."""
+    deadline = time.monotonic() + within
+    while True:
+        living = sorted(pid for pid in pids if alive(pid))
+        if not living or time.monotonic() > deadline:
+            return living
+        time.sleep(0.02)
+
+
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time ``pid`` has spent (0 once it is gone)."""
     try:
@@ -109,7 +119,7 @@ def test_a_signal_stops_the_run_promptly_and_kills_every_child(signum: int, tmp_
     assert "Traceback" not in stderr
     assert took < 8, f"stopping took {took:.1f} s"  # the whole run takes over 15 s
     time.sleep(0.2)
-    assert [pid for pid in children if alive(pid)] == []
+    assert survivors(children) == []
 
 
 def test_without_a_signal_the_same_run_finishes_and_passes(tmp_path: Path, run_linmem) -> None:
@@ -140,7 +150,7 @@ def test_a_signal_stops_a_run_of_scenarios_and_leaves_no_model_worker(signum: in
     assert "Traceback" not in stderr
     assert took < 8, f"stopping took {took:.1f} s"
     time.sleep(0.2)
-    assert worker in children and [pid for pid in children if alive(pid)] == []
+    assert worker in children and survivors(children) == []
     # node waits for the slow scenario's reference before it judges anything: the reports say nothing ran
     assert sorted(path.name for path in tmp_path.iterdir()) == ["r.json", "r.xml", "slow.scenario.toml",
                                                                  "sum.scenario.toml"]
@@ -214,7 +224,7 @@ def test_a_signal_stops_a_runtime_in_an_infinite_loop_within_two_seconds_and_rep
     name = signal.Signals(signum).name
     assert (run.returncode, took < 2) == (128 + signum, True), stderr
     assert stderr.strip().splitlines()[-1] == f"linmem: interrupted ({name})" and "Traceback" not in stderr
-    assert [pid for pid in children if alive(pid)] == []
+    assert survivors(children) == []
     assert report_names(tmp_path) == sorted(REPORTS)
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["interrupted"] == name
@@ -239,7 +249,7 @@ def test_a_second_ctrl_c_during_cleanup_leaves_no_process_and_no_half_set_of_rep
         run.kill()
     assert run.returncode == 128 + signal.SIGINT and "Traceback" not in stderr, stderr
     time.sleep(0.2)
-    assert [pid for pid in children if alive(pid)] == []
+    assert survivors(children) == []
     assert report_names(tmp_path) == sorted(REPORTS)  # no temporary file left over
     contents = {(tmp_path / name).read_text() == "an older report\n" for name in REPORTS}
     assert len(contents) == 1, "some reports were replaced and others not"
@@ -264,7 +274,7 @@ def test_a_signal_to_pytest_kills_the_runtime_in_an_infinite_loop(signum: int, t
     finally:
         run.kill()
     time.sleep(0.2)
-    assert driver in children and [pid for pid in children if alive(pid)] == []
+    assert driver in children and survivors(children) == []
 
 
 def test_main_called_in_process_leaves_the_callers_own_children_alone(tmp_path: Path, npm_side: Path) -> None:
@@ -278,3 +288,11 @@ def test_main_called_in_process_leaves_the_callers_own_children_alone(tmp_path: 
         assert alive(mine.pid), "linmem's main killed a process its caller had started"
     finally:
         kill_group(mine)
+
+
+def test_a_run_killed_with_sigkill_leaves_no_runtime_spinning(tmp_path: Path, npm_side: Path) -> None:
+    run, children = start_hanging_run(tmp_path)
+    spinning = drivers(run.pid)
+    run.kill()  # SIGKILL: linmem runs no cleanup of its own; its reaper sees the pipe end
+    run.communicate(timeout=30)
+    assert spinning and survivors(children, within=2.0) == []

@@ -66,6 +66,35 @@ _children: dict[int, subprocess.Popen[Any]] = {}
 _children_lock = threading.Lock()
 
 
+class _Reaper:
+    """This process's :mod:`harness.runtimes.reaper`, told of each child group; started with the first child."""
+
+    def __init__(self) -> None:
+        self._pipe: Any = None
+        self._owner = 0  # the pid that started it: a forked copy of this process starts its own
+
+    def tell(self, line: str) -> None:
+        """Send ``+PGID`` or ``-PGID``; a reaper that cannot be told is no reason to stop a run."""
+        try:
+            if self._owner != os.getpid():
+                self._start()
+            self._pipe.write(line + "\n")
+            self._pipe.flush()
+        except (OSError, ValueError):
+            self._pipe = None
+            self._owner = 0
+
+    def _start(self) -> None:
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reaper.py")
+        process = subprocess.Popen([sys.executable, "-I", "-S", script], stdin=subprocess.PIPE, text=True,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self._pipe, self._owner = process.stdin, os.getpid()
+        process.returncode = 0  # never waited for: it outlives this process by design (no ResourceWarning)
+
+
+_reaper = _Reaper()
+
+
 def start_child(argv: Sequence[str], **options: Any) -> subprocess.Popen[Any]:
     """``subprocess.Popen(argv, **options)`` in a session of its own, recorded until :func:`kill_group` reaps it.
 
@@ -75,6 +104,7 @@ def start_child(argv: Sequence[str], **options: Any) -> subprocess.Popen[Any]:
         process: subprocess.Popen[Any] = subprocess.Popen(list(argv), start_new_session=True, **options)
         with _children_lock:
             _children[process.pid] = process
+            _reaper.tell(f"+{process.pid}")
     return process
 
 
@@ -102,7 +132,8 @@ def kill_group(process: subprocess.Popen[Any]) -> None:
     except subprocess.TimeoutExpired:  # pragma: no cover - a zombie we cannot reap
         pass
     with _children_lock:
-        _children.pop(process.pid, None)
+        if _children.pop(process.pid, None) is not None:
+            _reaper.tell(f"-{process.pid}")
 
 
 def kill_every_child(*, keep: frozenset[int] = frozenset()) -> None:
