@@ -18,7 +18,7 @@ from harness.compiler.wabt import Compiler
 
 from . import corpus, generators
 from .campaign import CAMPAIGN_EXAMPLES, fuzz
-from .mutations import TOML_TOKENS, WAST_TOKENS, WASM_TOKENS, apply_edits, edits
+from .mutations import TOML_TOKENS, WASM_TOKENS, WAST_TOKENS, apply_edits, edits
 from .targets import DECODER, SCENARIOS, WAST, FuzzInput
 
 

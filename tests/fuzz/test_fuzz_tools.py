@@ -21,7 +21,14 @@ from .campaign import FuzzFailure, fuzz, shrink
 from .generators import leb_s, leb_u
 from .isolation import Ending, run_bounded
 from .mutations import Edit, apply_edits
-from .targets import DECODER, SCENARIOS, WAST, Target, names_file_and_line, names_the_file
+from .targets import (
+    DECODER,
+    SCENARIOS,
+    WAST,
+    Target,
+    names_file_and_line,
+    names_the_file,
+)
 
 
 def spin_forever() -> None:
