@@ -124,7 +124,9 @@ def _judge_in_child(call: Callable[[], object], check: ErrorCheck,
         return Outcome(Ending.REJECTED, error.one_line()[:400])
     except Hang as hang:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        return Outcome(Ending.HANG, f"took longer than {seconds:g} s", f"Hang: at {_innermost_frame(hang)}")
+        # where the alarm struck varies along the stuck loop: hangs are grouped by function, not by line
+        return Outcome(Ending.HANG, f"took longer than {seconds:g} s at {_innermost_frame(hang)}",
+                       f"Hang: in {_innermost_frame(hang, function=True)}")
     except allowed as gap:
         signal.setitimer(signal.ITIMER_REAL, 0)
         return Outcome(Ending.REJECTED, f"{type(gap).__name__}: {gap}"[:400])
@@ -151,8 +153,8 @@ def _cap_memory() -> None:  # pragma: no cover - the child
     sys.setrecursionlimit(1000)
 
 
-def _innermost_frame(error: BaseException) -> str:
-    """``harness/x/y.py:LINE`` of the innermost frame in linmem's package, else the innermost frame."""
+def _innermost_frame(error: BaseException, *, function: bool = False) -> str:
+    """``harness/x/y.py:LINE`` (or ``:FUNCTION``) of the innermost frame in linmem's package, else the innermost."""
     frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename != __file__]
     ours = [frame for frame in frames if Path(frame.filename).resolve().is_relative_to(_HARNESS)]
     chosen = (ours or frames or [None])[-1]
@@ -160,4 +162,4 @@ def _innermost_frame(error: BaseException) -> str:
         return "?"
     filename = Path(chosen.filename)
     shown = filename.resolve().relative_to(_HARNESS.parent) if ours else Path(filename.name)
-    return f"{shown}:{chosen.lineno}"
+    return f"{shown}:{chosen.name if function else chosen.lineno}"
