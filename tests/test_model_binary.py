@@ -140,3 +140,13 @@ def test_v128_is_a_value_type_of_parameters_locals_and_blocks(compiler: Compiler
     assert module.globals[0].type.value_type == "v128"
     assert ("v128", None) in [immediate[:2] for opcode, immediate in module.bodies[0].code
                               if opcode == BY_NAME["block"]]
+
+
+def test_a_function_body_longer_than_its_code_section_is_malformed() -> None:
+    # found by the fuzz campaign: the body's size (6) claims more bytes than the code section (size 4) holds
+    header = b"\0asm\1\0\0\0"
+    types = b"\x01\x04\x01\x60\x00\x00"  # one type: [] -> []
+    functions = b"\x03\x02\x01\x00"  # one function of type 0
+    code = b"\x0a\x04\x01\x06\x00\x0b"  # one body claiming 6 bytes; the section ends after 2
+    with pytest.raises(WasmDecodeError, match="function body size runs past the end of the code section"):
+        decode_module(header + types + functions + code + b"\x00\x00\x00\x00\x00\x00")

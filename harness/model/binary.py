@@ -447,6 +447,8 @@ def _section_elements(reader: Reader, module: Module) -> None:
 def _section_code(reader: Reader, module: Module) -> None:
     def one() -> FunctionBody:
         size = reader.unsigned()
+        if reader.offset + size > reader.end:
+            raise reader.fail("function body size runs past the end of the code section")
         body = Reader(reader.data, reader.offset, reader.offset + size, multi_memory=reader.multi_memory)
         declared: list[str] = []
         for _ in range(body.unsigned()):
