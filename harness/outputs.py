@@ -25,7 +25,7 @@ from typing import Callable, Sequence, TypeVar
 
 from .errors import OutputPathError
 from .interrupts import deferred
-from .resources import mode_for
+from .resources import temporary_beside
 
 T = TypeVar("T")
 
@@ -168,7 +168,7 @@ class _Staged:
     @classmethod
     def beside(cls, path: Path, data: bytes, option: str) -> "_Staged":
         target = Path(os.path.realpath(path))  # through a symlink: the link stays, its target is replaced
-        temporary = _guarded(option, path, lambda: _temporary_beside(target, data))
+        temporary = _guarded(option, path, lambda: temporary_beside(target, data))
         staged = cls(target, option, temporary)
         staged.backup = _guarded(option, path, lambda: _second_name(target))
         return staged
@@ -207,21 +207,6 @@ def _second_name(path: Path) -> str | None:
     except OSError:
         shutil.copy2(path, backup, follow_symlinks=False)  # a file system without hard links
     return backup
-
-
-def _temporary_beside(path: Path, data: bytes) -> str:
-    """``data`` in a new temporary file in ``path``'s directory (with the mode ``path`` will have); its name."""
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, mode_for(path))  # mkstemp made it 0o600
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    return temporary
 
 
 def _is_own_stream(path: Path) -> bool:

@@ -158,20 +158,33 @@ def write_atomic(path: Path, data: bytes, *, make_parents: bool = True) -> None:
     """
     if make_parents:
         path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    temporary = temporary_beside(path, data)
+    try:
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:  # replaced after all: an interruption came just after
+            pass
+        raise
+
+
+def temporary_beside(path: Path, data: bytes) -> str:
+    """``data``, flushed to disk, in a new temporary file in ``path``'s directory with the mode ``path`` will have.
+
+    Returns its name; renaming it over ``path`` is the caller's step.
+    """
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temp_name, mode_for(path))  # mkstemp made it 0o600
-        os.replace(temp_name, path)
+        os.chmod(temporary, mode_for(path))  # mkstemp made it 0o600
     except BaseException:
-        try:
-            os.unlink(temp_name)
-        except FileNotFoundError:
-            pass
+        os.unlink(temporary)
         raise
+    return temporary
 
 
 _STAGING_OWNER = re.compile(r"pid(?P<pid>\d+)@(?P<host>[^-]*)-")

@@ -71,16 +71,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def model_workers(pid: int) -> list[int]:
-    """The reference model's worker processes below ``pid`` (:mod:`harness.pipeline.model_pool`)."""
+def running_below(pid: int, marker: bytes) -> list[int]:
+    """The processes below ``pid`` whose command line holds ``marker``."""
     found = []
     for child in descendants(pid):
         try:
-            if b"serve_references" in Path(f"/proc/{child}/cmdline").read_bytes():
+            if marker in Path(f"/proc/{child}/cmdline").read_bytes():
                 found.append(child)
         except OSError:
             continue
     return found
+
+
+def model_workers(pid: int) -> list[int]:
+    """The reference model's worker processes below ``pid`` (:mod:`harness.pipeline.model_pool`)."""
+    return running_below(pid, b"serve_references")
 
 
 def busy_worker(pids: Callable[[], list[int]], *, cpu: float = 0.6, within: float = 60) -> int:
@@ -182,14 +187,7 @@ REPORT_OPTIONS = ["--json", "r.json", "--junit", "r.xml", "--html", "r.html", "-
 
 def drivers(pid: int) -> list[int]:
     """The scenario driver processes (``js/driver.js``) below ``pid``."""
-    found = []
-    for child in descendants(pid):
-        try:
-            if b"driver.js" in Path(f"/proc/{child}/cmdline").read_bytes():
-                found.append(child)
-        except OSError:
-            continue
-    return found
+    return running_below(pid, b"driver.js")
 
 
 def start_hanging_run(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], set[int]]:
