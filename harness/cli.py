@@ -263,7 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     arguments = build_parser().parse_args(argv)
     already_running = frozenset(live_children())  # a caller's own (main called in-process) are left alone
-    with handling_signals():  # SIGINT, SIGTERM and SIGHUP stop the run, and every child process with it
+    # SIGINT, SIGTERM and SIGHUP stop the run, and every child process with it; as a program (no argv
+    # given), a second one while the process exits is counted, not raised
+    with handling_signals(whole_process=argv is None):
         try:
             return _run_command(arguments)
         finally:

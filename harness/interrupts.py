@@ -70,11 +70,14 @@ def received() -> list[int]:
 
 
 @contextlib.contextmanager
-def handling_signals() -> Iterator[None]:
+def handling_signals(*, whole_process: bool = False) -> Iterator[None]:
     """Make SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted` (once) in this block; restore after.
 
     A signal the process inherited as ignored (``nohup``, a shell's
-    background job) stays ignored. Outside the main thread this does nothing.
+    background job) stays ignored. When the block is the ``whole_process``
+    (``linmem`` as a program) and a stop signal came, the handlers stay: the
+    process is on its way out, and a second Ctrl-C must not cut its last
+    cleanup (``atexit``) short. Outside the main thread this does nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -88,8 +91,9 @@ def handling_signals() -> Iterator[None]:
     try:
         yield
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        if not (_state.received and whole_process):
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
 
 @contextlib.contextmanager

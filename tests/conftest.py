@@ -10,6 +10,7 @@ atomically, so concurrent first uses are safe).
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,23 @@ collect_ignore = ["fixtures"]
 def node_runtime() -> Runtime:
     """The runtime under test: ``LINMEM_NODE`` (tox sets it per env), else linmem's default Node."""
     return runtime_under_test()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stop_signals_not_ignored() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP as a terminal gives them, even when the suite runs under ``nohup`` or in the background.
+
+    An ignored signal is inherited by every linmem the tests start, and linmem
+    rightly leaves an inherited ``SIG_IGN`` alone; the signal tests need the
+    signals a user would send.
+    """
+    ignored = [signum for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+               if signal.getsignal(signum) is signal.SIG_IGN]
+    for signum in ignored:
+        signal.signal(signum, signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL)
+    yield
+    for signum in ignored:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 @pytest.fixture(scope="session")

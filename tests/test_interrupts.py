@@ -63,3 +63,24 @@ def test_an_ignored_signal_stays_ignored() -> None:
             assert received() == []
     finally:
         signal.signal(signal.SIGHUP, previous)
+
+
+def test_as_a_whole_process_a_signal_after_the_first_is_counted_even_after_the_block() -> None:
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        with pytest.raises(Interrupted):
+            with handling_signals(whole_process=True):
+                deliver(signal.SIGINT)
+        deliver(signal.SIGINT)  # a second Ctrl-C while the process exits: no KeyboardInterrupt
+        assert received() == [signal.SIGINT, signal.SIGINT]
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+
+
+def test_called_in_process_the_callers_handlers_come_back_after_a_signal() -> None:
+    handler = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Interrupted):
+        with handling_signals():
+            deliver(signal.SIGTERM)
+    assert signal.getsignal(signal.SIGTERM) is handler
