@@ -62,6 +62,14 @@ def survivors(pids: set[int], *, within: float = 1.0) -> list[int]:
         time.sleep(0.02)
 
 
+def signal_and_wait(run: subprocess.Popen[str], signum: int) -> tuple[str, str, float]:
+    """Send ``signum`` to the run; its output and how many seconds it took to end."""
+    signalled = time.monotonic()
+    run.send_signal(signum)
+    stdout, stderr = run.communicate(timeout=30)
+    return stdout, stderr, time.monotonic() - signalled
+
+
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time ``pid`` has spent (0 once it is gone)."""
     try:
@@ -115,10 +123,7 @@ def test_a_signal_stops_the_run_promptly_and_kills_every_child(signum: int, tmp_
     assert len(children) >= 3, children
     time.sleep(0.5)
     children |= descendants(run.pid)
-    signalled = time.monotonic()
-    run.send_signal(signum)
-    stdout, stderr = run.communicate(timeout=30)
-    took = time.monotonic() - signalled
+    stdout, stderr, took = signal_and_wait(run, signum)
     assert run.returncode == 128 + signum, stderr
     assert stderr.strip().splitlines()[-1] == f"linmem: interrupted ({signal.Signals(signum).name})"
     assert "Traceback" not in stderr
@@ -144,10 +149,7 @@ def test_a_signal_stops_a_run_of_scenarios_and_leaves_no_model_worker(signum: in
     try:
         worker = busy_worker(lambda: model_workers(run.pid))
         children = descendants(run.pid)
-        signalled = time.monotonic()
-        run.send_signal(signum)
-        stdout, stderr = run.communicate(timeout=30)
-        took = time.monotonic() - signalled
+        stdout, stderr, took = signal_and_wait(run, signum)
     finally:
         run.kill()
     assert run.returncode == 128 + signum, stderr
@@ -213,10 +215,7 @@ def test_a_signal_stops_a_runtime_in_an_infinite_loop_within_two_seconds_and_rep
         signum: int, tmp_path: Path, npm_side: Path) -> None:
     run, children = start_hanging_run(tmp_path, *REPORT_OPTIONS)
     try:
-        signalled = time.monotonic()
-        run.send_signal(signum)
-        stdout, stderr = run.communicate(timeout=30)
-        took = time.monotonic() - signalled
+        stdout, stderr, took = signal_and_wait(run, signum)
     finally:
         run.kill()
     name = signal.Signals(signum).name
