@@ -73,16 +73,6 @@ def test_within_linmem_model_timeout_a_slow_scenario_passes(pytester: pytest.Pyt
     pytester.runpytest("-p", "no:cacheprovider", "--linmem-model-timeout", "60").assert_outcomes(passed=2)
 
 
-@pytest.mark.parametrize("value", ["0", "nan", "soon"])
-def test_a_linmem_model_timeout_that_is_not_a_positive_finite_number_is_a_one_line_usage_error(
-        pytester: pytest.Pytester, value: str) -> None:
-    pytester.makefile(".scenario.toml", sum=PASSING)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--linmem-model-timeout={value}")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    expected = f"ERROR: --linmem-model-timeout: expected a positive, finite number of seconds, got {value!r}"
-    assert [line for line in result.stderr.lines if line] == [expected]
-
-
 def test_each_xdist_worker_keeps_the_time_limit(pytester: pytest.Pytester) -> None:
     for index in range(4):
         pytester.makefile(".scenario.toml", **{f"s{index}": PASSING})
@@ -145,13 +135,16 @@ def test_node_reference_fails_a_scenario_whose_expect_the_model_contradicts(pyte
                                  "    observed:  [7, 4, 11]", "    reference: [7, 4, 11]", "    expect:    [7, 4, 12]"])
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "soon"])
-def test_a_linmem_timeout_that_is_not_a_positive_finite_number_is_a_one_line_usage_error(
-        pytester: pytest.Pytester, value: str) -> None:
+@pytest.mark.parametrize("option, value", [
+    *[("--linmem-model-timeout", value) for value in ("0", "nan", "soon")],
+    *[("--linmem-timeout", value) for value in ("0", "-1", "nan", "inf", "soon")],
+])
+def test_a_time_limit_that_is_not_a_positive_finite_number_is_a_one_line_usage_error(
+        pytester: pytest.Pytester, option: str, value: str) -> None:
     pytester.makefile(".scenario.toml", sum=PASSING)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--linmem-timeout={value}")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"{option}={value}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    expected = f"ERROR: --linmem-timeout: expected a positive, finite number of seconds, got {value!r}"
+    expected = f"ERROR: {option}: expected a positive, finite number of seconds, got {value!r}"
     assert [line for line in result.stderr.lines if line] == [expected]
 
 
