@@ -83,15 +83,27 @@ def _first_non_directory(path: Path) -> Path:
 
 
 def _check_directory_accepts_files(path: Path, option: str) -> None:
+    """Raise unless ``path``'s directory exists and takes a new file (tried with a probe file, removed at once)."""
+    _require_directory(path, option)
+    os.unlink(_new_file_beside(path, option, b"", ".probe"))
+
+
+def _require_directory(path: Path, option: str) -> Path:
+    """The directory ``path`` (through any symlink) goes into; raise if it does not exist."""
     directory = Path(os.path.realpath(path)).parent
     if not directory.is_dir():
         raise _fail(path, option, f"the directory {directory} does not exist")
+    return directory
+
+
+def _new_file_beside(path: Path, option: str, data: bytes, suffix: str) -> str:
+    """A new file holding ``data`` in ``path``'s directory, with the mode ``path`` will have; its name."""
+    target = Path(os.path.realpath(path))
     try:
-        fd, probe = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".probe")
+        return temporary_beside(target, data, suffix=suffix)
     except OSError as error:
-        raise _fail(path, option, f"the directory {directory} does not accept new files ({_reason(error)})") from None
-    os.close(fd)
-    os.unlink(probe)
+        raise _fail(path, option, f"the directory {target.parent} does not accept new files "
+                                  f"({_reason(error)})") from None
 
 
 def write_output(path: Path, data: bytes, option: str) -> None:
@@ -123,8 +135,8 @@ def write_outputs(outputs: Sequence[tuple[Path, bytes, str]]) -> None:
             if kind == "in place":
                 in_place.append((path, data, option))
             else:
-                _check_directory_accepts_files(path, option)
-                staged.append(_Staged.beside(path, data, option))
+                _require_directory(path, option)
+                staged.append(_Staged.beside(path, data, option))  # its temporary file is the directory's probe
         for path, data, option in in_place:
             _guarded(option, path, lambda: _write_in_place(path, data))
         with deferred():
@@ -168,7 +180,7 @@ class _Staged:
     @classmethod
     def beside(cls, path: Path, data: bytes, option: str) -> "_Staged":
         target = Path(os.path.realpath(path))  # through a symlink: the link stays, its target is replaced
-        temporary = _guarded(option, path, lambda: temporary_beside(target, data))
+        temporary = _new_file_beside(path, option, data, ".part")
         staged = cls(target, option, temporary)
         staged.backup = _guarded(option, path, lambda: _second_name(target))
         return staged

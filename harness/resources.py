@@ -169,12 +169,12 @@ def write_atomic(path: Path, data: bytes, *, make_parents: bool = True) -> None:
         raise
 
 
-def temporary_beside(path: Path, data: bytes) -> str:
+def temporary_beside(path: Path, data: bytes, *, suffix: str = ".part") -> str:
     """``data``, flushed to disk, in a new temporary file in ``path``'s directory with the mode ``path`` will have.
 
     Returns its name; renaming it over ``path`` is the caller's step.
     """
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
