@@ -30,7 +30,7 @@ from .errors import (
     InputError,
     WasmDecodeError,
 )
-from .interrupts import handling_signals, signum_of
+from .interrupts import handling_signals, received, signum_of
 from .model import UnsupportedInstruction, decode_module
 from .outputs import check_output_path, write_output
 from .pipeline.collect import collect
@@ -267,9 +267,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     # given), a second one while the process exits is counted, not raised
     with handling_signals(whole_process=argv is None):
         try:
-            return _run_command(arguments)
+            status = _run_command(arguments)
         finally:
             kill_every_child(keep=already_running)  # whatever this run started and cut short on the way out
+    if argv is None and received():
+        _exit_now(status)
+    return status
+
+
+def _exit_now(status: int) -> None:
+    """End an interrupted linmem at once, its cleanup done: Python's own shutdown puts the default
+    signal handlers back, and a second Ctrl-C arriving then would kill it with the wrong status."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)
 
 
 def _run_command(arguments: argparse.Namespace) -> int:
