@@ -21,11 +21,12 @@ MAX_PAGES = 65536
 
 @dataclass(frozen=True)
 class Limits:
-    """A memory type's limits, in pages."""
+    """A memory type's limits, in pages; ``address`` is its address type (``"i64"``: a 64-bit memory, memory64)."""
 
     minimum: int
     maximum: int | None = None
     shared: bool = False
+    address: str = "i32"
 
 
 class Memory:
