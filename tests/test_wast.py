@@ -148,3 +148,45 @@ def test_integers_accept_both_signed_and_unsigned_ranges() -> None:
     assert parse_integer("0xffff_ffff", 32) == 0xFFFFFFFF
     with pytest.raises(ValueError):
         parse_integer("-0x8000_0001", 32)
+
+
+def _script(tmp_path: Path, text: str) -> list:
+    path = tmp_path / "v.wast"
+    path.write_text(text)
+    return read_script(path)
+
+
+def test_a_v128_constant_is_its_lanes_little_endian_lane_zero_first(tmp_path: Path) -> None:
+    [command] = _script(tmp_path, '(invoke "f" (v128.const i16x8 1 -1 0x8000 0 0 0 0 7))')
+    [vector] = command.args
+    # lane 0 = 0x0001, lane 1 = 0xffff, lane 2 = 0x8000 ... lane 7 = 0x0007, laid out by hand
+    assert (vector.type, vector.shape) == ("v128", "i16x8")
+    assert vector.bits.to_bytes(16, "little") == bytes.fromhex("0100 ffff 0080 0000 0000 0000 0000 0700")
+
+
+def test_every_lane_shape_reads_the_same_sixteen_bytes(tmp_path: Path) -> None:
+    shapes = ['i8x16 ' + ' '.join(['0x11'] * 16), 'i16x8 ' + ' '.join(['0x1111'] * 8),
+              'i32x4 ' + ' '.join(['0x11111111'] * 4), 'i64x2 0x1111111111111111 0x1111111111111111',
+              'f32x4 ' + ' '.join(['0x1.222222p-93'] * 4),  # 0x11111111 as an f32: exponent 0x22, fraction 0x111111
+              'f64x2 0x1.1111111111111p-750 0x1.1111111111111p-750']  # 0x1111111111111111 as an f64
+    commands = _script(tmp_path, "".join(f'(invoke "f" (v128.const {shape}))\n' for shape in shapes))
+    assert {command.args[0].bits for command in commands} == {int("11" * 16, 16)}
+
+
+def test_a_v128_result_may_hold_a_nan_pattern_per_float_lane(tmp_path: Path) -> None:
+    [assertion] = _script(tmp_path, '(assert_return (invoke "f") (v128.const f32x4 nan:canonical 1 nan:arithmetic -0))')
+    [expected] = assertion.results
+    assert expected.lane_nans == ("canonical", None, "arithmetic", None)
+    assert expected.bits == (0x3F800000 << 32) | (0x80000000 << 96)  # 1.0 in lane 1, -0.0 in lane 3
+
+
+@pytest.mark.parametrize("text, message, column", [
+    ('(invoke "f" (v128.const i32x4 1 2 3))', "needs 4 lanes, got 3", 13),
+    ('(invoke "f" (v128.const i32x3 1 2 3))', "expected a lane shape", 25),
+    ('(invoke "f" (v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 256))', "does not fit i8", 61),
+    ('(invoke "f" (v128.const f32x4 nan:canonical 0 0 0))', "nan:canonical", 31),  # patterns are for results
+])
+def test_a_malformed_v128_constant_is_an_error_at_its_column(tmp_path: Path, text: str, message: str, column: int) -> None:
+    with pytest.raises(WastError, match=message) as caught:
+        _script(tmp_path, text)
+    assert (caught.value.line, caught.value.column) == (1, column)

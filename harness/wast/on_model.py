@@ -194,13 +194,36 @@ def result_matches(expected: Result, bits: Any) -> bool:
         return _reference_matches(expected, bits)
     if not isinstance(bits, int):
         return False
+    if expected.lane_nans is not None:
+        return _lanes_match(expected, bits)
     if expected.nan is not None:
-        fmt: Format = F32 if expected.type == "f32" else F64
-        if not fmt.is_nan(bits):
-            return False
-        payload = bits & fmt.mantissa_mask
-        return payload == fmt.quiet if expected.nan == "canonical" else bool(payload & fmt.quiet)
+        return nan_matches(expected.nan, F32 if expected.type == "f32" else F64, bits)
     return expected.bits == bits
+
+
+def nan_matches(pattern: str, fmt: Format, bits: int) -> bool:
+    """Whether ``bits`` is a NaN of the pattern: ``canonical`` (only the quiet bit set) or ``arithmetic`` (quiet bit set)."""
+    if not fmt.is_nan(bits):
+        return False
+    payload = bits & fmt.mantissa_mask
+    return payload == fmt.quiet if pattern == "canonical" else bool(payload & fmt.quiet)
+
+
+def _lanes_match(expected: Value, bits: int) -> bool:
+    """A v128 result with per-lane NaN patterns: each lane is its pattern's NaN or its exact bits."""
+    assert expected.lane_nans is not None and expected.bits is not None
+    count = len(expected.lane_nans)
+    width = 128 // count
+    fmt: Format = F32 if width == 32 else F64
+    mask = (1 << width) - 1
+    for lane, pattern in enumerate(expected.lane_nans):
+        got = (bits >> (lane * width)) & mask
+        if pattern is not None:
+            if not nan_matches(pattern, fmt, got):
+                return False
+        elif got != (expected.bits >> (lane * width)) & mask:
+            return False
+    return True
 
 
 def _reference_matches(expected: Value, value: Any) -> bool:

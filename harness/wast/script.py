@@ -38,10 +38,14 @@ class ScriptStateError(InputError):
 class Value:
     """A constant or an expected result: a type and bits, or a NaN pattern / reference."""
 
-    type: str  # i32 i64 f32 f64, or a reference type
+    type: str  # i32 i64 f32 f64 v128, or a reference type
     bits: int | None = None
     nan: str | None = None  # "canonical" or "arithmetic" (results only)
     reference: str | None = None  # "null", "extern", "func"
+    #: a v128's lane shape as written (``i32x4``, ``f32x4``...); ``bits`` is the whole vector
+    shape: str | None = None
+    #: a v128 result's per-lane NaN patterns (``None`` where a lane is exact bits), lane 0 first
+    lane_nans: tuple[str | None, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -230,11 +234,33 @@ class ScriptReader:
             raise self.fail(f"expected a {what} such as (i32.const 1)", operand)
         return node.items[0].text, operand
 
+    def vector(self, node: SList, *, result: bool) -> Value:
+        """``(v128.const SHAPE lane*)``: as many lanes as the shape has; a result's float lanes may be
+        ``nan:canonical`` or ``nan:arithmetic``."""
+        items = node.items
+        if len(items) < 2 or not isinstance(items[1], Atom) or items[1].text not in LANE_SHAPES:
+            raise self.fail("expected a lane shape after v128.const: " + ", ".join(LANE_SHAPES), items[1] if len(items) > 1 else node)
+        shape = items[1].text
+        lanes = items[2:]
+        count = LANE_SHAPES[shape][1]
+        if len(lanes) != count:
+            raise self.fail(f"v128.const {shape} needs {count} lanes, got {len(lanes)}", node)
+        for lane in lanes:
+            if not isinstance(lane, Atom):
+                raise self.fail(f"expected a lane value of v128.const {shape}", lane)
+        try:
+            return parse_vector(shape, [lane.text for lane in lanes], result=result)  # type: ignore[union-attr]
+        except LiteralError as problem:
+            failing = next((lane for lane in lanes if _lane_fails(shape, lane.text, result)), node)  # type: ignore[union-attr]
+            raise self.fail(str(problem), failing) from None
+
     def constant(self, node: Node, *, result: bool = False) -> Value:
         """An argument: ``(i32.const 1)``, ``(f32.const nan:0x200000)``, ``(ref.null extern)``...
 
         ``result``: an expected result, which may also be ``(ref.extern)`` or ``(ref.func)`` (any such reference).
         """
+        if isinstance(node, SList) and node.head() == "v128.const":
+            return self.vector(node, result=result)
         opcode, operand = self._parts(node, "result" if result else "constant")
         try:
             return parse_constant(opcode, operand.text if operand is not None else "", result=result)
@@ -252,6 +278,8 @@ class ScriptReader:
     def _plain_result(self, node: Node) -> Value:
         if isinstance(node, SList) and node.head() == "either":  # not recursive: either holds plain results
             raise self.fail("(either ...) cannot hold another (either ...)", node)
+        if isinstance(node, SList) and node.head() == "v128.const":
+            return self.vector(node, result=True)
         opcode, operand = self._parts(node, "result")
         if operand is not None and operand.text in ("nan:canonical", "nan:arithmetic") and \
                 opcode in ("f32.const", "f64.const"):
@@ -283,3 +311,53 @@ def parse_constant(opcode: str, operand: str, *, result: bool = False) -> Value:
         bits = parse_integer(operand, 32) if operand else None
         return Value("externref" if opcode != "ref.func" else "funcref", bits, reference=opcode.split(".")[1])
     raise LiteralError(f"unknown constant {opcode!r}" + (" as an argument" if opcode == "ref.func" else ""))
+
+
+#: a v128's lane shapes: (lane type, lane count); a lane of ``iNxM`` is an N-bit integer
+LANE_SHAPES = {"i8x16": ("i8", 16), "i16x8": ("i16", 8), "i32x4": ("i32", 4), "i64x2": ("i64", 2),
+               "f32x4": ("f32", 4), "f64x2": ("f64", 2)}
+NAN_PATTERNS = ("nan:canonical", "nan:arithmetic")
+
+
+def parse_vector(shape: str, lanes: list[str], *, result: bool = False) -> Value:
+    """``v128.const SHAPE lanes...`` as one 128-bit little-endian value (lane 0 in the low bits).
+
+    >>> hex(parse_vector("i32x4", ["1", "2", "3", "-1"]).bits)
+    '0xffffffff000000030000000200000001'
+    >>> parse_vector("f32x4", ["nan:canonical", "0", "0", "nan:arithmetic"], result=True).lane_nans
+    ('canonical', None, None, 'arithmetic')
+    """
+    lane_type, count = LANE_SHAPES[shape]
+    width = 128 // count
+    bits = 0
+    nans: list[str | None] = []
+    for number, text in enumerate(lanes):
+        nan = None
+        if text in NAN_PATTERNS and lane_type[0] == "f" and result:
+            nan, lane = text.split(":")[1], 0
+        else:
+            lane = _lane_bits(lane_type, text)
+        nans.append(nan)
+        bits |= lane << (number * width)
+    lane_nans = tuple(nans) if any(nans) else None
+    return Value("v128", bits, shape=shape, lane_nans=lane_nans)
+
+
+def _lane_bits(lane_type: str, text: str) -> int:
+    if lane_type == "f32":
+        return parse_float(text, F32)
+    if lane_type == "f64":
+        return parse_float(text, F64)
+    return parse_integer(text, int(lane_type[1:]))
+
+
+def _lane_fails(shape: str, text: str, result: bool) -> bool:
+    """Whether one lane literal is what makes a ``v128.const`` malformed (to point at it)."""
+    lane_type = LANE_SHAPES[shape][0]
+    if result and lane_type[0] == "f" and text in NAN_PATTERNS:
+        return False
+    try:
+        _lane_bits(lane_type, text)
+    except LiteralError:
+        return True
+    return False
