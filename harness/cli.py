@@ -32,6 +32,7 @@ from .errors import (
 )
 from .interrupts import handling_signals, received, signum_of
 from .model import UnsupportedInstruction, decode_module
+from .model.versions import DEFAULT_VERSION, SpecVersion, parse_spec_version
 from .outputs import check_output_path, write_output
 from .pipeline.collect import collect
 from .pipeline.model_pool import MODEL_TIMEOUT, ModelPool, parse_model_timeout
@@ -95,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--model-timeout", default=f"{MODEL_TIMEOUT:g}", metavar="SECONDS",
                      help="how long the reference model may take over one scenario before that scenario's "
                           "reference is a gap (its worker process is killed and replaced; default: %(default)s)")
+    run.add_argument("--spec-version", default=DEFAULT_VERSION.value, metavar="VERSION",
+                     help="the WebAssembly version whose rules judge .wast scripts on the reference model and "
+                          "compile their text: 2.0 or 3.0 (default: %(default)s, the current standard)")
     run.add_argument("--update", action="store_true",
                      help="write the reference model's observations as `expect` keys into the files")
     run.set_defaults(handler=command_run)
@@ -157,6 +161,7 @@ def command_run(arguments: argparse.Namespace) -> int:
     """``linmem run``: every case file below the paths, on every target, in one table and one report set."""
     timeout = parse_model_timeout(arguments.timeout, option="--timeout")  # any time limit, despite the name
     model_timeout = parse_model_timeout(arguments.model_timeout)
+    version = parse_spec_version(arguments.spec_version)
     reports = ReportPaths(json=arguments.json, junit=arguments.junit, html=arguments.html, markdown=arguments.markdown)
     check_report_paths(reports)  # before the run, not after it
     check_specs(arguments.node)
@@ -165,24 +170,25 @@ def command_run(arguments: argparse.Namespace) -> int:
     compiler_node = find_compiler_node(runtimes[0] if runtimes else find_node(None))
     try:
         with Compiler(compiler_node) as compiler:
-            inputs = load_inputs(files, compiler, scenarios_on_reference=wants_reference)
+            inputs = load_inputs(files, compiler, scenarios_on_reference=wants_reference, version=version)
             if arguments.update:
                 return update_files(inputs, model_timeout)
             cases = run_inputs(inputs, runtimes, compiler, timeout=timeout, model_timeout=model_timeout,
                                progress=True)
     except RunInterrupted as stopped:  # the cases that ran are reported, saying the run was cut short
-        _report(stopped.cases, runtimes, reports, interrupted=stopped.signal_name)
+        _report(stopped.cases, runtimes, reports, version, interrupted=stopped.signal_name)
         raise
-    _report(cases, runtimes, reports)
+    _report(cases, runtimes, reports, version)
     return exit_status(cases)
 
 
-def _report(cases: list[Case], runtimes: list[Runtime], paths: ReportPaths, *, interrupted: str | None = None) -> None:
+def _report(cases: list[Case], runtimes: list[Runtime], paths: ReportPaths, version: SpecVersion, *,
+            interrupted: str | None = None) -> None:
     """The terminal report, then every report file asked for (all of them, or none changed)."""
     if runtimes:
         print(render_runtimes(runtimes) + "\n")
-    print(render_table(cases, interrupted=interrupted), flush=True)
-    write_reports(cases, runtimes, paths, interrupted=interrupted)
+    print(render_table(cases, interrupted=interrupted, spec_version=version.value), flush=True)
+    write_reports(cases, runtimes, paths, interrupted=interrupted, spec_version=version.value)
 
 
 def update_files(inputs: Inputs, model_timeout: float = MODEL_TIMEOUT) -> int:

@@ -10,7 +10,8 @@ so it is safe under ``pytest -n auto``); a failure is reported as the short
 diff of the steps that differ, or the commands that failed, never a
 traceback. Each test process computes a scenario's reference once, in a model
 worker process of its own (:mod:`harness.pipeline.model_pool`), within
-``--linmem-model-timeout``.
+``--linmem-model-timeout``. ``--linmem-spec-version`` chooses whose rules judge
+``.wast`` scripts (as ``linmem run --spec-version``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .case import Case, CaseKind, Status
 from .compiler.wabt import Compiler
 from .errors import HarnessError
 from .interrupts import Interrupted
+from .model.versions import DEFAULT_VERSION, SpecVersion, parse_spec_version
 from .pipeline.collect import kind_of
 from .pipeline.model_pool import MODEL_TIMEOUT, ModelPool, parse_model_timeout
 from .pipeline.targets import SCENARIO_TIMEOUT, Target, check_specs, resolve_specs
@@ -59,6 +61,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     dest="linmem_model_timeout",
                     help="how long the reference model may take over one scenario before that scenario's "
                          "reference is a gap, as --model-timeout for linmem run (default: %(default)s)")
+    group.addoption("--linmem-spec-version", default=DEFAULT_VERSION.value, metavar="VERSION",
+                    dest="linmem_spec_version",
+                    help="the WebAssembly version whose rules judge .wast scripts, as --spec-version for linmem run: "
+                         "2.0 or 3.0 (default: %(default)s)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -66,9 +72,11 @@ def pytest_configure(config: pytest.Config) -> None:
         timeout = parse_model_timeout(config.getoption("linmem_timeout"), option="--linmem-timeout")
         model_timeout = parse_model_timeout(config.getoption("linmem_model_timeout"), option="--linmem-model-timeout")
         node_specs = check_specs(config.getoption("linmem_node") or [])
+        version = parse_spec_version(config.getoption("linmem_spec_version"), option="--linmem-spec-version")
     except HarnessError as error:
         raise pytest.UsageError(error.one_line()) from None
-    config.stash[_SESSION_KEY] = LinmemSession(node_specs, timeout=timeout, model_timeout=model_timeout)
+    config.stash[_SESSION_KEY] = LinmemSession(node_specs, timeout=timeout, model_timeout=model_timeout,
+                                               version=version)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -111,9 +119,10 @@ class LinmemSession:
     """The targets (with their processes), the compiler and the scenarios' references of one test process."""
 
     def __init__(self, node_specs: list[str], *, timeout: float = SCENARIO_TIMEOUT,
-                 model_timeout: float = MODEL_TIMEOUT) -> None:
+                 model_timeout: float = MODEL_TIMEOUT, version: SpecVersion = DEFAULT_VERSION) -> None:
         self.node_specs = node_specs
         self.timeout = timeout
+        self.version = version
         self._targets: list[Target] | None = None
         self._wants_reference = False
         self._compiler: Compiler | None = None
@@ -143,8 +152,8 @@ class LinmemSession:
             stop_on_termination()
             runtimes, self._wants_reference = resolve_specs(self.node_specs)
             self._compiler = Compiler(find_compiler_node(runtimes[0] if runtimes else find_node(None)))
-            self._targets = [Target(None, self._compiler, timeout=self.timeout)] + [
-                Target(r, self._compiler, timeout=self.timeout) for r in runtimes]
+            self._targets = [Target(None, self._compiler, timeout=self.timeout, version=self.version)] + [
+                Target(r, self._compiler, timeout=self.timeout, version=self.version) for r in runtimes]
         return self._targets
 
     def scenario_case(self, scenario: Scenario, target: Target) -> Case:

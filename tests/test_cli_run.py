@@ -247,3 +247,11 @@ def test_an_empty_node_spec_is_one_line_not_the_default_runtime(run_linmem, proj
 def test_a_blank_linmem_node_is_one_line(run_linmem, project: Path) -> None:
     completed = run_linmem("run", "size.scenario.toml", cwd=project, env={"LINMEM_NODE": "  "})
     assert_one_clean_error(completed, "LINMEM_NODE: an empty runtime spec")
+
+
+@pytest.mark.parametrize("spelled", ["4.0", "", "3.1", "latest"])
+def test_an_unknown_spec_version_is_one_line_before_the_run(run_linmem, project: Path, spelled: str) -> None:
+    completed = run_linmem("run", "size.scenario.toml", f"--spec-version={spelled}", cwd=project)
+    assert assert_one_clean_error(completed) == (f"linmem: error: --spec-version: unknown WebAssembly version "
+                                                 f"{spelled!r}; expected one of 2.0, 3.0")
+    assert completed.stdout == ""

@@ -148,6 +148,14 @@ def test_a_time_limit_that_is_not_a_positive_finite_number_is_a_one_line_usage_e
     assert [line for line in result.stderr.lines if line] == [expected]
 
 
+def test_an_unknown_spec_version_is_a_one_line_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".scenario.toml", sum=PASSING)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--linmem-spec-version=1.0")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    expected = "ERROR: --linmem-spec-version: unknown WebAssembly version '1.0'; expected one of 2.0, 3.0"
+    assert [line for line in result.stderr.lines if line] == [expected]
+
+
 def test_a_scenario_past_linmem_timeout_on_the_runtime_fails_and_the_others_pass(pytester: pytest.Pytester) -> None:
     pytester.makefile(".scenario.toml", sum=PASSING,
                       hang="wat = '(module (func (export \"hang\") (loop (br 0))))'\n"

@@ -159,3 +159,16 @@ def test_an_interrupted_run_says_so_in_every_report() -> None:
     assert render_markdown(cases, interrupted="SIGTERM").splitlines()[0] == f"**{line}**"
     assert line in render_table(cases, interrupted="SIGTERM").splitlines()
     assert line not in render_table(cases)
+
+
+@pytest.mark.parametrize("version", ["2.0", "3.0"])
+def test_every_report_says_which_webassembly_version_judged(version: str, tmp_path: Path) -> None:
+    cases = [Case(CaseKind.WAST, "x.wast:1", Path("x.wast"), REFERENCE, Status.PASS, line=1, command="module")]
+    line = f"judged by the WebAssembly {version} rules (--spec-version)"
+    write_reports(cases, [], ReportPaths(json=tmp_path / "r.json", junit=tmp_path / "r.xml",
+                                         html=tmp_path / "r.html", markdown=tmp_path / "r.md"), spec_version=version)
+    assert json.loads((tmp_path / "r.json").read_text())["spec_version"] == version
+    assert ElementTree.parse(tmp_path / "r.xml").getroot().get("spec_version") == version
+    assert f'<p id="spec-version">{line}</p>' in (tmp_path / "r.html").read_text()
+    assert line in (tmp_path / "r.md").read_text().splitlines()
+    assert line in render_table(cases, spec_version=version).splitlines()

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+from ..errors import InputError
+
 
 class SpecVersion(Enum):
     """A version of the WebAssembly core specification whose rules the model applies."""
@@ -60,3 +62,18 @@ class SpecVersion(Enum):
 
 #: The version that judges when the user names none: the current standard, what shipping runtimes implement.
 DEFAULT_VERSION = SpecVersion.V3
+
+
+def parse_spec_version(text: str, *, option: str = "--spec-version") -> SpecVersion:
+    """The version a user named; anything else is an :class:`~harness.errors.InputError` naming the option.
+
+    >>> parse_spec_version("2.0")
+    <SpecVersion.V2: '2.0'>
+    >>> parse_spec_version("1.0")
+    Traceback (most recent call last):
+    harness.errors.InputError: --spec-version: unknown WebAssembly version '1.0'; expected one of 2.0, 3.0
+    """
+    try:
+        return SpecVersion.parse(text)
+    except ValueError as problem:
+        raise InputError(f"{option}: {problem}") from None

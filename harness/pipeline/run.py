@@ -28,6 +28,7 @@ from ..case import Case, CaseKind
 from ..compiler.wabt import Compiler
 from ..errors import HarnessError, InputErrors
 from ..interrupts import Interrupted, signum_of
+from ..model.versions import DEFAULT_VERSION, SpecVersion
 from ..runtimes.discovery import Runtime
 from ..scenarios.on_runtime import SCENARIO_TIMEOUT
 from ..scenarios.suite import PreparedScenario, Reference, load_all, prepare_all
@@ -63,6 +64,7 @@ class Inputs:
     scenarios: list[PreparedScenario]
     scripts: list[Script]
     scenarios_on_reference: bool = False  # ``--node reference``: the model runs scenarios too
+    version: SpecVersion = DEFAULT_VERSION  # whose rules judge the scripts (``--spec-version``)
 
     def runs_scenarios_on(self, target: Target) -> bool:
         """Whether ``target`` runs the scenarios: every runtime does, the model only when asked."""
@@ -74,8 +76,12 @@ class Inputs:
         return scenario_count + sum(script.cases_on(target) for script in self.scripts)
 
 
-def load_inputs(files: CaseFiles, compiler: Compiler, *, scenarios_on_reference: bool = False) -> Inputs:
-    """Load and check every case file; every bad input at once as :class:`InputErrors`."""
+def load_inputs(files: CaseFiles, compiler: Compiler, *, scenarios_on_reference: bool = False,
+                version: SpecVersion = DEFAULT_VERSION) -> Inputs:
+    """Load and check every case file; every bad input at once as :class:`InputErrors`.
+
+    Scripts' text modules compile with the wabt features of ``version``, the spec version that judges them.
+    """
     errors: list[HarnessError] = []
     prepared: list[PreparedScenario] = []
     try:
@@ -85,12 +91,12 @@ def load_inputs(files: CaseFiles, compiler: Compiler, *, scenarios_on_reference:
     scripts = []
     for path in files.of(CaseKind.WAST):
         try:
-            scripts.append(Script(path, tuple(read_checked(path, compiler))))
+            scripts.append(Script(path, tuple(read_checked(path, compiler, version))))
         except HarnessError as error:
             errors.append(error)
     if errors:
         raise InputErrors(errors)
-    return Inputs(prepared, scripts, scenarios_on_reference)
+    return Inputs(prepared, scripts, scenarios_on_reference, version)
 
 
 def run_cases(inputs: Inputs, targets: Sequence[Target], model: ModelPool, *,
@@ -193,8 +199,8 @@ def _cases_on(target: Target, inputs: Inputs, references: list[Future[Reference]
 def targets_for(inputs: Inputs, runtimes: Sequence[Runtime], compiler: Compiler, *,
                 timeout: float = SCENARIO_TIMEOUT) -> list[Target]:
     """The columns of a run: the reference model when it has cases to run, then each runtime."""
-    reference = [Target(None, compiler)] if inputs.scenarios_on_reference or inputs.scripts else []
-    return reference + [Target(runtime, compiler, timeout=timeout) for runtime in runtimes]
+    reference = [Target(None, compiler, version=inputs.version)] if inputs.scenarios_on_reference or inputs.scripts else []
+    return reference + [Target(runtime, compiler, timeout=timeout, version=inputs.version) for runtime in runtimes]
 
 
 def run_inputs(inputs: Inputs, runtimes: Sequence[Runtime], compiler: Compiler, *,

@@ -16,6 +16,7 @@ from typing import Callable, Sequence
 
 from ..case import REFERENCE, Case, RuntimeId
 from ..compiler.wabt import Compiler
+from ..model.versions import DEFAULT_VERSION, SpecVersion
 from ..runtimes.discovery import Runtime, check_spec, find_node
 from ..scenarios.on_runtime import SCENARIO_TIMEOUT, RuntimeSession
 from ..scenarios.suite import (
@@ -52,10 +53,12 @@ def resolve_specs(specs: Sequence[str]) -> tuple[list[Runtime], bool]:
 class Target:
     """One column of a run: the reference model (``runtime`` is ``None``) or a JS runtime."""
 
-    def __init__(self, runtime: Runtime | None, compiler: Compiler, *, timeout: float = SCENARIO_TIMEOUT) -> None:
+    def __init__(self, runtime: Runtime | None, compiler: Compiler, *, timeout: float = SCENARIO_TIMEOUT,
+                 version: SpecVersion = DEFAULT_VERSION) -> None:
         self.runtime = runtime
         self.compiler = compiler
         self.timeout = timeout
+        self.version = version  # whose rules judge .wast scripts here
         self._session: RuntimeSession | None = None
         self._wast_driver: WastDriver | None = None
 

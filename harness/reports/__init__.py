@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..case import Case
+from ..model.versions import DEFAULT_VERSION
 from ..outputs import check_output_path, write_outputs
 from ..runtimes.discovery import Runtime
 from .document import json_document
@@ -45,22 +46,22 @@ def check_report_paths(paths: ReportPaths) -> None:
 
 
 def write_reports(cases: Sequence[Case], runtimes: Sequence[Runtime], paths: ReportPaths, *,
-                  interrupted: str | None = None) -> None:
+                  interrupted: str | None = None, spec_version: str = DEFAULT_VERSION.value) -> None:
     """Write every requested report file: all of them, or (an error, a signal) none changed.
 
     ``interrupted`` names the signal that cut the run short; every report says
-    so. How each file is written: :func:`harness.outputs.write_outputs`.
+    so, and which WebAssembly version's rules judged (``spec_version``). How each file is written: :func:`harness.outputs.write_outputs`.
     """
     outputs: list[tuple[Path, bytes, str]] = []
     if paths.json is not None:
-        document = json_document(cases, runtimes, interrupted=interrupted)
+        document = json_document(cases, runtimes, interrupted=interrupted, spec_version=spec_version)
         outputs.append((paths.json, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
                         "--json"))
     if paths.junit is not None:
-        outputs.append((paths.junit, junit_document(cases, interrupted=interrupted), "--junit"))
+        outputs.append((paths.junit, junit_document(cases, interrupted=interrupted, spec_version=spec_version), "--junit"))
     if paths.html is not None:
-        outputs.append((paths.html, render_html(cases, runtimes, interrupted=interrupted).encode("utf-8"), "--html"))
+        outputs.append((paths.html, render_html(cases, runtimes, interrupted=interrupted, spec_version=spec_version).encode("utf-8"), "--html"))
     if paths.markdown is not None:
-        outputs.append((paths.markdown, render_markdown(cases, interrupted=interrupted).encode("utf-8"),
+        outputs.append((paths.markdown, render_markdown(cases, interrupted=interrupted, spec_version=spec_version).encode("utf-8"),
                         "--markdown"))
     write_outputs(outputs)

@@ -8,6 +8,7 @@ read (4,096 values or more) appears as ``{"view", "length", "sha256"}`` (the
 SHA-256 of its little-endian bytes), and its difference gains
 ``first_difference``: the index and a window of values around it, each side. A run a
 signal cut short says so at the top level: ``"interrupted": "SIGINT"``.
+``spec_version`` names the WebAssembly version whose rules judged (``--spec-version``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..case import Case, Difference, summary
+from ..model.versions import DEFAULT_VERSION
 from ..runtimes.discovery import Runtime
 from ..values.codec import with_special_numbers
 from ..values.elements import Elements
@@ -67,13 +69,14 @@ def _steps_only(document: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def json_document(cases: Sequence[Case], runtimes: Sequence[Runtime], *,
-                  interrupted: str | None = None) -> dict[str, Any]:
+                  interrupted: str | None = None, spec_version: str = DEFAULT_VERSION.value) -> dict[str, Any]:
     """The whole report: the runtimes (with their engines), every case, the counts per status.
 
     ``interrupted`` names the signal that cut the run short (``cases`` are then those that ran).
     """
     document: dict[str, Any] = {} if interrupted is None else {"interrupted": interrupted}
     document.update({
+        "spec_version": spec_version,
         "runtimes": [{**runtime.as_json(), "engine": runtime.engine, "engine_version": runtime.engine_version}
                      for runtime in runtimes],
         "cases": [case_document(case) for case in cases],

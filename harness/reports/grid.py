@@ -134,6 +134,15 @@ def interrupted_line(signal_name: str) -> str:
     return f"interrupted by {signal_name}: only the cases that finished before it are reported"
 
 
+def version_line(spec_version: str) -> str:
+    """What every report says about which specification judged (``linmem run --spec-version``).
+
+    >>> version_line("2.0")
+    'judged by the WebAssembly 2.0 rules (--spec-version)'
+    """
+    return f"judged by the WebAssembly {spec_version} rules (--spec-version)"
+
+
 def summary_line(cases: Sequence[Case]) -> str:
     """``summary: 3 pass, 1 fail, 0 error, 0 unsupported``."""
     return "summary: " + ", ".join(f"{count} {status}" for status, count in summary(cases).items())

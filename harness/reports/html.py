@@ -12,6 +12,7 @@ import html
 from typing import Sequence
 
 from ..case import Case, Status
+from ..model.versions import DEFAULT_VERSION
 from ..runtimes.discovery import Runtime
 from .grid import (
     Grid,
@@ -20,6 +21,7 @@ from .grid import (
     interrupted_line,
     summary_line,
     title,
+    version_line,
     worst,
 )
 
@@ -98,7 +100,8 @@ def _rows(grid: Grid) -> str:
     return "".join(rows)
 
 
-def render_html(cases: Sequence[Case], runtimes: Sequence[Runtime], *, interrupted: str | None = None) -> str:
+def render_html(cases: Sequence[Case], runtimes: Sequence[Runtime], *, interrupted: str | None = None,
+                spec_version: str = DEFAULT_VERSION.value) -> str:
     """One self-contained HTML page with the matrix, a legend, filters and every difference.
 
     A run a signal cut short (``interrupted``: its name) says so above the summary.
@@ -116,6 +119,7 @@ def render_html(cases: Sequence[Case], runtimes: Sequence[Runtime], *, interrupt
 <body>
 <h1>linmem: files x runtimes</h1>
 {warning}<p id="summary">{html.escape(summary_line(cases).removeprefix("summary: "))}</p>
+<p id="spec-version">{html.escape(version_line(spec_version))}</p>
 <ul>{runtime_list}</ul>
 <div class="legend">{legend}</div>
 <div class="filters">Show: {filters} <input id="name-filter" type="search" placeholder="filter by name"></div>

@@ -7,15 +7,18 @@ from collections import defaultdict
 from typing import Sequence
 
 from ..case import Case, Status, summary
+from ..model.versions import DEFAULT_VERSION
 from .grid import case_detail, display_file, interrupted_line
 
 
-def junit_document(cases: Sequence[Case], *, interrupted: str | None = None) -> bytes:
-    """The XML bytes; a failure's text is the case's detail lines.
+def junit_document(cases: Sequence[Case], *, interrupted: str | None = None,
+                   spec_version: str = DEFAULT_VERSION.value) -> bytes:
+    """The XML bytes; a failure's text is the case's detail lines. ``testsuites`` carries
+    ``spec_version``, the WebAssembly version whose rules judged.
 
     A run a signal cut short has ``interrupted="SIGINT"`` on ``testsuites`` and says so in its ``system-err``.
     """
-    root = ElementTree.Element("testsuites", name="linmem")
+    root = ElementTree.Element("testsuites", name="linmem", spec_version=spec_version)
     if interrupted is not None:
         root.set("interrupted", interrupted)
         ElementTree.SubElement(root, "system-err").text = interrupted_line(interrupted)

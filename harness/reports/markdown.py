@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..case import Case
+from ..model.versions import DEFAULT_VERSION
 from .grid import (
     Grid,
     case_detail,
@@ -14,10 +15,12 @@ from .grid import (
     summary_line,
     title,
     unsupported_groups,
+    version_line,
 )
 
 
-def render_markdown(cases: Sequence[Case], *, interrupted: str | None = None) -> str:
+def render_markdown(cases: Sequence[Case], *, interrupted: str | None = None,
+                    spec_version: str = DEFAULT_VERSION.value) -> str:
     """The table, the summary, unsupported by reason, then the details of every case that failed.
 
     A run a signal cut short (``interrupted``: its name) says so in a first line.
@@ -27,7 +30,7 @@ def render_markdown(cases: Sequence[Case], *, interrupted: str | None = None) ->
     lines += ["| file | " + " | ".join(grid.labels) + " |", "| --- |" + " --- |" * len(grid.labels)]
     for row in grid.rows:
         lines.append(f"| `{row}` | " + " | ".join(cell_text(grid.cell(row, label)) for label in grid.labels) + " |")
-    lines += ["", summary_line(cases)]
+    lines += ["", summary_line(cases), "", version_line(spec_version)]
     unsupported = unsupported_groups(cases)
     if unsupported:
         lines += [""] + [f"- {line}" for line in unsupported]

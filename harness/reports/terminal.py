@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..case import Case
+from ..model.versions import DEFAULT_VERSION
 from ..runtimes.discovery import Runtime
 from .grid import (
     Grid,
@@ -15,6 +16,7 @@ from .grid import (
     summary_line,
     title,
     unsupported_groups,
+    version_line,
 )
 
 MIN_COLUMN = 11
@@ -25,8 +27,10 @@ def render_runtimes(runtimes: Sequence[Runtime]) -> str:
     return "\n".join(f"runtime: {runtime.describe()}" for runtime in runtimes)
 
 
-def render_table(cases: Sequence[Case], *, interrupted: str | None = None) -> str:
-    """One row per file, one column per runtime; the summary; unsupported by reason; every problem.
+def render_table(cases: Sequence[Case], *, interrupted: str | None = None,
+                 spec_version: str = DEFAULT_VERSION.value) -> str:
+    """One row per file, one column per runtime; the summary and the spec version that judged;
+    unsupported by reason; every problem.
 
     A run a signal cut short (``interrupted``: its name) says so under the summary.
     """
@@ -38,7 +42,7 @@ def render_table(cases: Sequence[Case], *, interrupted: str | None = None) -> st
     lines = [_line(["file".ljust(first)] + [label.ljust(w) for label, w in zip(grid.labels, widths)])]
     for row in grid.rows:
         lines.append(_line([row.ljust(first)] + [text.ljust(w) for text, w in zip(texts[row], widths)]))
-    lines += ["", summary_line(cases)]
+    lines += ["", summary_line(cases), version_line(spec_version)]
     if interrupted is not None:
         lines.append(interrupted_line(interrupted))
     lines += unsupported_groups(cases)
