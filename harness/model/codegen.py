@@ -44,7 +44,7 @@ from .numeric import BINARY, MASK32, MASK64, UNARY
 from .opcodes import BY_NAME, OPCODES, VECTOR_BASE
 from .simd import VECTOR_INSTRUCTIONS
 from .traps import FuelExhausted, Trap, TrapKind, UnsupportedInstruction
-from .vectors import VECTOR_OPERATIONS
+from .vectors import VECTOR_OPERATIONS, VectorOperation
 
 #: Deeper call chains trap with "call stack exhausted". The spec leaves the depth to the implementation;
 #: V8 gets through 10,000 to 20,000 calls of a small function, so the model goes past that.
@@ -429,27 +429,31 @@ class Translator:
     def _vector(self, opcode: int, immediate: Any) -> None:
         """A vector instruction (see :class:`~harness.model.vectors.VectorOperation` for its kinds)."""
         operation, function = VECTOR_OPERATIONS[opcode], f"vector_{opcode:x}"  # helpers are in _GLOBALS
-        kind = operation.kind
-        if kind == "constant":
+        if operation.kind == "constant":
             self.stack.append(Value(str(int.from_bytes(immediate, "little"))))
-        elif kind == "pure":  # nothing pure traps: it may stay pending
+        elif operation.kind == "pure":  # nothing pure traps: it may stay pending
             operands = self.stack[len(self.stack) - operation.operands:]
             args = self._pop_texts(operation.operands) + ([repr(immediate)] if operation.takes_immediate else [])
             self._push_pending(f"{function}({', '.join(args)})", None, *operands)
         else:
-            memarg, lane = immediate if kind.endswith("_lane") else (immediate, 0)
-            value = self.stack.pop().text if kind != "load" else ""
-            address = _address(self.stack.pop().text, memarg[1])
-            if kind.startswith("store"):
-                stored = f"{_operand(value)} >> {lane * operation.width * 8}" if lane else value
-                self.emit(f"{self._use(f'store{memarg[2]}')}({address}, {operation.width}, {stored})")
-                return
-            loaded = f"{self._use(f'load{memarg[2]}')}({address}, {operation.width})"
-            if kind == "load_lane":
-                loaded = f"{function}({value}, {loaded}, {lane})"
-            elif operation.function is not None:
-                loaded = f"{function}({loaded})"
-            self._push_effect(loaded)
+            self._vector_access(operation, function, immediate)
+
+    def _vector_access(self, operation: VectorOperation, function: str, immediate: Any) -> None:
+        """A vector load or store: the scalar access of ``operation.width`` bytes, and what it does around it."""
+        kind = operation.kind
+        memarg, lane = immediate if kind.endswith("_lane") else (immediate, 0)
+        vector = self.stack.pop().text if kind != "load" else ""
+        address = _address(self.stack.pop().text, memarg[1])
+        if kind.startswith("store"):  # a store writes the low bytes: a lane is shifted down to them
+            stored = f"{_operand(vector)} >> {lane * operation.width * 8}" if lane else vector
+            self.emit(f"{self._use(f'store{memarg[2]}')}({address}, {operation.width}, {stored})")
+            return
+        loaded = f"{self._use(f'load{memarg[2]}')}({address}, {operation.width})"
+        if kind == "load_lane":
+            loaded = f"{function}({vector}, {loaded}, {lane})"
+        elif operation.function is not None:
+            loaded = f"{function}({loaded})"
+        self._push_effect(loaded)
 
     # -- control ----------------------------------------------------------------------------
 

@@ -4,9 +4,11 @@ Each lane computes what the scalar instruction of the same name computes
 (:mod:`harness.model.floats`), on the lane's bit pattern, so the scalar NaN
 choices carry over: a NaN operand propagates quieted (the first one if both
 are NaN), an invalid operation gives the default NaN (sign bit set), and
-``min``/``max`` with a NaN operand give that default NaN. V8 (Node 24, x86-64)
-answers every vector instruction the same way, lane by lane: checked against
-Liftoff and TurboFan by ``tests/test_model_simd.py`` (recorded answers).
+``min`` with a NaN operand gives that default NaN. That is what V8 (Node 24,
+x86-64, Liftoff and TurboFan alike) answers lane by lane, with one exception:
+``f32x4.max`` / ``f64x2.max`` with a NaN operand give the canonical NaN with
+the sign bit of ``a | b`` (see :func:`_vector_max`). The answers are recorded
+from Node in ``tests/test_model_simd.py``.
 
 ``pmin``/``pmax`` are not ``min``/``max``: the spec defines them as a select
 (``b < a ? b : a``), so they return an operand's bits unchanged, NaN or not.
@@ -22,14 +24,15 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..floats import FLOAT_BINARY, FLOAT_UNARY
+from ..floats import F32, F64, FLOAT_BINARY, FLOAT_UNARY, Format
 from ..opcodes import BY_NAME
 from .integers import lanewise
 from .lanes import F32X4, F64X2, I32X4, Shape
 
 FLOAT_SHAPES = {"f32": F32X4, "f64": F64X2}
+FORMATS = {"f32": F32, "f64": F64}
 _UNARY = ("abs", "neg", "sqrt", "ceil", "floor", "trunc", "nearest")
-_BINARY = ("add", "sub", "mul", "div", "min", "max")
+_BINARY = ("add", "sub", "mul", "div", "min")
 _COMPARISONS = ("eq", "ne", "lt", "gt", "le", "ge")
 
 
@@ -46,6 +49,24 @@ def _pseudo_min_max(less: Callable[[int, int], int], pick_min: bool) -> Callable
     return lambda a, b: b if less(a, b) else a
 
 
+def _vector_max(fmt: Format, scalar_max: Callable[[int, int], int]) -> Callable[[int, int], int]:
+    """``max`` of one lane; with a NaN operand, the canonical NaN whose sign bit is ``a``'s or ``b``'s.
+
+    V8's ``F32x4Max``/``F64x2Max`` (``macro-assembler-shared-ia32-x64.cc``) run ``maxps`` both ways
+    (``s = max(a, b)``, ``d = max(b, a)``; x86 answers the second operand when either is NaN, so with
+    a NaN one of them is ``a`` and the other ``b``), then ``d ^= s; s |= d`` (``s`` becomes ``a | b``,
+    a NaN), ``s - d`` (the first NaN operand, ``a | b``, quieted) and clear the payload: the sign
+    survives. Its scalar ``max``, like both ``min``s, answers the default NaN (sign set) instead.
+    """
+    canonical = fmt.exponent_mask | fmt.quiet
+
+    def apply(a: int, b: int) -> int:
+        if fmt.is_nan(a) or fmt.is_nan(b):
+            return canonical | ((a | b) & fmt.sign)
+        return scalar_max(a, b)
+    return apply
+
+
 def _shape_operations(prefix: str, shape: Shape) -> dict[str, Callable[..., int]]:
     mask = shape.mask
     table: dict[str, Callable[..., int]] = {}
@@ -53,6 +74,7 @@ def _shape_operations(prefix: str, shape: Shape) -> dict[str, Callable[..., int]
         table[name] = lanewise(shape, _scalar(f"{prefix}.{name}"), operands=1)
     for name in _BINARY:
         table[name] = lanewise(shape, _scalar(f"{prefix}.{name}"))
+    table["max"] = lanewise(shape, _vector_max(FORMATS[prefix], _scalar(f"{prefix}.max")))  # not the scalar one
     for name in _COMPARISONS:
         test = _scalar(f"{prefix}.{name}")
         table[name] = lanewise(shape, lambda a, b, test=test: mask if test(a, b) else 0)
