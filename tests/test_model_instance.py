@@ -25,6 +25,15 @@ def test_a_64_bit_memory_past_16_gib_cannot_be_allocated_as_v8_cannot(compiler: 
     assert caught.value.name == "RangeError"
 
 
+@pytest.mark.parametrize("address", ["", "i64 "])
+def test_a_table_past_10_million_elements_cannot_be_allocated_as_v8_cannot(compiler: Compiler, address: str) -> None:
+    # the spec allows 2^32 - 1 elements (2^64 - 1 for a 64-bit table); V8 stops at 10,000,000
+    assert len(instance_of(compiler, f"(module (table {address}10000000 funcref))").tables[0].elements) == 10_000_000
+    with pytest.raises(JsException) as caught:
+        instance_of(compiler, f"(module (table {address}10000001 funcref))")
+    assert caught.value.name == "RangeError"
+
+
 @pytest.mark.parametrize("supplied, declared, matches", [
     (Limits(1, address="i64"), Limits(1, address="i64"), True),
     (Limits(1), Limits(1, address="i64"), False),

@@ -15,6 +15,7 @@ from tests.conftest import MEMORY64_FILES, MEMORY_FILES
 
 WAST = Path(__file__).parent / "wast"
 BAD_WAST = Path(__file__).parent / "fixtures" / "wast"  # scripts that must fail or cannot run
+WAST_3 = WAST / "3.0"  # scripts judged by WebAssembly 3.0 rules
 
 
 def test_every_assertion_of_our_memory_script_holds_on_the_model(compiler: Compiler) -> None:
@@ -64,7 +65,7 @@ def _problems(cases: list) -> list[tuple[str, str, str]]:
 @pytest.mark.parametrize("name, commands", [("memory64.wast", 44), ("multi_memory.wast", 38), ("v3_only.wast", 5)])
 def test_every_assertion_of_our_3_0_memory_scripts_holds_on_the_model(name: str, commands: int,
                                                                       compiler: Compiler) -> None:
-    cases = run_on_model(WAST / name, compiler, version=SpecVersion.V3)
+    cases = run_on_model(WAST_3 / name, compiler, version=SpecVersion.V3)
     assert _problems(cases) == []
     assert len(cases) == commands  # one case per top-level command
 
@@ -83,8 +84,8 @@ def test_wrong_3_0_expectations_are_reported_as_failures(compiler: Compiler) -> 
 
 
 def test_modules_valid_by_3_0_rules_are_rejected_by_2_0_rules(compiler: Compiler) -> None:
-    by_3_0 = run_on_model(WAST / "v3_only.wast", compiler, version=SpecVersion.V3)
-    by_2_0 = {case.line: case for case in run_on_model(WAST / "v3_only.wast", compiler, version=SpecVersion.V2)}
+    by_3_0 = run_on_model(WAST_3 / "v3_only.wast", compiler, version=SpecVersion.V3)
+    by_2_0 = {case.line: case for case in run_on_model(WAST_3 / "v3_only.wast", compiler, version=SpecVersion.V2)}
     assert [case.status for case in by_3_0] == ["pass"] * 5
     assert {line: case.status for line, case in by_2_0.items()} == dict.fromkeys((3, 4, 5, 11, 12), "fail")
     # wabt judges text by 2.0's features, the model the binaries
@@ -98,12 +99,12 @@ def test_modules_valid_by_3_0_rules_are_rejected_by_2_0_rules(compiler: Compiler
 def test_the_version_comes_from_linmem_spec_version_when_no_caller_names_it(compiler: Compiler,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LINMEM_SPEC_VERSION", "2.0")
-    assert {case.status for case in run_on_model(WAST / "v3_only.wast", compiler)} == {"fail"}
+    assert {case.status for case in run_on_model(WAST_3 / "v3_only.wast", compiler)} == {"fail"}
     monkeypatch.setenv("LINMEM_SPEC_VERSION", "3")
-    assert {case.status for case in run_on_model(WAST / "v3_only.wast", compiler)} == {"pass"}
+    assert {case.status for case in run_on_model(WAST_3 / "v3_only.wast", compiler)} == {"pass"}
     monkeypatch.setenv("LINMEM_SPEC_VERSION", "4.0")
     with pytest.raises(InputError, match="LINMEM_SPEC_VERSION: unknown WebAssembly version '4.0'"):
-        run_on_model(WAST / "v3_only.wast", compiler)
+        run_on_model(WAST_3 / "v3_only.wast", compiler)
 
 
 @pytest.mark.parametrize("name", MEMORY64_FILES)

@@ -4,17 +4,19 @@
 against its imports, creates its memories and globals, copies its active data
 segments in order (a segment outside its memory traps, leaving the earlier
 ones written) and runs its start function. Linking failures raise
-:class:`~harness.model.traps.JsException` ``LinkError``, as the JS API does.
+:class:`~harness.model.traps.JsException` ``LinkError``, as the JS API does;
+a memory or table larger than engines allocate, ``RangeError``, as V8 throws.
 """
 
 from __future__ import annotations
 
 from typing import Mapping
 
-from .binary import Module
+from .binary import Module, TableType
 from .interpreter import evaluate_constant, invoke
 from .memory import Limits, Memory, allocatable_pages
 from .store import (
+    ALLOCATABLE_ELEMENTS,
     ExternValue,
     GlobalInstance,
     HostFunction,
@@ -75,6 +77,13 @@ def _allocate(limits: Limits) -> Memory:
     return Memory(limits)
 
 
+def _allocate_table(table: TableType) -> TableInstance:
+    """A module's own table; more elements than engines allocate is a ``RangeError``, as V8 throws."""
+    if table.limits.minimum > ALLOCATABLE_ELEMENTS:
+        raise JsException("RangeError", f"cannot allocate a table of {table.limits.minimum} elements")
+    return TableInstance(table.element, [None] * table.limits.minimum, table.limits.maximum, table.limits.address)
+
+
 def instantiate(module: Module, imports: Mapping[tuple[str, str], ExternValue] | None = None) -> Instance:
     """Instantiate ``module``; raises ``JsException('LinkError')`` or a ``Trap``."""
     instance = Instance(module)
@@ -84,8 +93,7 @@ def instantiate(module: Module, imports: Mapping[tuple[str, str], ExternValue] |
         instance.functions.append(WasmFunction(module.types[type_index], instance, body))
     for definition in module.globals:
         instance.globals.append(GlobalInstance(definition.type, evaluate_constant(instance, definition.init)))
-    instance.tables.extend(TableInstance(table.element, [None] * table.limits.minimum, table.limits.maximum,
-                                         table.limits.address) for table in module.tables)
+    instance.tables.extend(_allocate_table(table) for table in module.tables)
     instance.element_values = [[evaluate_constant(instance, item) for item in segment.items]
                                for segment in module.elements]
     spaces = {"func": instance.functions, "memory": instance.memories, "global": instance.globals,
