@@ -37,6 +37,7 @@ from harness.model.validate import validate
 from harness.model.vectors import VECTOR_OPERATIONS
 from harness.model.vectors.integers import lanewise
 from harness.model.vectors.lanes import F32X4
+from harness.model.versions import SpecVersion
 from harness.runtimes.discovery import Runtime
 from harness.wast.on_model import run_on_model
 from harness.wast.script import ScriptReader
@@ -327,15 +328,6 @@ def test_a_vector_nan_unlike_v8s_is_reported_as_a_difference(compiler: Compiler,
 
 # -- the official SIMD scripts, run on the model ------------------------------------------------------
 
-#: 3.0's SIMD cases the model fails until 3.0's text rules reach wabt (memory64 and multi-memory features,
-#: the spec-version work): wabt without them rejects the text as malformed before the model sees it
-NEEDS_3_0_TEXT = {
-    "simd_address.wast:143": "offset=4294967296 is an assert_invalid in 3.0 (memory64's text), malformed for wabt",
-    "simd_address.wast:151": "the same, for v128.store",
-    "simd_memory-multi.wast:5": "v128.load8_lane with a memory index (multi-memory's text)",
-}
-
-
 def _spec_directory(variable: str, release: str) -> Path:
     directory = os.environ.get(variable)
     if not directory:
@@ -347,20 +339,24 @@ def _spec_directory(variable: str, release: str) -> Path:
     return scripts
 
 
-def _not_passing(scripts: Path, compiler: Compiler) -> tuple[int, dict[str, str]]:
-    cases = [case for path in sorted(scripts.glob("*.wast")) for case in run_on_model(path, compiler)]
+def _not_passing(scripts: Path, compiler: Compiler, version: SpecVersion) -> tuple[int, dict[str, str]]:
+    cases = [case for path in sorted(scripts.glob("*.wast"))
+             for case in run_on_model(path, compiler, version=version)]
     return len(cases), {case.id: f"{case.status}: {case.detail}" for case in cases if case.status != "pass"}
 
 
 def test_the_2_0_simd_scripts_pass_on_the_model(compiler: Compiler) -> None:
     # at fffc6e12: 25,988 cases in 59 scripts
-    total, not_passing = _not_passing(_spec_directory("LINMEM_SPEC_CORE", "2.0, at fffc6e12"), compiler)
+    total, not_passing = _not_passing(_spec_directory("LINMEM_SPEC_CORE", "2.0, at fffc6e12"), compiler,
+                                      SpecVersion.V2)
     assert not_passing == {}
     assert total > 25_000
 
 
-def test_the_3_0_simd_scripts_pass_on_the_model_but_for_3_0_text(compiler: Compiler) -> None:
-    # at 285a9032: 25,990 cases in 60 scripts; relaxed SIMD has its own directory
-    total, not_passing = _not_passing(_spec_directory("LINMEM_SPEC_CORE_3", "3.0, at 285a9032"), compiler)
-    assert set(not_passing) <= set(NEEDS_3_0_TEXT), not_passing
+def test_the_3_0_simd_scripts_pass_on_the_model(compiler: Compiler) -> None:
+    # at 285a9032: 25,990 cases in 60 scripts (64-bit offsets and memory indices among them: 3.0's text and
+    # rules); relaxed SIMD has its own directory
+    total, not_passing = _not_passing(_spec_directory("LINMEM_SPEC_CORE_3", "3.0, at 285a9032"), compiler,
+                                      SpecVersion.V3)
+    assert not_passing == {}
     assert total > 25_000

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from harness.compiler.wabt import Compiler
-from harness.errors import InputError
 from harness.model.versions import SpecVersion
+from harness.pipeline.targets import Target
 from harness.wast.on_model import run_on_model
 from tests.conftest import MEMORY64_FILES, MEMORY_FILES
 
@@ -96,15 +96,11 @@ def test_modules_valid_by_3_0_rules_are_rejected_by_2_0_rules(compiler: Compiler
     assert by_2_0[12].detail.startswith("zero byte expected")
 
 
-def test_the_version_comes_from_linmem_spec_version_when_no_caller_names_it(compiler: Compiler,
-                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LINMEM_SPEC_VERSION", "2.0")
-    assert {case.status for case in run_on_model(WAST_3 / "v3_only.wast", compiler)} == {"fail"}
-    monkeypatch.setenv("LINMEM_SPEC_VERSION", "3")
-    assert {case.status for case in run_on_model(WAST_3 / "v3_only.wast", compiler)} == {"pass"}
-    monkeypatch.setenv("LINMEM_SPEC_VERSION", "4.0")
-    with pytest.raises(InputError, match="LINMEM_SPEC_VERSION: unknown WebAssembly version '4.0'"):
-        run_on_model(WAST_3 / "v3_only.wast", compiler)
+@pytest.mark.parametrize("version, status", [(SpecVersion.V2, "fail"), (SpecVersion.V3, "pass")])
+def test_the_reference_target_judges_by_the_version_of_the_run(compiler: Compiler, version: SpecVersion,
+                                                               status: str) -> None:
+    target = Target(None, compiler, version=version)  # what linmem run --spec-version builds
+    assert {case.status for case in target.wast_cases(WAST_3 / "v3_only.wast")} == {status}
 
 
 @pytest.mark.parametrize("name", MEMORY64_FILES)

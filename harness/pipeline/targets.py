@@ -91,7 +91,7 @@ class Target:
         ``commands`` are the script's, when it was read already (every target of a run shares them).
         """
         if self.runtime is None:
-            return run_on_model(script, self.compiler, on_case, commands)
+            return run_on_model(script, self.compiler, on_case, commands, version=self.version)
         if self._wast_driver is None:
             self._wast_driver = WastDriver(self.runtime, self.compiler, timeout=self.timeout)
         return self._wast_driver.run(script, on_case, commands)

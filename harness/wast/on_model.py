@@ -9,21 +9,19 @@ one-page memory (maximum 2), the ``global_*`` globals (666 / 666.6) and the
 ``print*`` functions.
 
 Modules are decoded and validated by one version's rules (:class:`SpecVersion`,
-3.0 unless told) and their text compiled with wabt's features for it. Until
-the command line names the version, ``LINMEM_SPEC_VERSION`` (``2.0`` or
-``3.0``) chooses it for every run that names none (:func:`default_version`).
+3.0 unless told: ``linmem run --spec-version``) and their text compiled with
+wabt's features for it.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from .. import model
 from ..case import REFERENCE, WABT, Case, CaseKind, RuntimeId, Status
 from ..compiler.wabt import Compiler
-from ..errors import HarnessError, InputError, WasmDecodeError, WatError
+from ..errors import HarnessError, WasmDecodeError, WatError
 from ..model.binary import FuncType, GlobalType
 from ..model.floats import F32, F64, Format
 from ..model.instance import invoke_function
@@ -98,21 +96,6 @@ def spectest_imports() -> dict[tuple[str, str], Any]:
         ("spectest", "print_i32_f32"): printer("i32", "f32"),
         ("spectest", "print_f64_f64"): printer("f64", "f64"),
     }
-
-
-#: Temporary: the version that judges when a caller names none (the command line will name it).
-VERSION_VARIABLE = "LINMEM_SPEC_VERSION"
-
-
-def default_version() -> SpecVersion:
-    """The version named by ``LINMEM_SPEC_VERSION``, else :data:`DEFAULT_VERSION`; a bad name is an InputError."""
-    spelled = os.environ.get(VERSION_VARIABLE, "").strip()
-    if not spelled:
-        return DEFAULT_VERSION
-    try:
-        return SpecVersion.parse(spelled)
-    except ValueError as problem:
-        raise InputError(f"{VERSION_VARIABLE}: {problem}") from None
 
 
 class ModelScript:
@@ -330,10 +313,9 @@ def _judge_assertion(script: ModelScript, assertion: Assertion) -> tuple[str, st
 
 
 def run_on_model(path: Path, compiler: Compiler, on_case: OnCase = lambda case: None,
-                 commands: Sequence[Command] | None = None, *, version: SpecVersion | None = None) -> list[Case]:
+                 commands: Sequence[Command] | None = None, *, version: SpecVersion = DEFAULT_VERSION) -> list[Case]:
     """Every command of a script (``commands``, when it was read already), judged on the reference
-    model by ``version``'s rules (:func:`default_version` when ``None``; malformed text on wabt)."""
-    version = default_version() if version is None else version
+    model by ``version``'s rules (malformed text on wabt)."""
     script = ModelScript(path, compiler, version)
     cases = []
     for command in read_checked(path, compiler, version) if commands is None else commands:
