@@ -10,9 +10,11 @@ import pytest
 
 from harness.compiler.wabt import Compiler
 from harness.model.binary import FuncType
+from harness.model.versions import SpecVersion
 from harness.runtimes.discovery import Runtime
+from harness.wast.boundary import wrapper_wat
 from harness.wast.on_model import run_on_model
-from harness.wast.on_runtime import WastDriver, run_on_runtime, wrapper_wat
+from harness.wast.on_runtime import WastDriver, run_on_runtime
 from tests.conftest import MEMORY_FILES
 
 WAST = Path(__file__).parent / "wast"
@@ -79,7 +81,7 @@ def test_a_runtime_without_reference_types_reports_them_unsupported(compiler: Co
 @pytest.mark.parametrize("name", MEMORY_FILES)
 def test_official_memory_scripts_have_no_failure_on_the_runtime(name: str, spec_core: Path,
                                                                 compiler: Compiler, node_runtime: Runtime) -> None:
-    cases = run_on_runtime(spec_core / f"{name}.wast", node_runtime, compiler)
+    cases = run_on_runtime(spec_core / f"{name}.wast", node_runtime, compiler, version=SpecVersion.V2)
     counts = collections.Counter(case.status for case in cases)
     assert counts["fail"] == 0 and counts["error"] == 0, [(c.id, c.detail) for c in cases if c.status in ("fail", "error")][:5]
 
@@ -116,8 +118,10 @@ def test_a_2_0_malformed_module_valid_under_multi_memory_is_unsupported_with_the
                       ' "\\03\\02\\01\\00" "\\05\\03\\01\\00\\00" "\\0a\\07\\01\\05\\00\\3f\\80\\00\\0b")'
                       ' "zero byte expected")\n')
     assert [c.status for c in run_on_model(script, compiler)] == ["pass"]
-    [on_deno] = run_on_runtime(script, provisioned("deno"), compiler)
+    [on_deno] = run_on_runtime(script, provisioned("deno"), compiler, version=SpecVersion.V2)
     assert on_deno.status == "unsupported" and "implements multi_memory" in on_deno.detail
+    [by_3_0_rules] = run_on_runtime(script, provisioned("deno"), compiler, version=SpecVersion.V3)
+    assert (by_3_0_rules.status, by_3_0_rules.detail) == ("fail", "expected CompileError, got success")
 
 
 def test_one_driver_runs_script_after_script_with_nothing_carried_over(compiler: Compiler, node_runtime: Runtime,

@@ -33,8 +33,12 @@ FEATURE_NAMES = {
     "simd": "fixed-width SIMD (v128)",
     "relaxed_simd": "relaxed SIMD",
     "memory64": "64-bit memories",
+    "table64": "64-bit tables",
     "reference_types": "reference types (externref/funcref values at the JS boundary)",
 }
+#: the JS API's bound on a 64-bit memory's minimum and maximum, in pages: a module over it is a CompileError
+#: (WebAssembly JS API 3.0, "Implementation-defined Limits"); the core spec allows up to 2^48
+JS_API_MEMORY64_PAGES = 2**37 - 1
 _SIGN_EXTENSION = range(0xC0, 0xC5)
 _SATURATING = range(PREFIX_FC << 8, (PREFIX_FC << 8) + 8)
 _BULK = range((PREFIX_FC << 8) + 8, (PREFIX_FC << 8) + 12)
@@ -109,12 +113,20 @@ def module_requirements(module: Module) -> dict[str, Any]:
         needs["multi_memory"] = f"the module has {len(memories)} memories"
     if memories:
         needs["max_memory_pages"] = max(needs.get("max_memory_pages", 0), *(limits.minimum for limits in memories))
+    wide = [limits for limits in memories if limits.address == "i64"]
+    if wide:
+        needs["memory64"] = "the module has a 64-bit memory"
+        needs["memory64_bound"] = max(bound for limits in wide for bound in (limits.minimum, limits.maximum or 0))
+    if any(table.limits.address == "i64" for table in module.table_types()):
+        needs["table64"] = "the module has a 64-bit table"
     if any(len(signature.results) > 1 for signature in module.types):
         needs["multi_value"] = "a function type has several results"
     opcodes = _instructions(module)
     vector = {opcode - VECTOR_BASE for opcode in opcodes if opcode >= VECTOR_BASE}
     if vector:
         needs["simd"] = f"the module uses {FEATURE_NAMES['simd']} instructions"
+    elif "v128" in _value_types(module):
+        needs["simd"] = "the module has v128 values"
     if any(number >= 0x100 for number in vector):
         needs["relaxed_simd"] = f"the module uses {FEATURE_NAMES['relaxed_simd']} instructions"
     for feature, codes in (("sign_extension", _SIGN_EXTENSION), ("sat_float_to_int", _SATURATING),
@@ -129,11 +141,17 @@ def module_requirements(module: Module) -> dict[str, Any]:
     return needs
 
 
-def _reference_types_use(module: Module, opcodes: set[int]) -> str:
-    """Why the module needs the reference-types proposal (empty when it does not)."""
+def _value_types(module: Module) -> set[str]:
+    """Every value type in the module's function types, locals and globals."""
     value_types = {t for signature in module.types for t in signature.params + signature.results}
     value_types |= {t for body in module.bodies for t in body.locals}
     value_types |= {global_type.value_type for global_type in module.global_types()}
+    return value_types
+
+
+def _reference_types_use(module: Module, opcodes: set[int]) -> str:
+    """Why the module needs the reference-types proposal (empty when it does not)."""
+    value_types = _value_types(module)
     if "externref" in value_types or "funcref" in value_types:
         return "the module has reference-typed values"
     tables = module.table_types()
@@ -156,6 +174,10 @@ def missing_features(needs: dict[str, Any], features: dict[str, Any]) -> list[st
             largest = features.get("max_memory_pages", 0)
             if why > largest:
                 reasons.append(f"allocates at most {largest} pages; the scenario needs a memory of {why}")
+        elif feature == "memory64_bound":
+            if why > JS_API_MEMORY64_PAGES:
+                reasons.append(f"follows the JS API, which rejects a 64-bit memory whose minimum or maximum is over "
+                               f"2^37-1 pages (this one's is {why})")
         elif not features.get(feature, False):
             reasons.append(f"lacks {FEATURE_NAMES[feature]} ({why})")
     return reasons
