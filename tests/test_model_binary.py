@@ -62,7 +62,7 @@ def test_signed_leb_immediates_decode_to_their_values(compiler: Compiler) -> Non
     (b"\0asm\x02\0\0\0", "unknown binary version"),
     (b"\0asm\x01\0\0\0\x05\x03\x01\x00", "section size runs past the end"),
     (b"\0asm\x01\0\0\0\x0e\x00", "malformed section id 14"),
-    (b"\0asm\x01\0\0\0\x05\x02\x01\x04\x01", "malformed limits flags"),
+    (b"\0asm\x01\0\0\0\x05\x02\x01\x08\x01", "malformed limits flags"),
     (b"\0asm\x01\0\0\0\x03\x02\x01\x00", "inconsistent lengths"),
 ])
 def test_malformed_binaries_are_decode_errors(wasm: bytes, message: str) -> None:

@@ -8,6 +8,7 @@ from harness.compiler.wabt import Compiler
 from harness.errors import WasmDecodeError
 from harness.model import decode_module
 from harness.model.validate import natural_alignment, signature, validate
+from harness.model.versions import SpecVersion
 from harness.resources import WAT_DIR
 
 
@@ -40,11 +41,12 @@ def test_each_rule_rejects_an_invalid_module(compiler: Compiler, text: str, reas
         validate(module(compiler, text))
 
 
-def test_several_memories_need_the_multi_memory_switch(compiler: Compiler) -> None:
+def test_several_memories_are_valid_by_3_0_rules_only(compiler: Compiler) -> None:
     two = module(compiler, "(module (memory 1) (memory 1))", features=["multi_memory"])
     with pytest.raises(WasmDecodeError, match="multiple memories"):
-        validate(two)
-    validate(two, multi_memory=True)
+        validate(two, version=SpecVersion.V2)
+    validate(two, version=SpecVersion.V3)
+    validate(two)  # 3.0 is the default
 
 
 def test_unreachable_code_is_typed_with_unknown_operands(compiler: Compiler) -> None:

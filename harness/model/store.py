@@ -30,6 +30,8 @@ class TableInstance:
     element_type: str
     elements: list[Any]
     maximum: int | None = None
+    #: the address type of its indices (``"i64"``: a 64-bit table, memory64)
+    address: str = "i32"
 
     def grow(self, delta: int, value: Any) -> int:
         """``table.grow``: the old size, or -1 past the maximum (or 2**32 - 1 entries)."""

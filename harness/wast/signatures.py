@@ -22,6 +22,7 @@ from ..compiler.wabt import Compiler
 from ..errors import HarnessError
 from ..model.binary import FuncType, GlobalType, Module
 from ..model.traps import UnsupportedInstruction
+from ..model.versions import DEFAULT_VERSION, SpecVersion
 from .script import (
     Action,
     Assertion,
@@ -38,21 +39,23 @@ from .script import (
 Signature = Union[FuncType, GlobalType]
 
 
-def read_checked(path: Path, compiler: Compiler) -> list[Command]:
-    """Every command of a script, its actions checked against the exports they reach."""
+def read_checked(path: Path, compiler: Compiler, version: SpecVersion = DEFAULT_VERSION) -> list[Command]:
+    """Every command of a script, its actions checked against the exports they reach (modules
+    compiled and decoded by ``version``'s rules)."""
     commands = read_script(path)
-    check_script(path, commands, compiler)
+    check_script(path, commands, compiler, version)
     return commands
 
 
-def check_script(path: Path, commands: Sequence[Command], compiler: Compiler) -> None:
+def check_script(path: Path, commands: Sequence[Command], compiler: Compiler,
+                 version: SpecVersion = DEFAULT_VERSION) -> None:
     """Raise :class:`WastError` at the first action that does not fit the export it reaches."""
     current: tuple[int, Module | None] | None = None
     named: dict[str, tuple[int, Module | None]] = {}
     for command in commands:
         if isinstance(command, ModuleCommand):
             if not command.definition:
-                current = (command.line, _decoded(path, command, compiler))
+                current = (command.line, _decoded(path, command, compiler, version))
                 if command.name:
                     named[command.name] = current
             continue
@@ -119,12 +122,12 @@ def _kind(value: Value) -> str:
     return f"{value.type} (ref.{value.reference})" if value.reference is not None else value.type
 
 
-def _decoded(path: Path, command: ModuleCommand, compiler: Compiler) -> Module | None:
+def _decoded(path: Path, command: ModuleCommand, compiler: Compiler, version: SpecVersion) -> Module | None:
     """The module as the reference decoder reads it; ``None`` when it does not compile or decode here."""
     try:
         wasm = command.source if command.form == "binary" else compiler.compile_text(
-            command.source, filename=f"{path}:{command.line}").wasm_bytes
-        return model.decode_module(wasm)
+            command.source, filename=f"{path}:{command.line}", features=version.wabt_features).wasm_bytes
+        return model.decode_module(wasm, version=version)
     except (HarnessError, UnsupportedInstruction):
         return None
 
