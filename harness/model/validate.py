@@ -99,6 +99,12 @@ class Context:
     memories: list[str]
     globals: list[Any]
     references: set[int] = field(default_factory=set)
+    #: each table's address type, as ``memories``
+    table_addresses: list[str] = field(default_factory=list)
+
+    def table_address(self, index: int) -> str:
+        """The address type of table ``index`` (a table known to exist)."""
+        return self.table_addresses[index] if index < len(self.table_addresses) else "i32"
 
 
 class BodyChecker:
@@ -298,7 +304,7 @@ class BodyChecker:
             raise Invalid("unknown table")
         if type_index >= len(self.context.module.types):
             raise Invalid("unknown type")
-        self.pop("i32")
+        self.pop(self.context.table_address(table))
         self._call(self.context.module.types[type_index])
 
     def op_drop(self, _: Any) -> None:
@@ -398,7 +404,7 @@ class BodyChecker:
 
 
 def _table_ops(checker: type[BodyChecker]) -> None:
-    """table.* and elem.drop (kept apart to keep the class readable)."""
+    """table.* and elem.drop (kept apart to keep the class readable); indices have the table's address type."""
     def table(self: BodyChecker, index: int) -> str:
         if index >= len(self.context.tables):
             raise Invalid("unknown table")
@@ -409,39 +415,43 @@ def _table_ops(checker: type[BodyChecker]) -> None:
             raise Invalid("unknown elem segment")
 
     def get(self: BodyChecker, index: int) -> None:
-        self.pop("i32")
-        self.push(table(self, index))
+        element = table(self, index)
+        self.pop(self.context.table_address(index))
+        self.push(element)
 
     def set_(self: BodyChecker, index: int) -> None:
         self.pop(table(self, index))
-        self.pop("i32")
+        self.pop(self.context.table_address(index))
 
     def size(self: BodyChecker, index: int) -> None:
         table(self, index)
-        self.push("i32")
+        self.push(self.context.table_address(index))
 
     def grow(self: BodyChecker, index: int) -> None:
-        self.pop("i32")
-        self.pop(table(self, index))
-        self.push("i32")
+        element, address = table(self, index), self.context.table_address(index)
+        self.pop(address)
+        self.pop(element)
+        self.push(address)
 
     def fill(self: BodyChecker, index: int) -> None:
-        self.pop("i32")
-        self.pop(table(self, index))
-        self.pop("i32")
+        element, address = table(self, index), self.context.table_address(index)
+        self.pop(address)
+        self.pop(element)
+        self.pop(address)
 
     def copy(self: BodyChecker, immediate: Any) -> None:
         destination, source = immediate
         if table(self, destination) != table(self, source):
             raise Invalid("type mismatch: table.copy between tables of different types")
-        self.pop_all(("i32", "i32", "i32"))
+        addresses = (self.context.table_address(destination), self.context.table_address(source))
+        self.pop_all((*addresses, "i32" if "i32" in addresses else "i64"))
 
     def init(self: BodyChecker, immediate: Any) -> None:
         element, index = immediate
         elem(self, element)
         if self.context.module.elements[element].element_type != table(self, index):
             raise Invalid("type mismatch: table.init element type")
-        self.pop_all(("i32", "i32", "i32"))
+        self.pop_all((self.context.table_address(index), "i32", "i32"))
 
     for name, function in (("table_get", get), ("table_set", set_), ("table_size", size), ("table_grow", grow),
                            ("table_fill", fill), ("table_copy", copy), ("table_init", init),
@@ -528,7 +538,7 @@ def _check_globals(module: Module, context: Context, version: SpecVersion) -> No
     for index, definition in enumerate(module.globals):
         readable = imported + index if version.extended_constants else imported
         partial = Context(module, context.functions, context.tables, context.memories,
-                          context.globals[:readable], context.references)
+                          context.globals[:readable], context.references, context.table_addresses)
         if _constant_type(partial, definition.init, readable, version) != definition.type.value_type:
             raise Invalid("type mismatch in a global's initialiser")
 
@@ -583,7 +593,8 @@ def _validate(module: Module, version: SpecVersion) -> None:
     _check_table_types(tables)
     context = Context(module, imported_functions + [module.types[t] for t in module.functions],
                       [table.element for table in tables], [limits.address for limits in memories],
-                      module.global_types(), _declared_references(module))
+                      module.global_types(), _declared_references(module),
+                      [table.limits.address for table in tables])
     _check_globals(module, context, version)
     _check_segments(module, context, version)
     _check_exports_and_start(module, context)

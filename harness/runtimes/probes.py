@@ -107,6 +107,10 @@ def module_requirements(module: Module) -> dict[str, Any]:
         needs["shared_memory"] = "the module's memory is shared"
     if len(memories) > 1:
         needs["multi_memory"] = f"the module has {len(memories)} memories"
+    wide = [kind for kind, types in (("memory", memories), ("table", [table.limits for table in module.table_types()]))
+            if any(limits.address == "i64" for limits in types)]
+    if wide:
+        needs["memory64"] = f"the module has a 64-bit {' and a 64-bit '.join(wide)}"
     if memories:
         needs["max_memory_pages"] = max(needs.get("max_memory_pages", 0), *(limits.minimum for limits in memories))
     if any(len(signature.results) > 1 for signature in module.types):

@@ -89,6 +89,7 @@ def spectest_imports() -> dict[tuple[str, str], Any]:
         ("spectest", "global_f32"): GlobalInstance(GlobalType("f32", False), F32.from_float(666.6)),
         ("spectest", "global_f64"): GlobalInstance(GlobalType("f64", False), F64.from_float(666.6)),
         ("spectest", "table"): TableInstance("funcref", [None] * 10, 20),
+        ("spectest", "table64"): TableInstance("funcref", [None] * 10, 20, address="i64"),
         ("spectest", "print"): printer(),
         ("spectest", "print_i32"): printer("i32"),
         ("spectest", "print_i64"): printer("i64"),
