@@ -4,6 +4,7 @@
 // holding node_modules comes from LINMEM_NODE_MODULES.
 
 var path = require('path');
+var withDataMemoryIndices = require('./data_memory_index.js').withDataMemoryIndices;
 
 var wabtReady = null;
 
@@ -48,8 +49,12 @@ function compile(request) {
     try {
       runStage('resolve', function () { module.resolveNames(); });
       if (request.validate !== false) runStage('validate', function () { module.validate(features); });
-      var binary = runStage('encode', function () { return module.toBinary({}); });
-      return { wasm_b64: Buffer.from(binary.buffer).toString('base64') };
+      var bytes = runStage('encode', function () {
+        var binary = module.toBinary({}).buffer;
+        // wabt.js writes without features: put back what it leaves out under multi_memory
+        return features.multi_memory ? withDataMemoryIndices(binary, module) : binary;
+      });
+      return { wasm_b64: Buffer.from(bytes).toString('base64') };
     } finally {
       module.destroy();
     }

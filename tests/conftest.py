@@ -161,6 +161,22 @@ MEMORY_FILES = ["address", "align", "endianness", "load", "store", "memory", "me
                 "float_memory", "memory_redundancy"]
 
 
+#: The memory scripts of WebAssembly 3.0's memory64 directory (the table64 ones aside), run when LINMEM_SPEC_CORE_3 is set.
+MEMORY64_FILES = ["address64", "align64", "binary_leb128_64", "bulk64", "endianness64", "float_memory64", "load64",
+                  "memory64-imports", "memory64", "memory_copy64", "memory_fill64", "memory_grow64",
+                  "memory_init64", "memory_redundancy64", "memory_trap64"]
+
+
+@pytest.fixture(scope="session")
+def spec_core_3() -> Path:
+    """The 3.0 scripts' directory from LINMEM_SPEC_CORE_3; tests that need it say so when it is unset."""
+    directory = os.environ.get("LINMEM_SPEC_CORE_3")
+    if not directory:
+        pytest.skip("LINMEM_SPEC_CORE_3 is not set: point it at test/core of WebAssembly/spec at commit 285a9032 "
+                    "(WebAssembly 3.0) to run the official memory64 and multi-memory scripts")
+    return Path(directory)
+
+
 @pytest.fixture(scope="session")
 def spec_core() -> Path:
     """The official scripts' directory from LINMEM_SPEC_CORE; tests that need it say so when it is unset."""

@@ -9,6 +9,7 @@ from harness.errors import WasmDecodeError
 from harness.model.binary import DataSegment, Export, FuncType, Import, decode_module
 from harness.model.memory import Limits
 from harness.model.opcodes import BY_NAME
+from harness.model.versions import SpecVersion
 from harness.resources import WAT_DIR
 
 
@@ -62,7 +63,7 @@ def test_signed_leb_immediates_decode_to_their_values(compiler: Compiler) -> Non
     (b"\0asm\x02\0\0\0", "unknown binary version"),
     (b"\0asm\x01\0\0\0\x05\x03\x01\x00", "section size runs past the end"),
     (b"\0asm\x01\0\0\0\x0e\x00", "malformed section id 14"),
-    (b"\0asm\x01\0\0\0\x05\x02\x01\x04\x01", "malformed limits flags"),
+    (b"\0asm\x01\0\0\0\x05\x02\x01\x08\x01", "malformed limits flags"),
     (b"\0asm\x01\0\0\0\x03\x02\x01\x00", "inconsistent lengths"),
 ])
 def test_malformed_binaries_are_decode_errors(wasm: bytes, message: str) -> None:
@@ -150,3 +151,48 @@ def test_a_function_body_longer_than_its_code_section_is_malformed() -> None:
     code = b"\x0a\x04\x01\x06\x00\x0b"  # one body claiming 6 bytes; the section ends after 2
     with pytest.raises(WasmDecodeError, match="function body size runs past the end of the code section"):
         decode_module(header + types + functions + code + b"\x00\x00\x00\x00\x00\x00")
+
+
+# -- 2.0 and 3.0 rules (memory64, multi-memory) ----------------------------------------------------
+
+HEADER = b"\0asm\x01\0\0\0"
+#: a type [] -> [] and one function of it; a body follows in each test
+ONE_FUNCTION = b"\x01\x04\x01\x60\x00\x00" + b"\x03\x02\x01\x00"
+
+
+def code_section(*instructions: bytes) -> bytes:
+    """A code section of one body without locals: the instructions, then ``end``."""
+    body = b"\x00" + b"".join(instructions) + b"\x0b"
+    return b"\x0a" + bytes([len(body) + 2, 1, len(body)]) + body
+
+
+@pytest.mark.parametrize("flags, limits", [
+    (b"\x04\x01", Limits(1, address="i64")),
+    (b"\x05\x01\x03", Limits(1, 3, address="i64")),
+    # bounds are u64 in 3.0: 2^32 pages is read (validation bounds it later)
+    (b"\x04\x80\x80\x80\x80\x10", Limits(1 << 32, address="i64")),
+])
+def test_limits_flags_4_and_5_are_64_bit_memories_by_3_0_rules_and_malformed_by_2_0(flags: bytes,
+                                                                                     limits: Limits) -> None:
+    wasm = HEADER + b"\x05" + bytes([len(flags) + 1, 1]) + flags
+    assert decode_module(wasm, version=SpecVersion.V3).memories == [limits]
+    with pytest.raises(WasmDecodeError, match=f"malformed limits flags 0x0{flags[0]}"):
+        decode_module(wasm, version=SpecVersion.V2)
+
+
+def test_a_memory_index_is_a_leb_by_3_0_rules_and_a_zero_byte_by_2_0() -> None:
+    two_memories = b"\x05\x05\x02\x00\x01\x00\x01"
+    wasm = HEADER + ONE_FUNCTION + two_memories + code_section(b"\x3f\x01\x1a")  # (drop (memory.size 1))
+    assert decode_module(wasm).bodies[0].code[0] == (BY_NAME["memory.size"], 1)
+    with pytest.raises(WasmDecodeError, match="zero byte expected"):
+        decode_module(wasm, version=SpecVersion.V2)
+
+
+def test_memarg_flag_bit_6_names_a_memory_and_the_offset_is_a_u64_by_3_0_rules() -> None:
+    # i32.load flags 0x42 (align 2, memory index follows), memory 1, offset 2^32 (a u64)
+    load = b"\x41\x00\x28\x42\x01\x80\x80\x80\x80\x10\x1a"
+    wasm = HEADER + ONE_FUNCTION + b"\x05\x05\x02\x00\x01\x04\x01" + code_section(load)
+    assert decode_module(wasm).bodies[0].code[1] == (BY_NAME["i32.load"], (2, 1 << 32, 1))
+    two_32_bit_memories = wasm.replace(b"\x05\x05\x02\x00\x01\x04\x01", b"\x05\x05\x02\x00\x01\x00\x01")
+    with pytest.raises(WasmDecodeError, match="malformed memop flags"):  # 2.0: flags 0x42 is an alignment of 2^66
+        decode_module(two_32_bit_memories, version=SpecVersion.V2)

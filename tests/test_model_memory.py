@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.model.memory import MAX_PAGES, PAGE_SIZE, Limits, Memory
+from harness.model.memory import (
+    ALLOCATABLE_PAGES_64,
+    MAX_PAGES,
+    PAGE_SIZE,
+    Limits,
+    Memory,
+)
 from harness.model.traps import Trap, TrapKind
 
 
@@ -100,3 +106,28 @@ def test_memory_behaves_like_one_flat_byte_array(writes: list[tuple[int, bytes]]
     address, length = probe
     length = min(length, len(flat) - address)
     assert memory.load(address, length) == bytes(flat[address:address + length])
+
+
+def test_a_64_bit_memory_grows_past_4_gib_and_stops_where_engines_do() -> None:
+    memory = Memory(Limits(0, address="i64"))
+    assert memory.grow(MAX_PAGES + 1) == 0  # 4 GiB and one page: beyond any 32-bit memory
+    assert memory.grow(ALLOCATABLE_PAGES_64 - MAX_PAGES) == -1  # one page past V8's 16 GiB
+    assert memory.grow(ALLOCATABLE_PAGES_64 - MAX_PAGES - 1) == MAX_PAGES + 1
+    assert memory.byte_length == 16 * 2 ** 30
+
+
+def test_a_64_bit_maximum_beyond_what_engines_allocate_does_not_lift_the_ceiling() -> None:
+    memory = Memory(Limits(ALLOCATABLE_PAGES_64, 2 ** 48, address="i64"))
+    assert memory.grow(1) == -1
+
+
+def test_a_64_bit_memory_checks_bounds_past_4_gib_without_allocating_below() -> None:
+    memory = Memory(Limits(MAX_PAGES + 1, address="i64"))
+    end = (MAX_PAGES + 1) * PAGE_SIZE
+    memory.store_int(end - 8, 8, 0x0102030405060708)
+    assert memory.load_int(end - 8, 8) == 0x0102030405060708
+    assert memory.load(2 ** 32 - 2, 4) == b"\0\0\0\0"
+    with pytest.raises(Trap):
+        memory.load_int(end - 7, 8)
+    with pytest.raises(Trap):
+        memory.load(2 ** 64 - 1, 2)  # past 2^64: no wrapping

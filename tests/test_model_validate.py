@@ -8,6 +8,7 @@ from harness.compiler.wabt import Compiler
 from harness.errors import WasmDecodeError
 from harness.model import decode_module
 from harness.model.validate import natural_alignment, signature, validate
+from harness.model.versions import SpecVersion
 from harness.resources import WAT_DIR
 
 
@@ -40,11 +41,12 @@ def test_each_rule_rejects_an_invalid_module(compiler: Compiler, text: str, reas
         validate(module(compiler, text))
 
 
-def test_several_memories_need_the_multi_memory_switch(compiler: Compiler) -> None:
+def test_several_memories_are_valid_by_3_0_rules_only(compiler: Compiler) -> None:
     two = module(compiler, "(module (memory 1) (memory 1))", features=["multi_memory"])
     with pytest.raises(WasmDecodeError, match="multiple memories"):
-        validate(two)
-    validate(two, multi_memory=True)
+        validate(two, version=SpecVersion.V2)
+    validate(two, version=SpecVersion.V3)
+    validate(two)  # 3.0 is the default
 
 
 def test_unreachable_code_is_typed_with_unknown_operands(compiler: Compiler) -> None:
@@ -100,3 +102,74 @@ def test_a_malformed_vector_body_is_invalid_and_its_corrected_twin_is_valid(comp
     with pytest.raises(WasmDecodeError, match=reason):
         validate(module(compiler, f"(module {invalid})", features=["relaxed_simd"]))
     validate(module(compiler, f"(module {valid})", features=["relaxed_simd"]))
+
+
+# -- 3.0's memory rules (memory64, multi-memory) and 2.0's --------------------------------------------
+
+V3_FEATURES = SpecVersion.V3.wabt_features
+
+
+@pytest.mark.parametrize("invalid, valid, reason", [
+    # a 64-bit memory's addresses are i64, for every kind of access (3.0 spec 2.3, memory instructions)
+    ("(memory i64 1) (func (drop (i32.load (i32.const 0))))", "(memory i64 1) (func (drop (i32.load (i64.const 0))))",
+     "type mismatch"),
+    ("(memory i64 1) (func (i64.store8 (i32.const 0) (i64.const 0)))",
+     "(memory i64 1) (func (i64.store8 (i64.const 0) (i64.const 0)))", "type mismatch"),
+    (f"(memory i64 1) (func (result v128) (v128.load8_lane 0 (i32.const 0) {ZERO}))",
+     f"(memory i64 1) (func (result v128) (v128.load8_lane 0 (i64.const 0) {ZERO}))", "type mismatch"),
+    ("(memory i64 1) (func (result i32) (memory.size))", "(memory i64 1) (func (result i64) (memory.size))",
+     "type mismatch"),
+    ("(memory i64 1) (func (result i64) (memory.grow (i32.const 1)))",
+     "(memory i64 1) (func (result i64) (memory.grow (i64.const 1)))", "type mismatch"),
+    ("(memory i64 1) (func (memory.fill (i64.const 0) (i64.const 0) (i64.const 0)))",
+     "(memory i64 1) (func (memory.fill (i64.const 0) (i32.const 0) (i64.const 0)))", "type mismatch"),
+    ("(memory i64 1) (data $d \"\") (func (memory.init $d (i64.const 0) (i32.const 0) (i64.const 0)))",
+     "(memory i64 1) (data $d \"\") (func (memory.init $d (i64.const 0) (i32.const 0) (i32.const 0)))",
+     "type mismatch"),
+    # between a 64-bit and a 32-bit memory, the length has the smaller type
+    ("(memory 1) (memory i64 1) (func (memory.copy 1 0 (i64.const 0) (i32.const 0) (i64.const 0)))",
+     "(memory 1) (memory i64 1) (func (memory.copy 1 0 (i64.const 0) (i32.const 0) (i32.const 0)))",
+     "type mismatch"),
+    ("(memory i64 1) (memory i64 1) (func (memory.copy 1 0 (i64.const 0) (i64.const 0) (i32.const 0)))",
+     "(memory i64 1) (memory i64 1) (func (memory.copy 1 0 (i64.const 0) (i64.const 0) (i64.const 0)))",
+     "type mismatch"),
+    ("(memory 1) (func (drop (i32.load offset=0x1_0000_0000 (i32.const 0))))",
+     "(memory i64 1) (func (drop (i32.load offset=0x1_0000_0000 (i64.const 0))))", "offset out of range"),
+    ("(memory i64 1) (data (i32.const 0) \"\")", "(memory i64 1) (data (i64.const 0) \"\")",
+     "type mismatch in a data segment's offset"),
+    ("(memory i64 0x1_0000_0000_0001)", "(memory i64 0x1_0000_0000_0000)", "memory size must be at most"),
+    ("(memory 1) (func (drop (i32.load 1 (i32.const 0))))",
+     "(memory 1) (memory 1) (func (drop (i32.load 1 (i32.const 0))))", "unknown memory"),
+    ("(table i64 1 funcref) (func (drop (table.get 0 (i32.const 0))))",
+     "(table i64 1 funcref) (func (drop (table.get 0 (i64.const 0))))", "type mismatch"),
+])
+def test_each_3_0_memory_rule_rejects_a_module_and_accepts_its_corrected_twin(compiler: Compiler, invalid: str,
+                                                                              valid: str, reason: str) -> None:
+    with pytest.raises(WasmDecodeError, match=reason):
+        validate(module(compiler, f"(module {invalid})", features=V3_FEATURES))
+    validate(module(compiler, f"(module {valid})", features=V3_FEATURES))
+
+
+@pytest.mark.parametrize("text, reason_by_2_0", [
+    ("(memory 1) (global $g i32 (i32.const 0)) (data (global.get $g) \"\")", "unknown global 0"),
+    ("(global $g i32 (i32.const 0)) (global i32 (global.get $g))", "unknown global 0"),
+    ("(memory 1) (data (i32.add (i32.const 1) (i32.const 2)) \"\")", "constant expression required"),
+    ("(global i64 (i64.mul (i64.const 2) (i64.const 3)))", "constant expression required"),
+])
+def test_constant_expressions_read_defined_globals_and_compute_by_3_0_rules_only(compiler: Compiler, text: str,
+                                                                                 reason_by_2_0: str) -> None:
+    decoded = module(compiler, f"(module {text})", features=V3_FEATURES)
+    validate(decoded, version=SpecVersion.V3)
+    with pytest.raises(WasmDecodeError, match=reason_by_2_0):
+        validate(decoded, version=SpecVersion.V2)
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("(global i32 (global.get 1)) (global i32 (i32.const 0))", "unknown global 1"),  # not one before it
+    ("(global $g (mut i32) (i32.const 0)) (memory 1) (data (global.get $g) \"\")", "constant expression required"),
+    ("(global i32 (i32.ctz (i32.const 1)))", "constant expression required"),
+])
+def test_3_0_constant_expressions_still_read_only_earlier_immutable_globals(compiler: Compiler, text: str,
+                                                                           reason: str) -> None:
+    with pytest.raises(WasmDecodeError, match=reason):
+        validate(module(compiler, f"(module {text})", features=V3_FEATURES))

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from harness.compiler.wabt import Compiler
+from harness.errors import InputError
+from harness.model.versions import SpecVersion
 from harness.wast.on_model import run_on_model
-from tests.conftest import MEMORY_FILES
+from tests.conftest import MEMORY64_FILES, MEMORY_FILES
 
 WAST = Path(__file__).parent / "wast"
 BAD_WAST = Path(__file__).parent / "fixtures" / "wast"  # scripts that must fail or cannot run
@@ -47,7 +49,73 @@ def test_our_command_script_passes_on_the_model(compiler: Compiler) -> None:
 
 @pytest.mark.parametrize("name", MEMORY_FILES)
 def test_official_memory_scripts_have_no_failure_on_the_model(name: str, spec_core: Path, compiler: Compiler) -> None:
-    cases = run_on_model(spec_core / f"{name}.wast", compiler)
+    cases = run_on_model(spec_core / f"{name}.wast", compiler, version=SpecVersion.V2)  # the 2.0 checkout's rules
     counts = collections.Counter(case.status for case in cases)
     assert counts["fail"] == 0, [(c.id, c.detail) for c in cases if c.status == "fail"][:5]
     assert counts["error"] == 0, [(c.id, c.detail) for c in cases if c.status == "error"][:5]
+
+
+# -- WebAssembly 3.0: 64-bit and several memories ---------------------------------------------------
+
+def _problems(cases: list) -> list[tuple[str, str, str]]:
+    return [(case.id, case.status, case.detail) for case in cases if case.status != "pass"]
+
+
+@pytest.mark.parametrize("name, commands", [("memory64.wast", 44), ("multi_memory.wast", 38), ("v3_only.wast", 5)])
+def test_every_assertion_of_our_3_0_memory_scripts_holds_on_the_model(name: str, commands: int,
+                                                                      compiler: Compiler) -> None:
+    cases = run_on_model(WAST / name, compiler, version=SpecVersion.V3)
+    assert _problems(cases) == []
+    assert len(cases) == commands  # one case per top-level command
+
+
+def test_wrong_3_0_expectations_are_reported_as_failures(compiler: Compiler) -> None:
+    cases = run_on_model(BAD_WAST / "wrong-3.0.wast", compiler, version=SpecVersion.V3)
+    assert [(case.line, case.status, case.detail) for case in cases] == [
+        (2, "pass", ""),
+        (6, "fail", "Trap: out of bounds memory access"),  # 4 GiB is past a 64-bit memory of one page
+        (7, "fail", "results [0xffffffffffffffff] do not match the expectation"),  # -1 is 64 bits wide
+        (8, "fail", "results [0x2a] do not match the expectation"),  # the second memory has its own bytes
+        (9, "fail", "expected WasmDecodeError, but it succeeded"),  # i64 to i32 memory: an i32 length is right
+        (11, "pass", ""),
+        (12, "fail", "expected JsException, but it succeeded"),  # same address type, limits within: it links
+    ]
+
+
+def test_modules_valid_by_3_0_rules_are_rejected_by_2_0_rules(compiler: Compiler) -> None:
+    by_3_0 = run_on_model(WAST / "v3_only.wast", compiler, version=SpecVersion.V3)
+    by_2_0 = {case.line: case for case in run_on_model(WAST / "v3_only.wast", compiler, version=SpecVersion.V2)}
+    assert [case.status for case in by_3_0] == ["pass"] * 5
+    assert {line: case.status for line, case in by_2_0.items()} == dict.fromkeys((3, 4, 5, 11, 12), "fail")
+    # wabt judges text by 2.0's features, the model the binaries
+    assert "only one memory block allowed" in by_2_0[3].detail
+    assert by_2_0[4].detail.startswith("malformed limits flags 0x04")
+    assert "unknown global 0" in by_2_0[5].detail
+    assert "not valid in initializer expression: i32.add" in by_2_0[11].detail
+    assert by_2_0[12].detail.startswith("zero byte expected")
+
+
+def test_the_version_comes_from_linmem_spec_version_when_no_caller_names_it(compiler: Compiler,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINMEM_SPEC_VERSION", "2.0")
+    assert {case.status for case in run_on_model(WAST / "v3_only.wast", compiler)} == {"fail"}
+    monkeypatch.setenv("LINMEM_SPEC_VERSION", "3")
+    assert {case.status for case in run_on_model(WAST / "v3_only.wast", compiler)} == {"pass"}
+    monkeypatch.setenv("LINMEM_SPEC_VERSION", "4.0")
+    with pytest.raises(InputError, match="LINMEM_SPEC_VERSION: unknown WebAssembly version '4.0'"):
+        run_on_model(WAST / "v3_only.wast", compiler)
+
+
+@pytest.mark.parametrize("name", MEMORY64_FILES)
+def test_official_memory64_scripts_all_pass_on_the_model(name: str, spec_core_3: Path, compiler: Compiler) -> None:
+    cases = run_on_model(spec_core_3 / "memory64" / f"{name}.wast", compiler, version=SpecVersion.V3)
+    assert _problems(cases)[:5] == []
+    assert cases
+
+
+def test_official_multi_memory_scripts_all_pass_on_the_model(spec_core_3: Path, compiler: Compiler) -> None:
+    scripts = sorted((spec_core_3 / "multi-memory").glob("*.wast"))
+    assert len(scripts) == 41, f"{spec_core_3}/multi-memory holds {len(scripts)} scripts; 285a9032 has 41"
+    cases = [case for script in scripts for case in run_on_model(script, compiler, version=SpecVersion.V3)]
+    assert _problems(cases)[:5] == []
+    assert len(cases) == 912

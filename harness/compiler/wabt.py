@@ -68,8 +68,11 @@ def check_features(features: Iterable[str]) -> tuple[str, ...]:
 
 def cache_key(source: bytes, features: tuple[str, ...], validate: bool, wabt_version: str) -> str:
     """The content address of a compilation."""
-    recipe = {"source": sha256_hex(source), "features": list(features), "validate": validate,
-              "wabt": wabt_version}
+    recipe: dict[str, object] = {"source": sha256_hex(source), "features": list(features), "validate": validate,
+                                 "wabt": wabt_version}
+    if "multi_memory" in features:
+        # since data segments got their memory index back (js/data_memory_index.js): older entries lack it
+        recipe["data_memory_indices"] = True
     return sha256_hex(json.dumps(recipe, sort_keys=True).encode())
 
 

@@ -1,7 +1,10 @@
 """Decoding the WebAssembly binary format into a :class:`Module`.
 
 The decoder reads every section of the 2.0 format, vector instructions
-included (relaxed SIMD too; :mod:`.simd`). Function
+included (relaxed SIMD too; :mod:`.simd`), and by 3.0's rules (the default;
+:mod:`.versions`) the memory64 and multi-memory encodings: limits flags with
+an address type, 64-bit memarg offsets, memory indices in memargs and in
+memory instructions. Function
 bodies become flat lists of ``(opcode, immediate)`` pairs; each structured
 instruction's immediate is ``(block_type, else_index, end_index)`` so that the
 interpreter can branch without searching. Anything malformed raises
@@ -17,6 +20,7 @@ from ..errors import WasmDecodeError
 from . import opcodes as op
 from .memory import Limits
 from .traps import UnsupportedInstruction
+from .versions import DEFAULT_VERSION, SpecVersion
 
 MAGIC = b"\0asm"
 VERSION = b"\x01\0\0\0"
@@ -165,13 +169,16 @@ class Module:
 class Reader:
     """A cursor over the binary with the format's primitive decoders."""
 
-    def __init__(self, data: bytes, offset: int = 0, end: int | None = None, *, multi_memory: bool = False) -> None:
+    def __init__(self, data: bytes, offset: int = 0, end: int | None = None, *,
+                 version: SpecVersion = DEFAULT_VERSION) -> None:
         self.data = data
         self.offset = offset
         self.end = len(data) if end is None else end
-        # Bit 6 of a memarg's flags names a memory index only in modules with several memories
-        # (multi-memory); in a single-memory module such flags are malformed, as the 2.0 spec says.
-        self.multi_memory = multi_memory
+        self.version = version
+
+    def within(self, end: int) -> "Reader":
+        """A reader of the bytes from here up to ``end`` (a section, a function body), by the same rules."""
+        return Reader(self.data, self.offset, end, version=self.version)
 
     def fail(self, message: str) -> WasmDecodeError:
         """An error at the current offset."""
@@ -252,21 +259,29 @@ class Reader:
         return value_type
 
     def memory_index(self) -> int:
-        """A memory index: a single zero byte unless the module has several memories (2.0's rule)."""
-        if self.multi_memory:
+        """A memory index (3.0: a u32, multi-memory); 2.0 has one memory and wants a single zero byte."""
+        if self.version.multi_memory:
             return self.unsigned()
         if self.byte() != 0:
             raise WasmDecodeError("zero byte expected", offset=self.offset - 1)
         return 0
 
     def limits(self) -> Limits:
-        """Memory or table limits (flags: bit 0 maximum, bit 1 shared)."""
+        """Memory or table limits (3.0 spec 5.2 "Limits": bit 0 a maximum, bit 2 the i64 address type).
+
+        Bit 1 (shared) is the threads proposal's, which linmem's scenarios use. 3.0
+        reads both bounds as u64 (validation keeps an i32 memory's within 2^16 pages);
+        2.0 knows no address type and reads u32 bounds.
+        """
+        start = self.offset
         flags = self.byte()
-        if flags > 3:
-            raise WasmDecodeError(f"malformed limits flags 0x{flags:02x}", offset=self.offset - 1)
-        minimum = self.unsigned()
-        maximum = self.unsigned() if flags & 1 else None
-        return Limits(minimum, maximum, shared=bool(flags & 2))
+        allowed = 7 if self.version.memory64 else 3
+        if flags > allowed:
+            raise WasmDecodeError(f"malformed limits flags 0x{flags:02x}", offset=start)
+        bits = 64 if self.version.memory64 else 32
+        minimum = self.unsigned(bits)
+        maximum = self.unsigned(bits) if flags & 1 else None
+        return Limits(minimum, maximum, shared=bool(flags & 2), address="i64" if flags & 4 else "i32")
 
 
 #: Instruction prefixes of proposals the model does not decode: reported as a model gap, not as malformed.
@@ -286,18 +301,20 @@ def read_block_type(reader: Reader) -> Any:
 
 
 def _memarg(reader: Reader) -> tuple[int, int, int]:
-    """``(align, offset, memory)``; bit 6 of the alignment flags a memory index.
+    """``(align, offset, memory)`` (3.0 spec 5.3, ``memarg``).
 
-    An alignment exponent of 32 or more (or flags of 128 or more) is malformed.
+    Flags of 2^6 or more name a memory index after them (multi-memory, 3.0); 2^7 or
+    more, or an alignment exponent of 32 or more, is malformed. 3.0 reads the offset as
+    a u64 (memory64; validation bounds it by the memory's address type), 2.0 as a u32.
     """
     start = reader.offset
     flags = reader.unsigned()
-    explicit_memory = bool(flags & 0x40) and reader.multi_memory
+    explicit_memory = bool(flags & 0x40) and reader.version.multi_memory
     align = flags & ~0x40 if explicit_memory else flags
     if flags >= 0x80 or align >= 32:
         raise WasmDecodeError("malformed memop flags", offset=start)
     memory = reader.unsigned() if explicit_memory else 0
-    return align, reader.unsigned(64), memory
+    return align, reader.unsigned(64 if reader.version.memory64 else 32), memory
 
 
 _IMMEDIATE_READERS: dict[str, Callable[[Reader], Any]] = {
@@ -449,7 +466,7 @@ def _section_code(reader: Reader, module: Module) -> None:
         size = reader.unsigned()
         if reader.offset + size > reader.end:
             raise reader.fail("function body size runs past the end of the code section")
-        body = Reader(reader.data, reader.offset, reader.offset + size, multi_memory=reader.multi_memory)
+        body = reader.within(reader.offset + size)
         declared: list[str] = []
         for _ in range(body.unsigned()):
             count, value_type = body.unsigned(), body.value_type()
@@ -499,8 +516,8 @@ _SECTIONS: dict[int, Callable[[Reader, Module], None]] = {
 _SECTION_ORDER = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12}
 
 
-def decode_module(wasm_bytes: bytes) -> Module:
-    """Decode a binary module; raise :class:`WasmDecodeError` if it is malformed.
+def decode_module(wasm_bytes: bytes, *, version: SpecVersion = DEFAULT_VERSION) -> Module:
+    """Decode a binary module by ``version``'s rules; raise :class:`WasmDecodeError` if it is malformed.
 
     >>> decode_module(bytes.fromhex("0061736d01000000050301000107")).memories
     Traceback (most recent call last):
@@ -511,14 +528,13 @@ def decode_module(wasm_bytes: bytes) -> Module:
         raise WasmDecodeError("magic header not detected: not a WebAssembly binary", offset=0)
     if wasm_bytes[4:8] != VERSION:
         raise WasmDecodeError("unknown binary version", offset=4)
-    reader = Reader(wasm_bytes, 8)
+    reader = Reader(wasm_bytes, 8, version=version)
     module = Module()
     last_rank = 0
     while not reader.at_end():
         section_id = reader.byte()
         size = reader.unsigned()
-        memory_count = len(module.memory_types())
-        section = Reader(wasm_bytes, reader.offset, reader.offset + size, multi_memory=memory_count > 1)
+        section = reader.within(reader.offset + size)
         if section.end > len(wasm_bytes):
             raise reader.fail("section size runs past the end of the module")
         if section_id == 0:

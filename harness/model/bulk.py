@@ -11,7 +11,7 @@ from typing import Any
 
 from .binary import FuncType
 from .memory import Memory
-from .numeric import MASK32
+from .numeric import MASK32, MASK64
 from .store import Function, Instance, TableInstance
 from .traps import Trap, TrapKind
 
@@ -52,8 +52,8 @@ def table_set(table: TableInstance, slot: int, value: Any) -> None:
 
 
 def table_grow(table: TableInstance, value: Any, delta: int) -> int:
-    """``table.grow``: the old size, or -1 (as an i32) when it cannot grow."""
-    return table.grow(delta, value) & MASK32
+    """``table.grow``: the old size, or -1 (of the table's address type) when it cannot grow."""
+    return table.grow(delta, value) & (MASK64 if table.address == "i64" else MASK32)
 
 
 def table_fill(table: TableInstance, start: int, value: Any, length: int) -> None:

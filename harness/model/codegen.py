@@ -665,8 +665,10 @@ class Translator:
         self._push_effect(f"{self._memory(memory)}.pages")
 
     def _memory_grow(self, index: int, memory: int) -> None:
+        """The old size, or -1 as the memory's address type (2^64 - 1 in bits for a 64-bit memory)."""
         delta = self.stack.pop().text
-        self._push_effect(f"{self._memory(memory)}.grow({delta}) & {MASK32}")
+        mask = MASK64 if self.module.memory_types()[memory].address == "i64" else MASK32
+        self._push_effect(f"{self._memory(memory)}.grow({delta}) & {mask}")
 
     def _operation(self, helper: str, operands: int, *environment: str, pushes: bool = False) -> None:
         """An instruction done by a :mod:`bulk` helper: ``helper(environment..., operands...)``."""
@@ -737,6 +739,8 @@ def _operand(text: str) -> str:
 
 
 def _address(text: str, offset: int) -> str:
+    """The effective address ``address + offset``: Python's ints do not wrap, so past 2^32 (2^64 for a
+    64-bit memory) it stays beyond the memory and traps out of bounds, as the spec's sum does."""
     return f"{_operand(text)} + {offset}" if offset else text
 
 

@@ -13,7 +13,7 @@ from typing import Mapping
 
 from .binary import Module
 from .interpreter import evaluate_constant, invoke
-from .memory import Limits, Memory
+from .memory import Limits, Memory, allocatable_pages
 from .store import (
     ExternValue,
     GlobalInstance,
@@ -26,7 +26,10 @@ from .traps import JsException, Trap, TrapKind, UnsupportedInstruction
 
 
 def memory_limits_match(actual: Limits, declared: Limits) -> bool:
-    """The spec's import matching of memory types (``actual`` is what is supplied)."""
+    """The spec's import matching of memory types (``actual`` is what is supplied; 3.0 spec 2.2
+    "Matching": the address types are equal and the limits within the declared ones)."""
+    if actual.address != declared.address:
+        return False
     if actual.shared != declared.shared or actual.minimum < declared.minimum:
         return False
     if declared.maximum is None:
@@ -43,7 +46,7 @@ def _resolve_imports(module: Module, imports: Mapping[tuple[str, str], ExternVal
             raise JsException("LinkError", f"{where}: not provided")
         if entry.kind == "memory":
             if not isinstance(value, Memory) or not memory_limits_match(
-                    Limits(value.pages, value.limits.maximum, value.limits.shared), entry.desc):
+                    Limits(value.pages, value.limits.maximum, value.limits.shared, value.limits.address), entry.desc):
                 raise JsException("LinkError", f"{where}: memory import does not match")
             instance.memories.append(value)
         elif entry.kind == "func":
@@ -57,7 +60,7 @@ def _resolve_imports(module: Module, imports: Mapping[tuple[str, str], ExternVal
         elif entry.kind == "table":
             wanted = entry.desc.limits
             if not isinstance(value, TableInstance) or value.element_type != entry.desc.element or \
-                    len(value.elements) < wanted.minimum or (
+                    value.address != wanted.address or len(value.elements) < wanted.minimum or (
                     wanted.maximum is not None and (value.maximum is None or value.maximum > wanted.maximum)):
                 raise JsException("LinkError", f"{where}: table import does not match")
             instance.tables.append(value)
@@ -65,17 +68,24 @@ def _resolve_imports(module: Module, imports: Mapping[tuple[str, str], ExternVal
             raise UnsupportedInstruction(f"{entry.kind} import")
 
 
+def _allocate(limits: Limits) -> Memory:
+    """A module's own memory; more pages than engines allocate is a ``RangeError``, as V8 throws."""
+    if limits.minimum > allocatable_pages(limits.address):
+        raise JsException("RangeError", f"cannot allocate a memory of {limits.minimum} pages")
+    return Memory(limits)
+
+
 def instantiate(module: Module, imports: Mapping[tuple[str, str], ExternValue] | None = None) -> Instance:
     """Instantiate ``module``; raises ``JsException('LinkError')`` or a ``Trap``."""
     instance = Instance(module)
     _resolve_imports(module, imports or {}, instance)
-    instance.memories.extend(Memory(limits) for limits in module.memories)
+    instance.memories.extend(_allocate(limits) for limits in module.memories)
     for type_index, body in zip(module.functions, module.bodies):  # before globals: ref.func may name them
         instance.functions.append(WasmFunction(module.types[type_index], instance, body))
     for definition in module.globals:
         instance.globals.append(GlobalInstance(definition.type, evaluate_constant(instance, definition.init)))
-    instance.tables.extend(TableInstance(table.element, [None] * table.limits.minimum, table.limits.maximum)
-                           for table in module.tables)
+    instance.tables.extend(TableInstance(table.element, [None] * table.limits.minimum, table.limits.maximum,
+                                         table.limits.address) for table in module.tables)
     instance.element_values = [[evaluate_constant(instance, item) for item in segment.items]
                                for segment in module.elements]
     spaces = {"func": instance.functions, "memory": instance.memories, "global": instance.globals,

@@ -23,6 +23,11 @@ class GlobalInstance:
     value: int
 
 
+#: The most elements the model (as engines: V8's ``kV8MaxWasmTableSize``) gives a table; its elements are a
+#: real list, so growing to the spec's 2^32 - 1 (2^64 - 1 for a 64-bit table) would exhaust the host.
+ALLOCATABLE_ELEMENTS = 10_000_000
+
+
 @dataclass
 class TableInstance:
     """A table: its element type, limits, and elements (``None`` is a null reference)."""
@@ -30,11 +35,13 @@ class TableInstance:
     element_type: str
     elements: list[Any]
     maximum: int | None = None
+    #: the address type of its indices (``"i64"``: a 64-bit table, memory64)
+    address: str = "i32"
 
     def grow(self, delta: int, value: Any) -> int:
-        """``table.grow``: the old size, or -1 past the maximum (or 2**32 - 1 entries)."""
+        """``table.grow``: the old size, or -1 past the maximum or past what engines allocate."""
         old = len(self.elements)
-        ceiling = self.maximum if self.maximum is not None else 0xFFFFFFFF
+        ceiling = min(self.maximum, ALLOCATABLE_ELEMENTS) if self.maximum is not None else ALLOCATABLE_ELEMENTS
         if old + delta > ceiling:
             return -1
         self.elements.extend([value] * delta)

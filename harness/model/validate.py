@@ -3,8 +3,12 @@
 Function bodies are type-checked with the spec appendix's algorithm: a stack
 of operand types (``None`` for an unknown type after ``unreachable``) and a
 stack of control frames. Module-level rules cover limits, indices, constant
-expressions, exports and the start function (data counts are the decoder's). ``multi_memory``
-allows more than one memory (a later proposal the scenarios use).
+expressions, exports and the start function (data counts are the decoder's).
+The rules are one version's (:class:`~.versions.SpecVersion`, 3.0 unless told):
+3.0 adds several memories, 64-bit memories (an address type per memory, 3.0
+spec 2.3 "Memory instructions": every address operand has it), and
+``global.get`` of the module's own immutable globals and integer ``add``,
+``sub``, ``mul`` in constant expressions.
 Raises :class:`~harness.errors.WasmDecodeError` ("invalid module: ...").
 """
 
@@ -15,9 +19,10 @@ from typing import Any, Sequence
 
 from ..errors import WasmDecodeError
 from .binary import FuncType, Instruction, Module
-from .memory import MAX_PAGES
+from .memory import MAX_PAGES, MAX_PAGES_64, Limits
 from .opcodes import LANE, MEMARG, MEMARG_LANE, OPCODES, SHUFFLE
 from .simd import VECTOR_BY_NAME, VectorInstruction
+from .versions import DEFAULT_VERSION, SpecVersion
 
 NUMERIC = ("i32", "i64", "f32", "f64")
 #: What an untyped ``select`` may choose between: numbers and vectors (not references).
@@ -90,9 +95,16 @@ class Context:
     module: Module
     functions: list[FuncType]
     tables: list[str]
-    memories: int
+    #: each memory's address type (``"i32"``, or ``"i64"`` for a 64-bit memory)
+    memories: list[str]
     globals: list[Any]
     references: set[int] = field(default_factory=set)
+    #: each table's address type, as ``memories``
+    table_addresses: list[str] = field(default_factory=list)
+
+    def table_address(self, index: int) -> str:
+        """The address type of table ``index`` (a table known to exist)."""
+        return self.table_addresses[index] if index < len(self.table_addresses) else "i32"
 
 
 class BodyChecker:
@@ -162,45 +174,50 @@ class BodyChecker:
         found = signature(name)
         if found is None:
             raise Invalid(f"cannot validate {name}")
+        params = found[0]
         if ".load" in name or ".store" in name:
-            self.memory_access(name, immediate)
-        self.pop_all(found[0])
+            address = self.memory_access(immediate, 1 << natural_alignment(name))
+            params = (address, *params[1:])
+        self.pop_all(params)
         self.push(*found[1])
 
-    def memory_access(self, name: str, memarg: Any) -> None:
-        align, _offset, memory = memarg
-        if memory >= self.context.memories:
-            raise Invalid("unknown memory")
-        if align > natural_alignment(name):
+    def memory_access(self, memarg: Any, width: int) -> str:
+        """Check a memarg for an access of ``width`` bytes (3.0 spec 2.3, ``Memarg_ok``); the address type."""
+        align, offset, memory = memarg
+        address = self.need_memory(memory)
+        if 1 << align > width:
             raise Invalid("alignment must not be larger than natural")
+        if address == "i32" and offset >> 32:
+            raise Invalid("offset out of range: a 32-bit memory's offsets are below 2^32")
+        return address
 
     def vector(self, instruction: VectorInstruction, immediate: Any) -> None:
-        """A vector instruction: its memory access and lane indices, then its operands and results."""
-        if instruction.immediate == MEMARG:
-            self.vector_access(instruction, immediate)
-        elif instruction.immediate == MEMARG_LANE:
-            self.vector_access(instruction, immediate[0])
+        """A vector instruction: its memory access and lane indices, then its operands and results.
+
+        A memory access's first operand is its address, of the memory's address type.
+        """
+        params = instruction.params
+        if instruction.immediate in (MEMARG, MEMARG_LANE):
+            memarg = immediate if instruction.immediate == MEMARG else immediate[0]
+            params = (self.memory_access(memarg, instruction.access_bytes or 0), *params[1:])
+        if instruction.immediate == MEMARG_LANE:
             self.lanes(instruction, (immediate[1],))
         elif instruction.immediate == LANE:
             self.lanes(instruction, (immediate,))
         elif instruction.immediate == SHUFFLE:
             self.lanes(instruction, immediate)
-        self.pop_all(instruction.params)
+        self.pop_all(params)
         self.push(*instruction.results)
-
-    def vector_access(self, instruction: VectorInstruction, memarg: Any) -> None:
-        align, _offset, memory = memarg
-        self.need_memory(memory)
-        if 1 << align > (instruction.access_bytes or 0):
-            raise Invalid("alignment must not be larger than natural")
 
     def lanes(self, instruction: VectorInstruction, indices: Sequence[int]) -> None:
         if any(index >= (instruction.lane_bound or 0) for index in indices):
             raise Invalid("invalid lane index")
 
-    def need_memory(self, index: int = 0) -> None:
-        if index >= self.context.memories:
+    def need_memory(self, index: int = 0) -> str:
+        """The address type of memory ``index``; "unknown memory" when there is none."""
+        if index >= len(self.context.memories):
             raise Invalid("unknown memory")
+        return self.context.memories[index]
 
     def op_unreachable(self, _: Any) -> None:
         self.unreachable()
@@ -287,7 +304,7 @@ class BodyChecker:
             raise Invalid("unknown table")
         if type_index >= len(self.context.module.types):
             raise Invalid("unknown type")
-        self.pop("i32")
+        self.pop(self.context.table_address(table))
         self._call(self.context.module.types[type_index])
 
     def op_drop(self, _: Any) -> None:
@@ -338,22 +355,22 @@ class BodyChecker:
         self.pop(found.value_type)
 
     def op_memory_size(self, index: int) -> None:
-        self.need_memory(index)
-        self.push("i32")
+        self.push(self.need_memory(index))
 
     def op_memory_grow(self, index: int) -> None:
-        self.need_memory(index)
-        self.pop("i32")
-        self.push("i32")
+        address = self.need_memory(index)
+        self.pop(address)
+        self.push(address)
 
     def op_memory_fill(self, index: int) -> None:
-        self.need_memory(index)
-        self.pop_all(("i32", "i32", "i32"))
+        address = self.need_memory(index)
+        self.pop_all((address, "i32", address))
 
     def op_memory_copy(self, immediate: Any) -> None:
-        for index in immediate:
-            self.need_memory(index)
-        self.pop_all(("i32", "i32", "i32"))
+        """``[at1 at2 min(at1, at2)]``: the length fits both memories (3.0 spec 2.3, ``memory.copy``)."""
+        destination, source = (self.need_memory(index) for index in immediate)
+        length = "i32" if "i32" in (destination, source) else "i64"
+        self.pop_all((destination, source, length))
 
     def _data(self, index: int) -> None:
         # the data count rules are the decoder's (binary format); it has checked them already
@@ -362,9 +379,9 @@ class BodyChecker:
 
     def op_memory_init(self, immediate: Any) -> None:
         data_index, memory = immediate
-        self.need_memory(memory)
+        address = self.need_memory(memory)
         self._data(data_index)
-        self.pop_all(("i32", "i32", "i32"))
+        self.pop_all((address, "i32", "i32"))
 
     def op_data_drop(self, index: int) -> None:
         self._data(index)
@@ -387,7 +404,7 @@ class BodyChecker:
 
 
 def _table_ops(checker: type[BodyChecker]) -> None:
-    """table.* and elem.drop (kept apart to keep the class readable)."""
+    """table.* and elem.drop (kept apart to keep the class readable); indices have the table's address type."""
     def table(self: BodyChecker, index: int) -> str:
         if index >= len(self.context.tables):
             raise Invalid("unknown table")
@@ -398,39 +415,43 @@ def _table_ops(checker: type[BodyChecker]) -> None:
             raise Invalid("unknown elem segment")
 
     def get(self: BodyChecker, index: int) -> None:
-        self.pop("i32")
-        self.push(table(self, index))
+        element = table(self, index)
+        self.pop(self.context.table_address(index))
+        self.push(element)
 
     def set_(self: BodyChecker, index: int) -> None:
         self.pop(table(self, index))
-        self.pop("i32")
+        self.pop(self.context.table_address(index))
 
     def size(self: BodyChecker, index: int) -> None:
         table(self, index)
-        self.push("i32")
+        self.push(self.context.table_address(index))
 
     def grow(self: BodyChecker, index: int) -> None:
-        self.pop("i32")
-        self.pop(table(self, index))
-        self.push("i32")
+        element, address = table(self, index), self.context.table_address(index)
+        self.pop(address)
+        self.pop(element)
+        self.push(address)
 
     def fill(self: BodyChecker, index: int) -> None:
-        self.pop("i32")
-        self.pop(table(self, index))
-        self.pop("i32")
+        element, address = table(self, index), self.context.table_address(index)
+        self.pop(address)
+        self.pop(element)
+        self.pop(address)
 
     def copy(self: BodyChecker, immediate: Any) -> None:
         destination, source = immediate
         if table(self, destination) != table(self, source):
             raise Invalid("type mismatch: table.copy between tables of different types")
-        self.pop_all(("i32", "i32", "i32"))
+        addresses = (self.context.table_address(destination), self.context.table_address(source))
+        self.pop_all((*addresses, "i32" if "i32" in addresses else "i64"))
 
     def init(self: BodyChecker, immediate: Any) -> None:
         element, index = immediate
         elem(self, element)
         if self.context.module.elements[element].element_type != table(self, index):
             raise Invalid("type mismatch: table.init element type")
-        self.pop_all(("i32", "i32", "i32"))
+        self.pop_all((self.context.table_address(index), "i32", "i32"))
 
     for name, function in (("table_get", get), ("table_set", set_), ("table_size", size), ("table_grow", grow),
                            ("table_fill", fill), ("table_copy", copy), ("table_init", init),
@@ -441,83 +462,115 @@ def _table_ops(checker: type[BodyChecker]) -> None:
 _table_ops(BodyChecker)
 
 
-def _constant_type(context: Context, expression: Sequence[Instruction], imported_globals: int) -> str:
+#: What a constant expression may hold besides ``global.get`` (3.0 spec 2.3, ``Instr_const``).
+_CONSTANT_INSTRUCTIONS = frozenset({"i32.const", "i64.const", "f32.const", "f64.const", "v128.const", "ref.null",
+                                    "ref.func"})
+#: Extended constant expressions (3.0): integer add, sub and mul.
+_EXTENDED_CONSTANT_INSTRUCTIONS = frozenset({"i32.add", "i32.sub", "i32.mul", "i64.add", "i64.sub", "i64.mul"})
+
+
+def _constant_type(context: Context, expression: Sequence[Instruction], readable_globals: int,
+                   version: SpecVersion) -> str:
+    """The type a constant expression produces; it may read the first ``readable_globals`` globals (immutable ones)."""
+    allowed = _CONSTANT_INSTRUCTIONS | (_EXTENDED_CONSTANT_INSTRUCTIONS if version.extended_constants else frozenset())
     checker = BodyChecker(context, FuncType((), ()), ())
     checker.frames[0].results = ()
     for opcode, immediate in expression[:-1]:
         name = OPCODES[opcode][0]
-        if name not in ("i32.const", "i64.const", "f32.const", "f64.const", "v128.const", "global.get", "ref.null",
-                        "ref.func"):
+        if name == "global.get":
+            if immediate >= readable_globals:
+                raise Invalid(f"unknown global {immediate}: this constant expression reads only the first "
+                              f"{readable_globals}")
+            if context.globals[immediate].mutable:
+                raise Invalid("constant expression required: global.get of a mutable global")
+        elif name not in allowed:
             raise Invalid("constant expression required")
-        if name == "global.get" and (immediate >= imported_globals or context.globals[immediate].mutable):
-            raise Invalid("unknown global: constant expressions may only read imported immutable globals")
         checker.instruction(name, immediate)
     if len(checker.values) != 1:
         raise Invalid("type mismatch: a constant expression must produce one value")
     return str(checker.values[0])
 
 
-def validate(module: Module, *, multi_memory: bool = False) -> None:
-    """Raise ``WasmDecodeError('invalid module: ...')`` unless the module is valid."""
+def validate(module: Module, *, version: SpecVersion = DEFAULT_VERSION) -> None:
+    """Raise ``WasmDecodeError('invalid module: ...')`` unless the module is valid by ``version``'s rules."""
     try:
-        _validate(module, multi_memory)
+        _validate(module, version)
     except Invalid as reason:
         raise invalid(str(reason)) from None
 
 
-def _validate(module: Module, multi_memory: bool) -> None:
-    imported_functions = [module.types[entry.desc] for entry in module.imported("func")
-                          if entry.desc < len(module.types)]
-    if len(imported_functions) != len(module.imported("func")) or any(t >= len(module.types) for t in module.functions):
-        raise Invalid("unknown type")
-    memories = module.memory_types()
-    if len(memories) > 1 and not multi_memory:
+def _check_memory_types(memories: Sequence[Limits], version: SpecVersion) -> None:
+    """Each memory's limits within its address type's (3.0 spec 2.1, ``Memtype_ok``); one memory in 2.0."""
+    if len(memories) > 1 and not version.multi_memory:
         raise Invalid("multiple memories")
     for limits in memories:
-        if limits.minimum > MAX_PAGES or (limits.maximum is not None and limits.maximum > MAX_PAGES):
-            raise Invalid("memory size must be at most 65536 pages (4GiB)")
+        ceiling = MAX_PAGES_64 if limits.address == "i64" else MAX_PAGES
+        if limits.minimum > ceiling or (limits.maximum is not None and limits.maximum > ceiling):
+            raise Invalid(f"memory size must be at most {ceiling} pages")
         if limits.maximum is not None and limits.minimum > limits.maximum:
             raise Invalid("size minimum must not be greater than maximum")
         if limits.shared and limits.maximum is None:
             raise Invalid("shared memory must have maximum")
-    tables = module.table_types()
+
+
+def _check_table_types(tables: Sequence[Any]) -> None:
     for table in tables:
+        ceiling = (1 << 64 if table.limits.address == "i64" else 1 << 32) - 1
+        if table.limits.minimum > ceiling or (table.limits.maximum is not None and table.limits.maximum > ceiling):
+            raise Invalid("table size must be at most 2^32-1 (2^64-1 for a 64-bit table)")
         if table.limits.maximum is not None and table.limits.minimum > table.limits.maximum:
             raise Invalid("size minimum must not be greater than maximum")
-    imported_globals = [entry.desc for entry in module.imported("global")]
+
+
+def _declared_references(module: Module) -> set[int]:
+    """The functions ``ref.func`` may name in bodies: those exported or named outside functions."""
     references = {export.index for export in module.exports if export.kind == "func"}
     for segment in module.elements:
         references.update(immediate for item in segment.items for opcode, immediate in item if opcode == 0xD2)
     for definition in module.globals:
         references.update(immediate for opcode, immediate in definition.init if opcode == 0xD2)
-    context = Context(module, imported_functions + [module.types[t] for t in module.functions],
-                      [table.element for table in tables], len(memories), module.global_types(),
-                      references)
+    return references
+
+
+def _check_globals(module: Module, context: Context, version: SpecVersion) -> None:
+    """Each global's initialiser: 2.0 reads imported globals only, 3.0 the globals before it too."""
+    imported = len(module.imported("global"))
     for index, definition in enumerate(module.globals):
-        partial = Context(module, context.functions, context.tables, context.memories, imported_globals, references)
-        if _constant_type(partial, definition.init, len(imported_globals)) != definition.type.value_type:
+        readable = imported + index if version.extended_constants else imported
+        partial = Context(module, context.functions, context.tables, context.memories,
+                          context.globals[:readable], context.references, context.table_addresses)
+        if _constant_type(partial, definition.init, readable, version) != definition.type.value_type:
             raise Invalid("type mismatch in a global's initialiser")
+
+
+def _check_segments(module: Module, context: Context, version: SpecVersion) -> None:
+    """Data and element segments: their memory or table, and their constant offsets and items."""
+    readable = len(context.globals) if version.extended_constants else len(module.imported("global"))
+    tables = module.table_types()
     for segment in module.data:
         if segment.mode == "active":
-            if segment.memory >= len(memories):
+            if segment.memory >= len(context.memories):
                 raise Invalid("unknown memory")
-            if _constant_type(context, segment.offset, len(imported_globals)) != "i32":
+            if _constant_type(context, segment.offset, readable, version) != context.memories[segment.memory]:
                 raise Invalid("type mismatch in a data segment's offset")
-    for segment in module.elements:
-        if segment.mode == "active":
-            if segment.table >= len(tables):
+    for element in module.elements:
+        if element.mode == "active":
+            if element.table >= len(tables):
                 raise Invalid("unknown table")
-            if _constant_type(context, segment.offset, len(imported_globals)) != "i32":
+            if _constant_type(context, element.offset, readable, version) != tables[element.table].limits.address:
                 raise Invalid("type mismatch in an element segment's offset")
-            if tables[segment.table].element != segment.element_type:
+            if tables[element.table].element != element.element_type:
                 raise Invalid("type mismatch: element segment and table element types differ")
-        for item in segment.items:
-            if _constant_type(context, item, len(imported_globals)) != segment.element_type:
+        for item in element.items:
+            if _constant_type(context, item, readable, version) != element.element_type:
                 raise Invalid("type mismatch in an element segment")
+
+
+def _check_exports_and_start(module: Module, context: Context) -> None:
     names = [export.name for export in module.exports]
     if len(set(names)) != len(names):
         raise Invalid("duplicate export name")
-    spaces = {"func": len(context.functions), "table": len(tables), "memory": len(memories),
+    spaces = {"func": len(context.functions), "table": len(context.tables), "memory": len(context.memories),
               "global": len(context.globals)}
     for export in module.exports:
         if export.index >= spaces[export.kind]:
@@ -527,5 +580,23 @@ def _validate(module: Module, multi_memory: bool) -> None:
             raise Invalid("unknown function")
         if context.functions[module.start] != FuncType((), ()):
             raise Invalid("start function must have no parameters and no results")
+
+
+def _validate(module: Module, version: SpecVersion) -> None:
+    imported_functions = [module.types[entry.desc] for entry in module.imported("func")
+                          if entry.desc < len(module.types)]
+    if len(imported_functions) != len(module.imported("func")) or any(t >= len(module.types) for t in module.functions):
+        raise Invalid("unknown type")
+    memories = module.memory_types()
+    _check_memory_types(memories, version)
+    tables = module.table_types()
+    _check_table_types(tables)
+    context = Context(module, imported_functions + [module.types[t] for t in module.functions],
+                      [table.element for table in tables], [limits.address for limits in memories],
+                      module.global_types(), _declared_references(module),
+                      [table.limits.address for table in tables])
+    _check_globals(module, context, version)
+    _check_segments(module, context, version)
+    _check_exports_and_start(module, context)
     for type_index, body in zip(module.functions, module.bodies):
         BodyChecker(context, module.types[type_index], body.locals).check(body.code)

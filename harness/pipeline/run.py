@@ -32,6 +32,7 @@ from ..model.versions import DEFAULT_VERSION, SpecVersion
 from ..runtimes.discovery import Runtime
 from ..scenarios.on_runtime import SCENARIO_TIMEOUT
 from ..scenarios.suite import PreparedScenario, Reference, load_all, prepare_all
+from ..wast.on_model import default_version
 from ..wast.script import Command, is_malformed_text
 from ..wast.signatures import read_checked
 from .collect import CaseFiles
@@ -89,6 +90,7 @@ def load_inputs(files: CaseFiles, compiler: Compiler, *, scenarios_on_reference:
     except InputErrors as bad:
         errors.extend(bad.errors)
     scripts = []
+    version = default_version()  # temporary, until the command line names the version
     for path in files.of(CaseKind.WAST):
         try:
             scripts.append(Script(path, tuple(read_checked(path, compiler, version))))

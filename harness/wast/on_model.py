@@ -7,17 +7,23 @@ wabt itself, separately (runtime ``wabt``), because it is a property of the
 text parser, not of any engine. The ``spectest`` host module provides a
 one-page memory (maximum 2), the ``global_*`` globals (666 / 666.6) and the
 ``print*`` functions.
+
+Modules are decoded and validated by one version's rules (:class:`SpecVersion`,
+3.0 unless told) and their text compiled with wabt's features for it. Until
+the command line names the version, ``LINMEM_SPEC_VERSION`` (``2.0`` or
+``3.0``) chooses it for every run that names none (:func:`default_version`).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from .. import model
 from ..case import REFERENCE, WABT, Case, CaseKind, RuntimeId, Status
 from ..compiler.wabt import Compiler
-from ..errors import HarnessError, WasmDecodeError, WatError
+from ..errors import HarnessError, InputError, WasmDecodeError, WatError
 from ..model.binary import FuncType, GlobalType
 from ..model.floats import F32, F64, Format
 from ..model.instance import invoke_function
@@ -37,6 +43,7 @@ from ..model.traps import (
     UnsupportedInstruction,
 )
 from ..model.validate import validate
+from ..model.versions import DEFAULT_VERSION, SpecVersion
 from .script import (
     Action,
     Assertion,
@@ -82,6 +89,7 @@ def spectest_imports() -> dict[tuple[str, str], Any]:
         ("spectest", "global_f32"): GlobalInstance(GlobalType("f32", False), F32.from_float(666.6)),
         ("spectest", "global_f64"): GlobalInstance(GlobalType("f64", False), F64.from_float(666.6)),
         ("spectest", "table"): TableInstance("funcref", [None] * 10, 20),
+        ("spectest", "table64"): TableInstance("funcref", [None] * 10, 20, address="i64"),
         ("spectest", "print"): printer(),
         ("spectest", "print_i32"): printer("i32"),
         ("spectest", "print_i64"): printer("i64"),
@@ -92,12 +100,28 @@ def spectest_imports() -> dict[tuple[str, str], Any]:
     }
 
 
-class ModelScript:
-    """The reference model's state while it runs one script."""
+#: Temporary: the version that judges when a caller names none (the command line will name it).
+VERSION_VARIABLE = "LINMEM_SPEC_VERSION"
 
-    def __init__(self, path: Path, compiler: Compiler) -> None:
+
+def default_version() -> SpecVersion:
+    """The version named by ``LINMEM_SPEC_VERSION``, else :data:`DEFAULT_VERSION`; a bad name is an InputError."""
+    spelled = os.environ.get(VERSION_VARIABLE, "").strip()
+    if not spelled:
+        return DEFAULT_VERSION
+    try:
+        return SpecVersion.parse(spelled)
+    except ValueError as problem:
+        raise InputError(f"{VERSION_VARIABLE}: {problem}") from None
+
+
+class ModelScript:
+    """The reference model's state while it runs one script, by one version's rules."""
+
+    def __init__(self, path: Path, compiler: Compiler, version: SpecVersion = DEFAULT_VERSION) -> None:
         self.path = path
         self.compiler = compiler
+        self.version = version
         self.instances: dict[str, Instance] = {}
         self.registered: dict[str, Instance] = {}
         self.current: Instance | None = None
@@ -110,7 +134,16 @@ class ModelScript:
         if command.form == "binary":
             return command.source
         return self.compiler.compile_text(command.source, filename=f"{self.path}:{command.line}",
-                                          validate=validate).wasm_bytes
+                                          features=self.version.wabt_features, validate=validate).wasm_bytes
+
+    def decode(self, wasm_bytes: bytes) -> model.Module:
+        """Decode by the script's version's rules."""
+        return model.decode_module(wasm_bytes, version=self.version)
+
+    def validate(self, module: model.Module) -> model.Module:
+        """Validate by the script's version's rules; the module, when valid."""
+        validate(module, version=self.version)
+        return module
 
     def imports_for(self, module: model.Module) -> dict[tuple[str, str], Any]:
         """Every import resolved from registered instances or ``spectest``; missing ones stay missing."""
@@ -125,14 +158,13 @@ class ModelScript:
 
     def instantiate(self, command: ModuleCommand) -> Instance:
         """Decode, validate and instantiate (raises what instantiation raises)."""
-        module = model.decode_module(self.wasm_bytes(command))
-        validate(module)
+        module = self.validate(self.decode(self.wasm_bytes(command)))
         return model.instantiate(module, self.imports_for(module))
 
     def define(self, command: ModuleCommand) -> None:
         """A module command: instantiate it and make it current (and named)."""
         if command.definition:
-            model.decode_module(self.wasm_bytes(command))
+            self.validate(self.decode(self.wasm_bytes(command)))
             return
         self.current = None  # until this module is instantiated, actions have no module to run in
         instance = self.instantiate(command)
@@ -288,24 +320,25 @@ def _judge_assertion(script: ModelScript, assertion: Assertion) -> tuple[str, st
             return "" if getattr(failure, "name", "") == "LinkError" else f"failed with {failure}, not a LinkError"
         return _expect_failure(lambda: script.instantiate(subject), JsException, link_error)
     if kind == "assert_malformed" and subject.form == "binary":
-        return _expect_failure(lambda: model.decode_module(subject.source), WasmDecodeError, lambda failure: "")
+        return _expect_failure(lambda: script.decode(subject.source), WasmDecodeError, lambda failure: "")
     if kind == "assert_invalid":
         # Rejected while decoding or validating, as a JS engine's CompileError would be: wabt's binary
         # can turn a validation error into a decoding one (it leaves out a data count section nothing needs).
-        return _expect_failure(lambda: validate(model.decode_module(script.wasm_bytes(subject, validate=False))),
+        return _expect_failure(lambda: script.validate(script.decode(script.wasm_bytes(subject, validate=False))),
                                WasmDecodeError, lambda failure: "")
     raise AssertionError(kind)
 
 
 def run_on_model(path: Path, compiler: Compiler, on_case: OnCase = lambda case: None,
-                 commands: Sequence[Command] | None = None) -> list[Case]:
+                 commands: Sequence[Command] | None = None, *, version: SpecVersion | None = None) -> list[Case]:
     """Every command of a script (``commands``, when it was read already), judged on the reference
-    model (malformed text on wabt)."""
-    script = ModelScript(path, compiler)
+    model by ``version``'s rules (:func:`default_version` when ``None``; malformed text on wabt)."""
+    version = default_version() if version is None else version
+    script = ModelScript(path, compiler, version)
     cases = []
-    for command in read_checked(path, compiler) if commands is None else commands:
+    for command in read_checked(path, compiler, version) if commands is None else commands:
         if is_malformed_text(command):
-            cases.append(_malformed_text(path, command, compiler))  # type: ignore[arg-type]
+            cases.append(_malformed_text(path, command, compiler, version))  # type: ignore[arg-type]
             on_case(cases[-1])
             continue
         try:
@@ -324,11 +357,12 @@ def run_on_model(path: Path, compiler: Compiler, on_case: OnCase = lambda case: 
     return cases
 
 
-def _malformed_text(path: Path, command: Assertion, compiler: Compiler) -> Case:
-    """Malformed text is a property of the text parser: judged against wabt."""
+def _malformed_text(path: Path, command: Assertion, compiler: Compiler, version: SpecVersion) -> Case:
+    """Malformed text is a property of the text parser: judged against wabt (with ``version``'s features)."""
     assert isinstance(command.subject, ModuleCommand)
     try:
-        compiler.compile_text(command.subject.source, filename=f"{path}:{command.line}", validate=False)
+        compiler.compile_text(command.subject.source, filename=f"{path}:{command.line}",
+                              features=version.wabt_features, validate=False)
     except WatError:
         return wast_case(path, command.line, "assert_malformed", WABT, "pass")
     return wast_case(path, command.line, "assert_malformed", WABT, "fail", "wabt parsed text the script calls malformed")

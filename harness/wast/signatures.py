@@ -42,7 +42,8 @@ Signature = Union[FuncType, GlobalType]
 def read_checked(path: Path, compiler: Compiler, version: SpecVersion = DEFAULT_VERSION) -> list[Command]:
     """Every command of a script, its actions checked against the exports they reach.
 
-    Text modules are compiled with the wabt features of ``version`` (the spec version that judges the run).
+    Text modules are compiled with the wabt features of ``version`` (the spec version that judges the run)
+    and decoded by its rules.
     """
     commands = read_script(path)
     check_script(path, commands, compiler, version)
@@ -129,7 +130,7 @@ def _decoded(path: Path, command: ModuleCommand, compiler: Compiler, version: Sp
     try:
         wasm = command.source if command.form == "binary" else compiler.compile_text(
             command.source, filename=f"{path}:{command.line}", features=version.wabt_features).wasm_bytes
-        return model.decode_module(wasm)
+        return model.decode_module(wasm, version=version)
     except (HarnessError, UnsupportedInstruction):
         return None
 
