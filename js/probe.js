@@ -71,6 +71,8 @@ var features = {
   table64: validates([[0x04, 0x04, 0x01, 0x70, 0x04, 0x00]]),
   // a constant expression reading a module-defined global (WebAssembly 3.0 relaxes 2.0's imported-only rule)
   global_get_in_constants: validates([[0x06, 0x0b, 0x02, 0x7f, 0x00, 0x41, 0x00, 0x0b, 0x7f, 0x00, 0x23, 0x00, 0x0b]]),
+  // (global i32 (i32.add (i32.const 1) (i32.const 2))): integer arithmetic in constant expressions (extended-const, 3.0)
+  extended_const: validates([[0x06, 0x09, 0x01, 0x7f, 0x00, 0x41, 0x01, 0x41, 0x02, 0x6a, 0x0b]]),
   // externref in a function type: references can cross the JS boundary
   reference_types: validates([[0x01, 0x05, 0x01, 0x60, 0x01, 0x6f, 0x00]]),
   resizable_buffers: typeof ArrayBuffer.prototype.resize === 'function' &&

@@ -34,6 +34,8 @@ FEATURE_NAMES = {
     "relaxed_simd": "relaxed SIMD",
     "memory64": "64-bit memories",
     "table64": "64-bit tables",
+    "global_get_in_constants": "global.get of a module's own globals in constant expressions",
+    "extended_const": "extended constant expressions (integer add, sub, mul)",
     "reference_types": "reference types (externref/funcref values at the JS boundary)",
 }
 #: the JS API's bound on a 64-bit memory's minimum and maximum, in pages: a module over it is a CompileError
@@ -42,6 +44,9 @@ JS_API_MEMORY64_PAGES = 2**37 - 1
 _SIGN_EXTENSION = range(0xC0, 0xC5)
 _SATURATING = range(PREFIX_FC << 8, (PREFIX_FC << 8) + 8)
 _BULK = range((PREFIX_FC << 8) + 8, (PREFIX_FC << 8) + 12)
+#: i32/i64 add, sub and mul: the integer arithmetic of extended constant expressions (3.0)
+_EXTENDED_CONSTANT = {0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E}
+_GLOBAL_GET = 0x23
 # table.get/set, select t, ref.null/is_null/func, table.grow/size/fill
 _REFERENCE_INSTRUCTIONS = {0x25, 0x26, 0x1C, 0xD0, 0xD1, 0xD2, *range((PREFIX_FC << 8) + 15, (PREFIX_FC << 8) + 18)}
 
@@ -135,6 +140,7 @@ def module_requirements(module: Module) -> dict[str, Any]:
             needs[feature] = f"the module uses {FEATURE_NAMES[feature]}"
     if any(segment.mode == "passive" for segment in module.data):
         needs["bulk_memory"] = "the module has a passive data segment"
+    needs.update(_constant_expression_needs(module))
     reason = _reference_types_use(module, opcodes)
     if reason:
         needs["reference_types"] = reason
@@ -147,6 +153,22 @@ def _value_types(module: Module) -> set[str]:
     value_types |= {t for body in module.bodies for t in body.locals}
     value_types |= {global_type.value_type for global_type in module.global_types()}
     return value_types
+
+
+def _constant_expression_needs(module: Module) -> dict[str, str]:
+    """What the module's constant expressions (global initialisers, segment offsets and items) need beyond 2.0."""
+    expressions = [definition.init for definition in module.globals]
+    expressions += [segment.offset for segment in module.data if segment.mode == "active"]
+    expressions += [segment.offset for segment in module.elements if segment.mode == "active"]
+    expressions += [item for segment in module.elements for item in segment.items]
+    imported_globals = len(module.imported("global"))
+    needs = {}
+    for opcode, immediate in (instruction for expression in expressions for instruction in expression):
+        if opcode in _EXTENDED_CONSTANT:
+            needs["extended_const"] = "a constant expression does integer arithmetic"
+        elif opcode == _GLOBAL_GET and immediate >= imported_globals:
+            needs["global_get_in_constants"] = "a constant expression reads one of the module's own globals"
+    return needs
 
 
 def _reference_types_use(module: Module, opcodes: set[int]) -> str:

@@ -24,11 +24,17 @@ from ..compiler.wabt import Compiler
 from ..errors import HarnessError, RuntimeFailure
 from ..model.binary import FuncType, GlobalType, Module
 from ..model.traps import UnsupportedInstruction
+from ..model.validate import validate
 from ..model.versions import DEFAULT_VERSION, SpecVersion
 from ..resources import JS_DIR
 from ..runtimes.discovery import Runtime
 from ..runtimes.engine_errors import trap_kinds
-from ..runtimes.probes import missing_features, module_requirements, probe_features
+from ..runtimes.probes import (
+    FEATURE_NAMES,
+    missing_features,
+    module_requirements,
+    probe_features,
+)
 from ..runtimes.process import JsonLineWorker
 from ..runtimes.protocol import JsError, parse_answer, request
 from .boundary import (
@@ -61,6 +67,8 @@ from .signatures import read_checked
 SUPERSEDED = {"multiple memories": "multi_memory", "unknown global": "global_get_in_constants",
               # 2.0 wants memory.size/grow's reserved byte to be one 0x00; multi-memory reads a LEB index there
               "zero byte expected": "multi_memory"}
+#: the probed features of WebAssembly 3.0 that change which modules are valid (a runtime lacking one is 2.0's here)
+LATER_MODULE_FEATURES = ("multi_memory", "memory64", "global_get_in_constants", "extended_const")
 #: seconds one command may take when no run's ``--timeout`` is given
 TIMEOUT = 60.0
 
@@ -180,8 +188,31 @@ class JsScript:
             needs = module_requirements(model.decode_module(wasm))
         except HarnessError:  # malformed: the runtime's rejection stands on its own
             return ""
-        reasons = missing_features(needs, self.features)
+        reasons = missing_features(needs, self.features) or self.older_rules(wasm)
         return f"{self.runtime.label()} {'; '.join(reasons)}" if reasons else ""
+
+    def older_rules(self, wasm: bytes) -> list[str]:
+        """Why a runtime that lacks some of 3.0's module features may reject a module valid by 3.0's rules:
+        2.0's reject it (empty when 2.0's accept it too, or it is judged by 2.0's, or the runtime has them all).
+
+        The encodings (a memory index written as a longer LEB128 zero) and forms that only 3.0 allows are
+        found by the model's own 2.0 rules, not by listing them here.
+        """
+        lacking = [FEATURE_NAMES[feature] for feature in LATER_MODULE_FEATURES if not self.features.get(feature)]
+        if self.version is SpecVersion.V2 or not lacking:
+            return []
+        try:
+            validate(model.decode_module(wasm, version=self.version), version=self.version)
+        except (HarnessError, UnsupportedInstruction):
+            return []  # invalid by the rules that judge: the runtime is right to reject it
+        try:
+            validate(model.decode_module(wasm, version=SpecVersion.V2), version=SpecVersion.V2)
+        except HarnessError as rejection:
+            return [f"lacks {', '.join(lacking)} (WebAssembly 3.0): 2.0's rules reject the module "
+                    f"({rejection.message}), {self.version.value}'s accept it"]
+        except UnsupportedInstruction:
+            return []
+        return []
 
     def module(self, command: ModuleCommand, **flags: bool) -> dict[str, Any]:
         wasm = self.wasm(command, validate=not flags.get("compile_only", False))
