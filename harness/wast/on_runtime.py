@@ -239,7 +239,7 @@ class JsScript:
                 self.remember(command, None)  # later actions report the same gap
                 raise
             if missing:
-                answer = {"unsupported": missing, **answer}
+                answer = {"unsupported": f"{missing}; it said {answer['error']}: {answer['message']}", **answer}
         if flags:
             return answer
         if "error" in answer:  # later actions on this module cannot run here either; they say why
