@@ -23,8 +23,8 @@ from harness.runtimes.process import run_tool
 CALL_EXPORTS = Path(__file__).parent / "fixtures" / "js" / "call_exports.js"
 
 
-def run(compiler: Compiler, wat: str, export: str, *args: int) -> list[int]:
-    module = decode_module(compiler.compile_text(wat.encode(), filename="t.wat").wasm_bytes)
+def run(compiler: Compiler, wat: str, export: str, *args: int, features: tuple[str, ...] = ()) -> list[int]:
+    module = decode_module(compiler.compile_text(wat.encode(), filename="t.wat", features=features).wasm_bytes)
     return call_export(instantiate(module), export, list(args))
 
 
@@ -256,15 +256,19 @@ def test_a_wrongly_translated_operator_is_caught_by_the_v8_comparison(
     assert on_v8 == {"value": 16} and on_model == [5]
 
 
+#: what the model does not execute: relaxed SIMD
+RELAXED = ("relaxed_simd",)
+
+
 def test_an_instruction_the_model_lacks_stops_only_the_paths_that_reach_it(compiler: Compiler) -> None:
     wat = """(module (func (export "f") (param i32) (result i32) (local $v v128)
       (block (result i32)
         (drop (br_if 0 (i32.const 5) (local.get 0)))
-        (drop (i8x16.add (local.get $v) (local.get $v)))
+        (drop (i8x16.relaxed_swizzle (local.get $v) (local.get $v)))
         (i32.const 6))))"""
-    assert run(compiler, wat, "f", 1) == [5]
-    with pytest.raises(UnsupportedInstruction, match="i8x16.add"):
-        run(compiler, wat, "f", 0)
+    assert run(compiler, wat, "f", 1, features=RELAXED) == [5]
+    with pytest.raises(UnsupportedInstruction, match="i8x16.relaxed_swizzle"):
+        run(compiler, wat, "f", 0, features=RELAXED)
 
 
 def test_a_gap_inside_a_loop_is_reached_on_the_iteration_that_gets_there(compiler: Compiler) -> None:
@@ -273,9 +277,10 @@ def test_a_gap_inside_a_loop_is_reached_on_the_iteration_that_gets_there(compile
         (loop $again
           (global.set $count (i32.add (global.get $count) (i32.const 1)))
           (br_if $again (i32.lt_u (global.get $count) (local.get 0)))
-          (drop (v128.not (local.get $v))))))"""
-    instance = instantiate(decode_module(compiler.compile_text(wat.encode(), filename="l.wat").wasm_bytes))
-    with pytest.raises(UnsupportedInstruction, match="v128.not"):
+          (drop (f64x2.relaxed_max (local.get $v) (local.get $v))))))"""
+    instance = instantiate(decode_module(compiler.compile_text(wat.encode(), filename="l.wat",
+                                                               features=RELAXED).wasm_bytes))
+    with pytest.raises(UnsupportedInstruction, match="f64x2.relaxed_max"):
         call_export(instance, "f", [3])
     assert instance.exports["count"].value == 3  # three iterations ran before the gap
 
@@ -283,8 +288,10 @@ def test_a_gap_inside_a_loop_is_reached_on_the_iteration_that_gets_there(compile
 def test_the_operands_of_a_gap_are_evaluated_before_it_is_reached(compiler: Compiler) -> None:
     wat = """(module (global $calls (export "calls") (mut i32) (i32.const 0))
       (func $lane_value (result i32) (global.set $calls (i32.add (global.get $calls) (i32.const 1))) (i32.const 7))
-      (func (export "f") (local $v v128) (drop (i8x16.replace_lane 0 (local.get $v) (call $lane_value)))))"""
-    instance = instantiate(decode_module(compiler.compile_text(wat.encode(), filename="o.wat").wasm_bytes))
-    with pytest.raises(UnsupportedInstruction, match="i8x16.replace_lane"):
+      (func (export "f") (local $v v128)
+        (drop (i32x4.relaxed_laneselect (local.get $v) (local.get $v) (i32x4.splat (call $lane_value))))))"""
+    instance = instantiate(decode_module(compiler.compile_text(wat.encode(), filename="o.wat",
+                                                               features=RELAXED).wasm_bytes))
+    with pytest.raises(UnsupportedInstruction, match="i32x4.relaxed_laneselect"):
         call_export(instance, "f", [])
     assert instance.exports["calls"].value == 1

@@ -30,8 +30,9 @@ from harness.runtimes.process import run_tool
 CALL_EXPORTS = Path(__file__).parent / "fixtures" / "js" / "call_exports.js"
 
 
-def run_model(compiler: Compiler, wat: str, export: str, *args: int, memory: Memory | None = None) -> list[int]:
-    module = decode_module(compiler.compile_text(wat.encode(), filename="t.wat").wasm_bytes)
+def run_model(compiler: Compiler, wat: str, export: str, *args: int, memory: Memory | None = None,
+              features: tuple[str, ...] = ()) -> list[int]:
+    module = decode_module(compiler.compile_text(wat.encode(), filename="t.wat", features=features).wasm_bytes)
     imports = {("js", "mem"): memory} if memory is not None else {}
     return call_export(instantiate(module, imports), export, list(args))
 
@@ -174,46 +175,50 @@ def test_an_imported_memory_smaller_than_declared_is_a_link_error(compiler: Comp
         instantiate(module, {})
 
 
-#: One SIMD function and one scalar function; a v128 local (zero) gives i8x16.add its operands.
+#: One SIMD function and one scalar function; the SIMD one adds 200 and 100 in every i8 lane (300 wraps to 44).
 SIMD_AND_SCALAR = """(module
   (func (export "scalar") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
-  (func (export "simd") (result i32) (local $v v128)
-    (i8x16.extract_lane_u 0 (i8x16.add (local.get $v) (local.get $v)))))"""
+  (func (export "simd") (result i32)
+    (i8x16.extract_lane_u 15 (i8x16.add (i8x16.splat (i32.const 200)) (i8x16.splat (i32.const 100))))))"""
+#: The same with a relaxed SIMD instruction, which the model does not execute.
+RELAXED_AND_SCALAR = """(module
+  (func (export "scalar") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+  (func (export "relaxed") (result i32) (local $v v128)
+    (i32x4.extract_lane 0 (f32x4.relaxed_min (local.get $v) (local.get $v)))))"""
 
 
 def test_the_scalar_export_of_a_module_with_simd_runs_on_the_model(compiler: Compiler) -> None:
     assert run_model(compiler, SIMD_AND_SCALAR, "scalar", 41) == [42]
+    assert run_model(compiler, RELAXED_AND_SCALAR, "scalar", 41, features=("relaxed_simd",)) == [42]
 
 
-def test_calling_the_simd_export_is_a_gap_naming_the_instruction(compiler: Compiler) -> None:
+def test_the_simd_export_runs_on_the_model(compiler: Compiler) -> None:
+    assert run_model(compiler, SIMD_AND_SCALAR, "simd") == [(200 + 100) % 256]
+
+
+def test_calling_a_relaxed_simd_export_is_a_gap_naming_the_instruction(compiler: Compiler) -> None:
     with pytest.raises(UnsupportedInstruction) as caught:
-        run_model(compiler, SIMD_AND_SCALAR, "simd")
-    assert (caught.value.instruction, caught.value.feature) == ("i8x16.add", "SIMD")
-    assert str(caught.value) == "reference model lacks SIMD instruction i8x16.add"
-
-
-def test_a_simd_function_called_from_a_scalar_one_makes_that_call_the_gap(compiler: Compiler) -> None:
-    wat = SIMD_AND_SCALAR.replace('(func (export "scalar")', '(func (export "caller") (result i32) (call 2))\n'
-                                  '  (func (export "scalar")')
-    with pytest.raises(UnsupportedInstruction, match="i8x16.add"):
-        run_model(compiler, wat, "caller")
-
-
-def test_a_relaxed_simd_gap_names_its_proposal(compiler: Compiler) -> None:
-    wat = """(module (func (export "f") (local $v v128) (drop (f32x4.relaxed_min (local.get $v) (local.get $v)))))"""
-    module = decode_module(compiler.compile_text(wat.encode(), filename="r.wat", features=["relaxed_simd"]).wasm_bytes)
-    with pytest.raises(UnsupportedInstruction) as caught:
-        call_export(instantiate(module), "f", [])
+        run_model(compiler, RELAXED_AND_SCALAR, "relaxed", features=("relaxed_simd",))
+    assert (caught.value.instruction, caught.value.feature) == ("f32x4.relaxed_min", "relaxed SIMD")
     assert str(caught.value) == "reference model lacks relaxed SIMD instruction f32x4.relaxed_min"
 
 
-def test_a_v128_global_is_a_gap_when_instantiated_not_when_decoded(compiler: Compiler) -> None:
+def test_a_relaxed_simd_function_called_from_a_scalar_one_makes_that_call_the_gap(compiler: Compiler) -> None:
+    wat = RELAXED_AND_SCALAR.replace('(func (export "scalar")', '(func (export "caller") (result i32) (call 2))\n'
+                                     '  (func (export "scalar")')
+    with pytest.raises(UnsupportedInstruction, match="f32x4.relaxed_min"):
+        run_model(compiler, wat, "caller", features=("relaxed_simd",))
+
+
+def test_a_v128_global_holds_its_constant(compiler: Compiler) -> None:
     wat = """(module (global (export "g") v128 (v128.const i32x4 1 2 3 4))
-      (func (export "f") (result i32) (i32.const 3)))"""
+      (func (export "lane") (result i32) (i32x4.extract_lane 2 (global.get 0))))"""
     module = decode_module(compiler.compile_text(wat.encode(), filename="g.wat").wasm_bytes)
     validate(module)
-    with pytest.raises(UnsupportedInstruction, match="SIMD instruction v128.const"):
-        instantiate(module)
+    instance = instantiate(module)
+    lanes_1_2_3_4 = 1 | 2 << 32 | 3 << 64 | 4 << 96  # lane 0 in the low bits
+    assert instance.exports["g"].value == lanes_1_2_3_4
+    assert call_export(instance, "lane", []) == [3]
 
 
 I32_BINARY = ["i32.add", "i32.sub", "i32.mul", "i32.div_s", "i32.div_u", "i32.rem_s", "i32.rem_u", "i32.and",

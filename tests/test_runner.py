@@ -85,14 +85,17 @@ def test_a_crashed_runtime_is_an_error_for_that_scenario_only(tmp_path: Path, co
     assert survivor.status is Status.PASS
 
 
+@pytest.mark.needs_feature("relaxed_simd")
 def test_an_instruction_the_model_lacks_is_an_error_naming_it(tmp_path: Path, compiler: Compiler,
                                                                node_runtime: Runtime) -> None:
+    zero = "(v128.const i32x4 0 0 0 0)"
     gap = write_file(tmp_path, "gap.scenario.toml",
-                     'wat = "(module (func (export \\"f\\") (v128.const i32x4 1 2 3 4) (drop)))"\n'
+                     f'features = ["relaxed_simd"]\nwat = "(module (func (export \\"f\\") '
+                     f'(drop (i8x16.relaxed_swizzle {zero} {zero}))))"\n'
                      '[[steps]]\nop = "call"\nexport = "f"\n')
     case = run_one(gap, compiler, node_runtime)
     assert case.status is Status.ERROR
-    assert case.detail == ("reference model lacks SIMD instruction v128.const at step 1; "
+    assert case.detail == ("reference model lacks relaxed SIMD instruction i8x16.relaxed_swizzle at step 1; "
                            "step 1: no reference and no expect to judge by")
     assert case.observed is not None  # the runtime ran it (or rejected it); only the reference could not judge
 

@@ -157,17 +157,19 @@ def test_bad_additions_are_one_line_errors_naming_file_step_and_key(body: str, e
     assert line.startswith(f"{path}: ") and expected in line, line
 
 
-SIMD_AND_SCALAR = '''wat = """(module (memory (export "memory") 1)
+#: the model does not execute relaxed SIMD: "pick" (every byte is byte 6 of splat(7)) is a gap on it
+RELAXED_AND_SCALAR = '''features = ["relaxed_simd"]
+wat = """(module (memory (export "memory") 1)
   (func (export "scalar") (result i32) (i32.const 42))
-  (func (export "splat") (param i32)
-    (v128.store (i32.const 0) (i8x16.add (i8x16.splat (local.get 0)) (i8x16.splat (i32.const 1))))))"""
+  (func (export "pick") (param i32)
+    (v128.store (i32.const 0) (i8x16.relaxed_swizzle (i8x16.splat (i32.const 7)) (i8x16.splat (local.get 0))))))"""
 [[steps]]
 op = "call"
 export = "scalar"
 expect = 42
 [[steps]]
 op = "call"
-export = "splat"
+export = "pick"
 args = [6]
 [[steps]]
 op = "read"
@@ -178,23 +180,23 @@ length = 3
 
 
 def gap_case(tmp_path: Path, compiler: Compiler, runtime: Runtime, read_expect: str | None):
-    body = SIMD_AND_SCALAR + (f"expect = {read_expect}\n" if read_expect else "")
+    body = RELAXED_AND_SCALAR + (f"expect = {read_expect}\n" if read_expect else "")
     path = write_file(tmp_path, "gap.scenario.toml", body)
     return judge_scenario(path, compiler, runtime), on_model_alone(path, compiler)
 
 
-@pytest.mark.needs_feature("simd")
+@pytest.mark.needs_feature("relaxed_simd")
 def test_steps_past_a_model_gap_are_judged_by_their_expect(tmp_path: Path, compiler: Compiler,
                                                            node_runtime: Runtime) -> None:
     on_runtime, on_model = gap_case(tmp_path, compiler, node_runtime, "[7, 7, 7]")
     assert on_runtime.status is Status.PASS
-    assert on_runtime.detail == ("step 3 judged by expect alone (reference model lacks SIMD instruction "
-                                 "i8x16.splat at step 2); step 2: not judged (no expect)")
+    assert on_runtime.detail == ("step 3 judged by expect alone (reference model lacks relaxed SIMD instruction "
+                                 "i8x16.relaxed_swizzle at step 2); step 2: not judged (no expect)")
     assert on_runtime.reference["steps"] == [42]  # the model ran the scalar export before the gap
-    assert on_model.status is Status.UNSUPPORTED and "lacks SIMD instruction i8x16.splat" in on_model.detail
+    assert on_model.status is Status.UNSUPPORTED and "lacks relaxed SIMD instruction i8x16.relaxed_swizzle" in on_model.detail
 
 
-@pytest.mark.needs_feature("simd")
+@pytest.mark.needs_feature("relaxed_simd")
 def test_a_wrong_expect_past_a_model_gap_fails(tmp_path: Path, compiler: Compiler, node_runtime: Runtime) -> None:
     on_runtime, _ = gap_case(tmp_path, compiler, node_runtime, "[7, 7, 8]")
     assert on_runtime.status is Status.FAIL
@@ -202,12 +204,12 @@ def test_a_wrong_expect_past_a_model_gap_fails(tmp_path: Path, compiler: Compile
     assert (difference.step, difference.observed, difference.reference) == (3, [7, 7, 7], None)
 
 
-@pytest.mark.needs_feature("simd")
+@pytest.mark.needs_feature("relaxed_simd")
 def test_a_step_past_a_model_gap_without_expect_is_an_error_saying_so(tmp_path: Path, compiler: Compiler,
                                                                       node_runtime: Runtime) -> None:
     on_runtime, _ = gap_case(tmp_path, compiler, node_runtime, None)
     assert on_runtime.status is Status.ERROR
-    assert on_runtime.detail == ("reference model lacks SIMD instruction i8x16.splat at step 2; "
+    assert on_runtime.detail == ("reference model lacks relaxed SIMD instruction i8x16.relaxed_swizzle at step 2; "
                                  "steps 2 to 3: no reference and no expect to judge by")
 
 

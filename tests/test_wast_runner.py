@@ -119,3 +119,10 @@ def test_official_multi_memory_scripts_all_pass_on_the_model(spec_core_3: Path, 
     cases = [case for script in scripts for case in run_on_model(script, compiler, version=SpecVersion.V3)]
     assert _problems(cases)[:5] == []
     assert len(cases) == 912
+
+
+def test_our_v128_values_script_holds_on_the_model_as_on_the_runtimes(compiler: Compiler) -> None:
+    # tests/test_wast_js.py runs the same script on the runtime; the twin's failures are the same there
+    assert _problems(run_on_model(WAST / "simd_values.wast", compiler)) == []
+    wrong = run_on_model(BAD_WAST / "wrong-simd.wast", compiler)
+    assert [case.line for case in wrong if case.status == "fail"] == [7, 8, 9, 10, 11, 13]

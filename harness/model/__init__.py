@@ -3,6 +3,7 @@
 - :mod:`.memory`: linear memory (pages, limits, bounds-checked little-endian access)
 - :mod:`.binary`: the binary-format decoder
 - :mod:`.interpreter`, :mod:`.numeric`: execution of function bodies
+- :mod:`.simd`, :mod:`.vectors`: the vector instructions (their table; 2.0 SIMD executed)
 - :mod:`.store`: instances, functions, globals, tables
 - :mod:`.instance`: instantiation, imports, exports, data segments
 - :mod:`.host`, :mod:`.views`: ``WebAssembly.Memory``, ``ArrayBuffer`` and typed arrays

@@ -22,7 +22,10 @@ The translation removes the interpreter's per-instruction work:
   through the later suites; backward branches (to loops) spend one unit of
   fuel and ``continue`` the dispatch loop.
 
-An instruction the model does not execute (the vector instructions, for now)
+Vector instructions (2.0 SIMD) are calls to the functions of
+:mod:`harness.model.vectors`, named ``vector_<opcode>`` in the generated code;
+vector loads and stores go through the same ``load<memory>``/``store<memory>``
+accesses as scalar ones. An instruction the model does not execute (relaxed SIMD)
 becomes ``raise UnsupportedInstruction(name, feature)`` in its place: a gap
 only for the paths that reach it, after its operands have been evaluated; the
 rest of the body translates and runs as usual.
@@ -41,6 +44,7 @@ from .numeric import BINARY, MASK32, MASK64, UNARY
 from .opcodes import BY_NAME, OPCODES, VECTOR_BASE
 from .simd import VECTOR_INSTRUCTIONS
 from .traps import FuelExhausted, Trap, TrapKind, UnsupportedInstruction
+from .vectors import VECTOR_OPERATIONS, VectorOperation
 
 #: Deeper call chains trap with "call stack exhausted". The spec leaves the depth to the implementation;
 #: V8 gets through 10,000 to 20,000 calls of a small function, so the model goes past that.
@@ -305,6 +309,8 @@ class Translator:
             self._load(opcode, immediate)
         elif opcode in STORES:
             self._store(opcode, immediate)
+        elif opcode in VECTOR_OPERATIONS:
+            self._vector(opcode, immediate)
         else:
             self._gap(opcode, name)
         return index + 1
@@ -419,6 +425,35 @@ class Translator:
         value, address = self.stack.pop(), self.stack.pop()
         store = self._use(f"store{memarg[2]}")
         self.emit(f"{store}({_address(address.text, memarg[1])}, {STORES[opcode]}, {value.text})")
+
+    def _vector(self, opcode: int, immediate: Any) -> None:
+        """A vector instruction (see :class:`~harness.model.vectors.VectorOperation` for its kinds)."""
+        operation, function = VECTOR_OPERATIONS[opcode], f"vector_{opcode:x}"  # helpers are in _GLOBALS
+        if operation.kind == "constant":
+            self.stack.append(Value(str(int.from_bytes(immediate, "little"))))
+        elif operation.kind == "pure":  # nothing pure traps: it may stay pending
+            operands = self.stack[len(self.stack) - operation.operands:]
+            args = self._pop_texts(operation.operands) + ([repr(immediate)] if operation.takes_immediate else [])
+            self._push_pending(f"{function}({', '.join(args)})", None, *operands)
+        else:
+            self._vector_access(operation, function, immediate)
+
+    def _vector_access(self, operation: VectorOperation, function: str, immediate: Any) -> None:
+        """A vector load or store: the scalar access of ``operation.width`` bytes, and what it does around it."""
+        kind = operation.kind
+        memarg, lane = immediate if kind.endswith("_lane") else (immediate, 0)
+        vector = self.stack.pop().text if kind != "load" else ""
+        address = _address(self.stack.pop().text, memarg[1])
+        if kind.startswith("store"):  # a store writes the low bytes: a lane is shifted down to them
+            stored = f"{_operand(vector)} >> {lane * operation.width * 8}" if lane else vector
+            self.emit(f"{self._use(f'store{memarg[2]}')}({address}, {operation.width}, {stored})")
+            return
+        loaded = f"{self._use(f'load{memarg[2]}')}({address}, {operation.width})"
+        if kind == "load_lane":
+            loaded = f"{function}({vector}, {loaded}, {lane})"
+        elif operation.function is not None:
+            loaded = f"{function}({loaded})"
+        self._push_effect(loaded)
 
     # -- control ----------------------------------------------------------------------------
 
@@ -772,4 +807,6 @@ _GLOBALS: dict[str, Any] = {
     "CALL_STACK_EXHAUSTED": TrapKind.CALL_STACK_EXHAUSTED, "UNREACHABLE": TrapKind.UNREACHABLE,
     **{f"binary_{opcode:x}": function for opcode, function in BINARY.items()},
     **{f"unary_{opcode:x}": function for opcode, function in UNARY.items()},
+    **{f"vector_{opcode:x}": operation.function for opcode, operation in VECTOR_OPERATIONS.items()
+       if operation.function is not None},
 }

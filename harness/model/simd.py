@@ -4,8 +4,8 @@ The table is the spec's instruction index (``document/core/appendix/index-instru
 of WebAssembly/spec, checked against wabt's ``opcode.def``): 2.0's fixed-width SIMD and
 3.0's relaxed SIMD. Names are the text format's (the reference interpreter's ``arrange.ml``
 spells the relaxed f64x2 truncations with ``_zero``, as the test scripts do). The model
-decodes and validates every one; executing them is for later, one instruction at a time
-(an instruction without an executor is a gap only when it runs).
+decodes and validates every one and executes the 2.0 ones (:mod:`.vectors`); a relaxed
+SIMD instruction is a gap only when it runs.
 
 Immediates are named as the spec writes them: ``memarg``, ``laneidx`` (one byte),
 ``memarg laneidx``, ``i128`` (16 bytes, ``v128.const``) and ``laneidx16`` (the 16 lane
