@@ -2,9 +2,10 @@
 var decodeBase64 = require('./bytes').decodeBase64;
 // Worker handler: runs the commands of a .wast script on this runtime, one
 // request per command, keeping the script's instances between requests.
-// Floats cross the JS boundary as bit patterns through wrapper modules that
-// linmem compiles (reinterpreting i32/i64 <-> f32/f64), so NaN payloads survive;
-// i64 values travel as decimal strings and become BigInt here.
+// Values cross the JS boundary as bit patterns through wrapper modules that
+// linmem compiles (harness/wast/boundary.py): f32/f64 as i32/i64 bits, so NaN
+// payloads survive, a v128 as two i64 halves; i64 values travel as decimal
+// strings and become BigInt here.
 var state = { current: null, named: {}, registered: {} };
 
 
@@ -17,11 +18,20 @@ function i64Global() {
   }
 }
 
+// The reference interpreter's table64 (spectest.ml), on runtimes with 64-bit tables (memory64's JS API).
+function table64() {
+  try {
+    return new WebAssembly.Table({ initial: BigInt(10), maximum: BigInt(20), element: 'anyfunc', address: 'i64' });
+  } catch (error) {
+    return undefined;
+  }
+}
+
 function spectest() {
   var memory = new WebAssembly.Memory({ initial: 1, maximum: 2 });
   var table = new WebAssembly.Table({ initial: 10, maximum: 20, element: 'anyfunc' });
   function print() {}
-  return {
+  var exports = {
     memory: memory, table: table,
     global_i32: new WebAssembly.Global({ value: 'i32' }, 666),
     global_i64: i64Global(),
@@ -30,6 +40,9 @@ function spectest() {
     print: print, print_i32: print, print_i64: print, print_f32: print, print_f64: print,
     print_i32_f32: print, print_f64_f64: print
   };
+  var wide = table64();
+  if (wide) exports.table64 = wide;
+  return exports;
 }
 
 function importsFor(module) {

@@ -30,10 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("LINMEM_CACHE_DIR", str(cache_root()))
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 #: inputs for tests, some failing on purpose (tests/fixtures/wast/wrong.wast): never collected as items
-#: wast/3.0 holds scripts judged by WebAssembly 3.0 rules: tests/test_wast_runner.py runs them on the model. The
-#: plugin would run them on Node too, where scripts are still compiled with 2.0's wabt features (until the
-#: runtimes' side takes the spec version): collected again once it does.
-collect_ignore = ["fixtures", "wast/3.0"]
+collect_ignore = ["fixtures"]
 
 
 @pytest.fixture(scope="session")

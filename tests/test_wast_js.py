@@ -8,23 +8,16 @@ from typing import Callable
 
 import pytest
 
+from harness.case import Case
 from harness.compiler.wabt import Compiler
-from harness.model.binary import FuncType
 from harness.model.versions import SpecVersion
 from harness.runtimes.discovery import Runtime
 from harness.wast.on_model import run_on_model
-from harness.wast.on_runtime import WastDriver, run_on_runtime, wrapper_wat
-from tests.conftest import MEMORY_FILES
+from harness.wast.on_runtime import WastDriver, run_on_runtime
+from tests.conftest import MEMORY64_FILES, MEMORY_FILES
 
 WAST = Path(__file__).parent / "wast"
 BAD_WAST = Path(__file__).parent / "fixtures" / "wast"  # scripts that must fail or cannot run
-
-
-def test_the_wrapper_carries_floats_as_integer_bits(compiler: Compiler) -> None:
-    text = wrapper_wat(FuncType(("f32", "i64"), ("f64", "i32")))
-    assert '(func (export "w") (param i32 i64) (result i64 i32)' in text
-    assert "(f32.reinterpret_i32)" in text and "(i64.reinterpret_f64)" in text
-    compiler.compile_text(text.encode(), filename="wrapper.wat")  # it is a valid module
 
 
 def test_our_memory_script_passes_on_the_runtime(compiler: Compiler, node_runtime: Runtime) -> None:
@@ -80,7 +73,7 @@ def test_a_runtime_without_reference_types_reports_them_unsupported(compiler: Co
 @pytest.mark.parametrize("name", MEMORY_FILES)
 def test_official_memory_scripts_have_no_failure_on_the_runtime(name: str, spec_core: Path,
                                                                 compiler: Compiler, node_runtime: Runtime) -> None:
-    cases = run_on_runtime(spec_core / f"{name}.wast", node_runtime, compiler)
+    cases = run_on_runtime(spec_core / f"{name}.wast", node_runtime, compiler, version=SpecVersion.V2)
     counts = collections.Counter(case.status for case in cases)
     assert counts["fail"] == 0 and counts["error"] == 0, [(c.id, c.detail) for c in cases if c.status in ("fail", "error")][:5]
 
@@ -119,8 +112,10 @@ def test_a_2_0_malformed_module_valid_under_multi_memory_is_unsupported_with_the
                       ' "\\03\\02\\01\\00" "\\05\\03\\01\\00\\00" "\\0a\\07\\01\\05\\00\\3f\\80\\00\\0b")'
                       ' "zero byte expected")\n')
     assert [c.status for c in run_on_model(script, compiler, version=SpecVersion.V2)] == ["pass"]
-    [on_deno] = run_on_runtime(script, provisioned("deno"), compiler)
+    [on_deno] = run_on_runtime(script, provisioned("deno"), compiler, version=SpecVersion.V2)
     assert on_deno.status == "unsupported" and "implements multi_memory" in on_deno.detail
+    [by_3_0_rules] = run_on_runtime(script, provisioned("deno"), compiler, version=SpecVersion.V3)
+    assert (by_3_0_rules.status, by_3_0_rules.detail) == ("fail", "expected CompileError, got success")
 
 
 def test_one_driver_runs_script_after_script_with_nothing_carried_over(compiler: Compiler, node_runtime: Runtime,
@@ -135,12 +130,131 @@ def test_one_driver_runs_script_after_script_with_nothing_carried_over(compiler:
     assert [[c.status for c in cases] for cases in runs] == [["pass"] * 3, ["pass"], ["pass"] * 3]
 
 
+# -- v128 values across the boundary ----------------------------------------------------------------
+
+def _problems(cases: list[Case]) -> list[tuple[str, str, str]]:
+    return [(case.id, case.status, case.detail) for case in cases if case.status != "pass"]
+
+
 @pytest.mark.needs_feature("simd")
-def test_v128_values_at_the_js_boundary_are_unsupported_and_the_rest_of_the_script_runs(
-        compiler: Compiler, node_runtime: Runtime) -> None:
+def test_every_lane_shape_and_nan_payload_of_a_v128_crosses_the_boundary_bit_for_bit(compiler: Compiler,
+                                                                                      node_runtime: Runtime) -> None:
+    cases = run_on_runtime(WAST / "simd_values.wast", node_runtime, compiler)
+    assert _problems(cases) == []
+    assert len(cases) == 27  # one case per command
+
+
+@pytest.mark.needs_feature("simd")
+def test_wrong_v128_expectations_fail_on_the_runtime(compiler: Compiler, node_runtime: Runtime) -> None:
+    cases = {case.line: case for case in run_on_runtime(BAD_WAST / "wrong-simd.wast", node_runtime, compiler)}
+    assert [(line, case.status) for line, case in cases.items()] == [
+        (2, "pass"), (6, "pass"), (7, "fail"), (8, "fail"), (9, "fail"), (10, "fail"), (11, "fail"), (13, "fail")]
+    one_to_four = (4 << 96) | (3 << 64) | (2 << 32) | 1  # i32x4 1 2 3 4, lane 0 in the low bits
+    assert cases[7].detail == f"results [{hex(one_to_four)}] do not match the expectation"  # one lane differs
+    assert cases[8].detail == f"results [{hex(2 << 64 | 1)}] do not match the expectation"  # halves swapped
+    assert cases[10].detail == "results [0x7fa00001] do not match the expectation"  # a payload is not canonical
+    assert cases[13].detail == f"results [{hex(one_to_four)}] do not match the expectation"  # a global's lanes
+
+
+@pytest.mark.needs_feature("simd")
+def test_our_simd_script_passes_on_the_runtime_v128_results_included(compiler: Compiler,
+                                                                     node_runtime: Runtime) -> None:
     cases = {case.line: case for case in run_on_runtime(WAST / "simd.wast", node_runtime, compiler)}
-    assert {case.status for case in cases.values()} <= {"pass", "unsupported"}
-    assert cases[28].status == "unsupported"  # (invoke "load" ...) returns a v128
-    assert cases[28].detail == f"{node_runtime.label()} lacks v128 values at the JS boundary (the JS API cannot pass them)"
-    assert cases[7].status == "pass"  # the module itself instantiates
-    assert cases[66].status == "pass"  # (invoke "i32" (i32.const 96)) takes and returns an i32
+    assert [(line, case.status, case.detail) for line, case in cases.items() if case.status != "pass"] == []
+    assert cases[28].command == "assert_return"  # (invoke "load" ...) returns a v128, compared lane by lane
+
+
+def test_a_runtime_without_simd_reports_v128_unsupported(compiler: Compiler,
+                                                         provisioned: "Callable[[str], Runtime]") -> None:
+    cases = run_on_runtime(WAST / "simd_values.wast", provisioned("14"), compiler)
+    assert {case.status for case in cases} == {"unsupported"}
+    assert "lacks fixed-width SIMD (v128)" in cases[0].detail
+
+
+# -- WebAssembly 3.0's memories on the runtime --------------------------------------------------------
+
+@pytest.mark.needs_feature("memory64")
+@pytest.mark.needs_feature("multi_memory")
+@pytest.mark.parametrize("name, commands", [("memory64.wast", 44), ("multi_memory.wast", 38), ("v3_only.wast", 5)])
+def test_our_3_0_memory_scripts_pass_on_the_runtime(name: str, commands: int, compiler: Compiler,
+                                                    node_runtime: Runtime) -> None:
+    cases = run_on_runtime(WAST / name, node_runtime, compiler, version=SpecVersion.V3)
+    assert _problems(cases) == []
+    assert len(cases) == commands
+
+
+@pytest.mark.needs_feature("memory64")
+@pytest.mark.needs_feature("multi_memory")
+def test_wrong_3_0_expectations_fail_on_the_runtime(compiler: Compiler, node_runtime: Runtime) -> None:
+    cases = run_on_runtime(BAD_WAST / "wrong-3.0.wast", node_runtime, compiler, version=SpecVersion.V3)
+    assert [(case.line, case.status) for case in cases] == [
+        (2, "pass"), (6, "fail"), (7, "fail"), (8, "fail"), (9, "fail"), (11, "pass"), (12, "fail")]
+    assert cases[2].detail == f"results [{hex(2**64 - 1)}] do not match the expectation"  # -1 is 64 bits wide
+    assert cases[4].detail == "expected CompileError, got success"
+
+
+def test_a_runtime_of_2_0_reports_3_0_modules_unsupported_with_the_reason(
+        compiler: Compiler, provisioned: "Callable[[str], Runtime]") -> None:
+    node18 = provisioned("18")
+    cases = [case for name in ("memory64.wast", "multi_memory.wast", "v3_only.wast")
+             for case in run_on_runtime(WAST / name, node18, compiler, version=SpecVersion.V3)]
+    assert {case.status for case in cases} == {"pass", "unsupported"}
+    by_3_0 = {case.line: case.detail for case in cases if case.file.name == "v3_only.wast"}
+    assert by_3_0[3].startswith("node-18.4.0 lacks multiple memories (the module has 2 memories); it said "
+                                "CompileError: WebAssembly.Module(): ")  # and the engine's own words
+    assert by_3_0[4].startswith("node-18.4.0 lacks 64-bit memories (the module has a 64-bit memory)")
+    assert "lacks global.get of a module's own globals in constant expressions" in by_3_0[5]
+    assert "lacks extended constant expressions" in by_3_0[11]
+    # a memory index written as a two-byte LEB128 zero: only 2.0's rules (the model's) say why
+    assert "2.0's rules reject the module (zero byte expected" in by_3_0[12]
+
+
+# -- the official SIMD, memory64 and multi-memory scripts ----------------------------------------------
+
+def _run_all(scripts: list[Path], runtime: Runtime, compiler: Compiler, version: SpecVersion) -> list[Case]:
+    with WastDriver(runtime, compiler, version=version) as driver:
+        return [case for script in scripts for case in driver.run(script)]
+
+
+@pytest.mark.needs_feature("simd")
+def test_official_2_0_simd_scripts_all_pass_on_the_runtime(spec_core: Path, compiler: Compiler,
+                                                           node_runtime: Runtime) -> None:
+    scripts = sorted((spec_core / "simd").glob("*.wast"))
+    assert len(scripts) == 58, f"{spec_core}/simd holds {len(scripts)} scripts; fffc6e12 has 58"
+    cases = _run_all(scripts, node_runtime, compiler, SpecVersion.V2)
+    assert _problems(cases)[:5] == []
+    assert len(cases) == 25_478
+
+
+@pytest.mark.needs_feature("simd")
+@pytest.mark.needs_feature("multi_memory")
+def test_official_3_0_simd_scripts_all_pass_on_the_runtime(spec_core_3: Path, compiler: Compiler,
+                                                           node_runtime: Runtime) -> None:
+    scripts = sorted((spec_core_3 / "simd").glob("*.wast"))
+    assert len(scripts) == 59, f"{spec_core_3}/simd holds {len(scripts)} scripts; 285a9032 has 59"
+    cases = _run_all(scripts, node_runtime, compiler, SpecVersion.V3)
+    assert _problems(cases)[:5] == []
+    assert len(cases) == 25_481
+
+
+@pytest.mark.needs_feature("memory64")
+def test_official_memory64_scripts_pass_on_the_runtime_but_for_the_js_api_limit(
+        spec_core_3: Path, compiler: Compiler, node_runtime: Runtime) -> None:
+    cases = _run_all([spec_core_3 / "memory64" / f"{name}.wast" for name in MEMORY64_FILES], node_runtime, compiler,
+                     SpecVersion.V3)
+    # (module (memory i64 0 0x1_0000_0000_0000)): valid by the core spec, over the JS API's 2^37-1 pages
+    [(where, status, detail)] = _problems(cases)
+    assert (where, status) == ("memory64.wast:9", "unsupported")
+    assert detail.startswith(f"{node_runtime.label()} follows the JS API, which rejects a 64-bit memory whose "
+                             "minimum or maximum is over 2^37-1 pages (this one's is 281474976710656); it said "
+                             "CompileError: ")
+
+
+@pytest.mark.needs_feature("multi_memory")
+def test_official_multi_memory_scripts_all_pass_on_the_runtime(spec_core_3: Path, compiler: Compiler,
+                                                               node_runtime: Runtime) -> None:
+    scripts = sorted((spec_core_3 / "multi-memory").glob("*.wast"))
+    assert len(scripts) == 41, f"{spec_core_3}/multi-memory holds {len(scripts)} scripts; 285a9032 has 41"
+    cases = _run_all(scripts, node_runtime, compiler, SpecVersion.V3)
+    assert _problems(cases)[:5] == []
+    assert len(cases) == 912

@@ -15,7 +15,6 @@ from tests.conftest import MEMORY64_FILES, MEMORY_FILES
 
 WAST = Path(__file__).parent / "wast"
 BAD_WAST = Path(__file__).parent / "fixtures" / "wast"  # scripts that must fail or cannot run
-WAST_3 = WAST / "3.0"  # scripts judged by WebAssembly 3.0 rules
 
 
 def test_every_assertion_of_our_memory_script_holds_on_the_model(compiler: Compiler) -> None:
@@ -65,7 +64,7 @@ def _problems(cases: list) -> list[tuple[str, str, str]]:
 @pytest.mark.parametrize("name, commands", [("memory64.wast", 44), ("multi_memory.wast", 38), ("v3_only.wast", 5)])
 def test_every_assertion_of_our_3_0_memory_scripts_holds_on_the_model(name: str, commands: int,
                                                                       compiler: Compiler) -> None:
-    cases = run_on_model(WAST_3 / name, compiler, version=SpecVersion.V3)
+    cases = run_on_model(WAST / name, compiler, version=SpecVersion.V3)
     assert _problems(cases) == []
     assert len(cases) == commands  # one case per top-level command
 
@@ -84,8 +83,8 @@ def test_wrong_3_0_expectations_are_reported_as_failures(compiler: Compiler) -> 
 
 
 def test_modules_valid_by_3_0_rules_are_rejected_by_2_0_rules(compiler: Compiler) -> None:
-    by_3_0 = run_on_model(WAST_3 / "v3_only.wast", compiler, version=SpecVersion.V3)
-    by_2_0 = {case.line: case for case in run_on_model(WAST_3 / "v3_only.wast", compiler, version=SpecVersion.V2)}
+    by_3_0 = run_on_model(WAST / "v3_only.wast", compiler, version=SpecVersion.V3)
+    by_2_0 = {case.line: case for case in run_on_model(WAST / "v3_only.wast", compiler, version=SpecVersion.V2)}
     assert [case.status for case in by_3_0] == ["pass"] * 5
     assert {line: case.status for line, case in by_2_0.items()} == dict.fromkeys((3, 4, 5, 11, 12), "fail")
     # wabt judges text by 2.0's features, the model the binaries
@@ -100,7 +99,7 @@ def test_modules_valid_by_3_0_rules_are_rejected_by_2_0_rules(compiler: Compiler
 def test_the_reference_target_judges_by_the_version_of_the_run(compiler: Compiler, version: SpecVersion,
                                                                status: str) -> None:
     target = Target(None, compiler, version=version)  # what linmem run --spec-version builds
-    assert {case.status for case in target.wast_cases(WAST_3 / "v3_only.wast")} == {status}
+    assert {case.status for case in target.wast_cases(WAST / "v3_only.wast")} == {status}
 
 
 @pytest.mark.parametrize("name", MEMORY64_FILES)
@@ -116,3 +115,10 @@ def test_official_multi_memory_scripts_all_pass_on_the_model(spec_core_3: Path, 
     cases = [case for script in scripts for case in run_on_model(script, compiler, version=SpecVersion.V3)]
     assert _problems(cases)[:5] == []
     assert len(cases) == 912
+
+
+def test_our_v128_values_script_holds_on_the_model_as_on_the_runtimes(compiler: Compiler) -> None:
+    # tests/test_wast_js.py runs the same script on the runtime; the twin's failures are the same there
+    assert _problems(run_on_model(WAST / "simd_values.wast", compiler)) == []
+    wrong = run_on_model(BAD_WAST / "wrong-simd.wast", compiler)
+    assert [case.line for case in wrong if case.status == "fail"] == [7, 8, 9, 10, 11, 13]

@@ -93,7 +93,7 @@ class Target:
         if self.runtime is None:
             return run_on_model(script, self.compiler, on_case, commands, version=self.version)
         if self._wast_driver is None:
-            self._wast_driver = WastDriver(self.runtime, self.compiler, timeout=self.timeout)
+            self._wast_driver = WastDriver(self.runtime, self.compiler, timeout=self.timeout, version=self.version)
         return self._wast_driver.run(script, on_case, commands)
 
     def close(self, *, grace: float = 2.0) -> None:

@@ -33,11 +33,20 @@ FEATURE_NAMES = {
     "simd": "fixed-width SIMD (v128)",
     "relaxed_simd": "relaxed SIMD",
     "memory64": "64-bit memories",
+    "table64": "64-bit tables",
+    "global_get_in_constants": "global.get of a module's own globals in constant expressions",
+    "extended_const": "extended constant expressions (integer add, sub, mul)",
     "reference_types": "reference types (externref/funcref values at the JS boundary)",
 }
+#: the JS API's bound on a 64-bit memory's minimum and maximum, in pages: a module over it is a CompileError
+#: (WebAssembly JS API 3.0, "Implementation-defined Limits"); the core spec allows up to 2^48
+JS_API_MEMORY64_PAGES = 2**37 - 1
 _SIGN_EXTENSION = range(0xC0, 0xC5)
 _SATURATING = range(PREFIX_FC << 8, (PREFIX_FC << 8) + 8)
 _BULK = range((PREFIX_FC << 8) + 8, (PREFIX_FC << 8) + 12)
+#: i32/i64 add, sub and mul: the integer arithmetic of extended constant expressions (3.0)
+_EXTENDED_CONSTANT = {0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E}
+_GLOBAL_GET = 0x23
 # table.get/set, select t, ref.null/is_null/func, table.grow/size/fill
 _REFERENCE_INSTRUCTIONS = {0x25, 0x26, 0x1C, 0xD0, 0xD1, 0xD2, *range((PREFIX_FC << 8) + 15, (PREFIX_FC << 8) + 18)}
 
@@ -113,12 +122,20 @@ def module_requirements(module: Module) -> dict[str, Any]:
         needs["memory64"] = f"the module has a 64-bit {' and a 64-bit '.join(wide)}"
     if memories:
         needs["max_memory_pages"] = max(needs.get("max_memory_pages", 0), *(limits.minimum for limits in memories))
+    wide = [limits for limits in memories if limits.address == "i64"]
+    if wide:
+        needs["memory64"] = "the module has a 64-bit memory"
+        needs["memory64_bound"] = max(bound for limits in wide for bound in (limits.minimum, limits.maximum or 0))
+    if any(table.limits.address == "i64" for table in module.table_types()):
+        needs["table64"] = "the module has a 64-bit table"
     if any(len(signature.results) > 1 for signature in module.types):
         needs["multi_value"] = "a function type has several results"
     opcodes = _instructions(module)
     vector = {opcode - VECTOR_BASE for opcode in opcodes if opcode >= VECTOR_BASE}
     if vector:
         needs["simd"] = f"the module uses {FEATURE_NAMES['simd']} instructions"
+    elif "v128" in _value_types(module):
+        needs["simd"] = "the module has v128 values"
     if any(number >= 0x100 for number in vector):
         needs["relaxed_simd"] = f"the module uses {FEATURE_NAMES['relaxed_simd']} instructions"
     for feature, codes in (("sign_extension", _SIGN_EXTENSION), ("sat_float_to_int", _SATURATING),
@@ -127,17 +144,40 @@ def module_requirements(module: Module) -> dict[str, Any]:
             needs[feature] = f"the module uses {FEATURE_NAMES[feature]}"
     if any(segment.mode == "passive" for segment in module.data):
         needs["bulk_memory"] = "the module has a passive data segment"
+    needs.update(_constant_expression_needs(module))
     reason = _reference_types_use(module, opcodes)
     if reason:
         needs["reference_types"] = reason
     return needs
 
 
-def _reference_types_use(module: Module, opcodes: set[int]) -> str:
-    """Why the module needs the reference-types proposal (empty when it does not)."""
+def _value_types(module: Module) -> set[str]:
+    """Every value type in the module's function types, locals and globals."""
     value_types = {t for signature in module.types for t in signature.params + signature.results}
     value_types |= {t for body in module.bodies for t in body.locals}
     value_types |= {global_type.value_type for global_type in module.global_types()}
+    return value_types
+
+
+def _constant_expression_needs(module: Module) -> dict[str, str]:
+    """What the module's constant expressions (global initialisers, segment offsets and items) need beyond 2.0."""
+    expressions = [definition.init for definition in module.globals]
+    expressions += [segment.offset for segment in module.data if segment.mode == "active"]
+    expressions += [segment.offset for segment in module.elements if segment.mode == "active"]
+    expressions += [item for segment in module.elements for item in segment.items]
+    imported_globals = len(module.imported("global"))
+    needs = {}
+    for opcode, immediate in (instruction for expression in expressions for instruction in expression):
+        if opcode in _EXTENDED_CONSTANT:
+            needs["extended_const"] = "a constant expression does integer arithmetic"
+        elif opcode == _GLOBAL_GET and immediate >= imported_globals:
+            needs["global_get_in_constants"] = "a constant expression reads one of the module's own globals"
+    return needs
+
+
+def _reference_types_use(module: Module, opcodes: set[int]) -> str:
+    """Why the module needs the reference-types proposal (empty when it does not)."""
+    value_types = _value_types(module)
     if "externref" in value_types or "funcref" in value_types:
         return "the module has reference-typed values"
     tables = module.table_types()
@@ -160,6 +200,10 @@ def missing_features(needs: dict[str, Any], features: dict[str, Any]) -> list[st
             largest = features.get("max_memory_pages", 0)
             if why > largest:
                 reasons.append(f"allocates at most {largest} pages; the scenario needs a memory of {why}")
+        elif feature == "memory64_bound":
+            if why > JS_API_MEMORY64_PAGES:
+                reasons.append(f"follows the JS API, which rejects a 64-bit memory whose minimum or maximum is over "
+                               f"2^37-1 pages (this one's is {why})")
         elif not features.get(feature, False):
             reasons.append(f"lacks {FEATURE_NAMES[feature]} ({why})")
     return reasons

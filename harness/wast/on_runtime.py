@@ -2,10 +2,10 @@
 
 The runtime's own ``WebAssembly`` API instantiates each module (compiled by
 wabt, without wabt's validation where the script expects the runtime to
-reject it) and calls its exports. Floats cross the boundary as bit patterns:
-each call goes through a small wrapper module, compiled per signature, that
-takes and returns i32/i64 and reinterprets them, so NaN payloads survive;
-i64 travels as BigInt. Traps are recognised by kind from the engine's
+reject it) and calls its exports. Values cross the boundary as bit patterns,
+through a wrapper module per signature (:mod:`.boundary`): floats as integer
+bits, so NaN payloads survive, a v128 as two i64 halves; i64 travels as
+BigInt. Traps are recognised by kind from the engine's
 message (:mod:`harness.engine_errors`). Each command has ``--timeout``
 seconds; a driver that hangs or crashes is restarted and the script's
 modules are built again in it (:mod:`.replay`), so one bad command costs only
@@ -23,14 +23,28 @@ from ..case import Case, RuntimeId
 from ..compiler.wabt import Compiler
 from ..errors import HarnessError, RuntimeFailure
 from ..model.binary import FuncType, GlobalType, Module
-from ..model.store import ExternRef
 from ..model.traps import UnsupportedInstruction
+from ..model.validate import validate
+from ..model.versions import DEFAULT_VERSION, SpecVersion
 from ..resources import JS_DIR
 from ..runtimes.discovery import Runtime
 from ..runtimes.engine_errors import trap_kinds
-from ..runtimes.probes import missing_features, module_requirements, probe_features
+from ..runtimes.probes import (
+    FEATURE_NAMES,
+    missing_features,
+    module_requirements,
+    probe_features,
+)
 from ..runtimes.process import JsonLineWorker
 from ..runtimes.protocol import JsError, parse_answer, request
+from .boundary import (
+    canonical_result,
+    carriers_of,
+    global_wrapper_wat,
+    join_results,
+    js_arguments,
+    wrapper_wat,
+)
 from .on_model import (
     SPEC_TRAP_MESSAGES,
     OnCase,
@@ -38,100 +52,44 @@ from .on_model import (
     result_matches,
     wast_case,
 )
-from .replay import ScriptState, restart_reason
+from .replay import SPECTEST, ScriptState, restart_reason
 from .script import (
     Action,
     Assertion,
     Command,
     ModuleCommand,
     Register,
-    Value,
     is_malformed_text,
 )
 from .signatures import read_checked
 
-#: the type each value crosses the JS boundary as (floats as their bits; references as themselves)
-CARRIER = {"f32": "i32", "f64": "i64", "i32": "i32", "i64": "i64", "externref": "externref", "funcref": "funcref"}
-
-
-class JsFunction:
-    """A function reference a JS runtime returned (its identity stays on the JS side)."""
-
-
-JS_FUNCTION = JsFunction()
 #: assert_invalid messages of the 2.0 scripts that a later proposal makes valid, and the probe that shows it
 SUPERSEDED = {"multiple memories": "multi_memory", "unknown global": "global_get_in_constants",
               # 2.0 wants memory.size/grow's reserved byte to be one 0x00; multi-memory reads a LEB index there
               "zero byte expected": "multi_memory"}
+#: the probed features of WebAssembly 3.0 that change which modules are valid (a runtime lacking one is 2.0's here)
+LATER_MODULE_FEATURES = ("multi_memory", "memory64", "global_get_in_constants", "extended_const")
 #: seconds one command may take when no run's ``--timeout`` is given
 TIMEOUT = 60.0
-
-
-def wrapper_wat(signature: FuncType) -> str:
-    """A module importing ``t.f`` and exporting ``w``, which takes and returns floats as integer bits."""
-    params = " ".join(signature.params)
-    results = " ".join(signature.results)
-    carried_params = " ".join(CARRIER[t] for t in signature.params)
-    carried_results = " ".join(CARRIER[t] for t in signature.results)
-    body = []
-    for index, value_type in enumerate(signature.params):
-        body.append(f"(local.get {index})")
-        if value_type in ("f32", "f64"):
-            body.append(f"({value_type}.reinterpret_{CARRIER[value_type]})")
-    body.append("(call $f)")
-    locals_ = " ".join(f"(local $r{i} {t})" for i, t in enumerate(signature.results))
-    for index in reversed(range(len(signature.results))):
-        body.append(f"(local.set $r{index})")
-    for index, value_type in enumerate(signature.results):
-        body.append(f"(local.get $r{index})")
-        if value_type in ("f32", "f64"):
-            body.append(f"({CARRIER[value_type]}.reinterpret_{value_type})")
-    return (f'(module (import "t" "f" (func $f (param {params}) (result {results})))\n'
-            f'  (func (export "w") (param {carried_params}) (result {carried_results}) {locals_}\n'
-            f'    {" ".join(body)}))')
-
-
-def global_wrapper_wat(global_type: GlobalType) -> str:
-    """A module importing the global ``t.g`` and exporting ``w``, which returns its value as bits."""
-    value_type, carrier = global_type.value_type, CARRIER[global_type.value_type]
-    imported = f"(mut {value_type})" if global_type.mutable else value_type
-    read = "(global.get $g)" + (f" ({carrier}.reinterpret_{value_type})" if carrier != value_type else "")
-    return f'(module (import "t" "g" (global $g {imported})) (func (export "w") (result {carrier}) {read}))'
-
-
-def canonical_result(result: Any) -> Any:
-    """A result as the driver reports it, as a canonical value (bits, or a reference)."""
-    if not isinstance(result, dict):
-        return int(result)
-    if result["ref"] == "null":
-        return None
-    if result["ref"] == "extern":
-        return ExternRef(int(result["number"]))
-    if result["ref"] == "func":
-        return JS_FUNCTION
-    return f"a foreign value {result.get('text', '')!r}"
-
-
-def js_argument(value_type: str, argument: Value) -> dict[str, Any]:
-    """An argument as the driver takes it."""
-    if argument.reference is not None:
-        return {"carrier": CARRIER[value_type], "ref": argument.reference, "bits": str(argument.bits or 0)}
-    return {"carrier": CARRIER[value_type], "bits": str(argument.bits or 0)}
 
 
 class WastDriver:
     """One runtime's long-lived ``js/wast_driver.js`` process, serving script after script.
 
     Each script starts from a reset driver state; the probed features and the
-    compiled wrapper modules are shared by every script run here. Each request
+    compiled wrapper modules are shared by every script run here. ``version``
+    is the WebAssembly version whose text the scripts are written in (wabt
+    compiles it with that version's features) and whose rules judge them. Each request
     has ``timeout`` seconds. A driver that crashes or hangs is started again by
     the next request (and the script's state rebuilt in it, :mod:`.replay`).
     """
 
-    def __init__(self, runtime: Runtime, compiler: Compiler, *, timeout: float = TIMEOUT) -> None:
+    def __init__(self, runtime: Runtime, compiler: Compiler, *, timeout: float = TIMEOUT,
+                 version: SpecVersion = DEFAULT_VERSION) -> None:
         self.runtime = runtime
         self.compiler = compiler
         self.timeout = timeout
+        self.version = version
         self.features = probe_features(runtime)
         self.worker = JsonLineWorker(runtime.command(JS_DIR / "worker.js", str(JS_DIR / "wast_driver.js")),
                                      name=f"{runtime.label()} wast driver")
@@ -170,7 +128,7 @@ class WastDriver:
             self.ask("wast_reset")
         except HarnessError:
             pass  # a driver that cannot even reset is reported by the script's first command
-        commands = read_checked(path, self.compiler) if commands is None else commands
+        commands = read_checked(path, self.compiler, self.version) if commands is None else commands
         return _run_script(JsScript(path, self), on_case, commands)
 
 
@@ -182,6 +140,7 @@ class JsScript:
         self.driver = driver
         self.runtime = driver.runtime
         self.compiler = driver.compiler
+        self.version = driver.version
         self.features = driver.features
         self.wrapper = driver.wrapper
         #: what the driver holds for this script, to build it again after a restart
@@ -217,7 +176,7 @@ class JsScript:
         if command.form == "binary":
             return command.source
         return self.compiler.compile_text(command.source, filename=f"{self.path}:{command.line}",
-                                          validate=validate).wasm_bytes
+                                          features=self.version.wabt_features, validate=validate).wasm_bytes
 
     def missing_features(self, wasm: bytes) -> str:
         """Why this runtime cannot run the module, from the features it lacks (empty if none is lacking).
@@ -229,8 +188,31 @@ class JsScript:
             needs = module_requirements(model.decode_module(wasm))
         except HarnessError:  # malformed: the runtime's rejection stands on its own
             return ""
-        reasons = missing_features(needs, self.features)
+        reasons = missing_features(needs, self.features) or self.older_rules(wasm)
         return f"{self.runtime.label()} {'; '.join(reasons)}" if reasons else ""
+
+    def older_rules(self, wasm: bytes) -> list[str]:
+        """Why a runtime that lacks some of 3.0's module features may reject a module valid by 3.0's rules:
+        2.0's reject it (empty when 2.0's accept it too, or it is judged by 2.0's, or the runtime has them all).
+
+        The encodings (a memory index written as a longer LEB128 zero) and forms that only 3.0 allows are
+        found by the model's own 2.0 rules, not by listing them here.
+        """
+        lacking = [FEATURE_NAMES[feature] for feature in LATER_MODULE_FEATURES if not self.features.get(feature)]
+        if self.version is SpecVersion.V2 or not lacking:
+            return []
+        try:
+            validate(model.decode_module(wasm, version=self.version), version=self.version)
+        except (HarnessError, UnsupportedInstruction):
+            return []  # invalid by the rules that judge: the runtime is right to reject it
+        try:
+            validate(model.decode_module(wasm, version=SpecVersion.V2), version=SpecVersion.V2)
+        except HarnessError as rejection:
+            return [f"lacks {', '.join(lacking)} (WebAssembly 3.0): 2.0's rules reject the module "
+                    f"({rejection.message}), {self.version.value}'s accept it"]
+        except UnsupportedInstruction:
+            return []
+        return []
 
     def module(self, command: ModuleCommand, **flags: bool) -> dict[str, Any]:
         wasm = self.wasm(command, validate=not flags.get("compile_only", False))
@@ -257,7 +239,7 @@ class JsScript:
                 self.remember(command, None)  # later actions report the same gap
                 raise
             if missing:
-                answer = {"unsupported": missing, **answer}
+                answer = {"unsupported": f"{missing}; it said {answer['error']}: {answer['message']}", **answer}
         if flags:
             return answer
         if "error" in answer:  # later actions on this module cannot run here either; they say why
@@ -267,6 +249,22 @@ class JsScript:
             self.remember(command, None)  # in case the decoder cannot read it
             self.remember(command, model.decode_module(wasm))
         return answer
+
+    def may_change_shared_state(self, command: Command) -> bool:
+        """Whether running ``command`` may change what later commands see: an action, a ``register``, or
+        instantiating a module that imports from the script's modules (its segments and start function
+        write to their memories and tables, even when instantiation then traps)."""
+        subject = command.subject if isinstance(command, Assertion) else command
+        if isinstance(command, Register) or isinstance(subject, Action):
+            return True
+        if not isinstance(subject, ModuleCommand) or (isinstance(command, Assertion) and command.kind in (
+                "assert_invalid", "assert_malformed", "assert_unlinkable")):
+            return False
+        try:
+            decoded = _decoded_or_none(self.wasm(subject))
+        except HarnessError:
+            return True
+        return decoded is None or any(entry.module != SPECTEST for entry in decoded.imports)
 
     def remember(self, command: ModuleCommand, decoded: Module | None, gap: str | None = None) -> None:
         """Record what later actions on this module (the latest, and by its name) use: its decoded
@@ -283,15 +281,15 @@ class JsScript:
             else:
                 self.gaps[name] = gap
 
-    def lacking(self, value_types: tuple[str, ...], results: int = 1) -> str:
-        """What the runtime would need to pass these values (empty when it can)."""
-        if "v128" in value_types:  # the JS API throws a TypeError for them; linmem has no carrier for them yet
-            return "v128 values at the JS boundary (the JS API cannot pass them)"
-        carriers = [CARRIER[t] for t in value_types]
+    def lacking(self, params: tuple[str, ...], results: tuple[str, ...]) -> str:
+        """What the runtime would need to pass these parameters and results (empty when it can)."""
+        carriers = carriers_of(params + results)
+        if "v128" in params + results and not self.features.get("simd"):
+            return "fixed-width SIMD (v128 values, carried as two i64 halves)"
         if "i64" in carriers and not self.features.get("bigint_i64"):
-            return "i64 <-> BigInt at the JS boundary (an i64, or an f64 carried as i64 bits)"
-        if results > 1 and not self.features.get("multi_value"):
-            return "multiple results (multi-value)"
+            return "i64 <-> BigInt at the JS boundary (an i64, or an f64 or a v128 carried as i64 bits)"
+        if len(carriers_of(results)) > 1 and not self.features.get("multi_value"):
+            return "multiple results (multi-value; a v128 result is two i64 results)"
         if {"externref", "funcref"} & set(carriers) and not self.features.get("reference_types"):
             return "reference types (externref/funcref values at the JS boundary)"
         return ""
@@ -319,22 +317,21 @@ class JsScript:
             return {"error": "TypeError", "message": f"{action.name!r} is not an exported {wanted}"}
         if action.kind == "get":
             subject: FuncType | GlobalType = module.global_types()[export.index]
+            params: tuple[str, ...] = ()
             results: tuple[str, ...] = (subject.value_type,)
-            lacking = self.lacking(results)
-            args: list[dict[str, Any]] = []
         else:
             subject = module.function_type(export.index)
-            results = subject.results
-            lacking = self.lacking(subject.params + subject.results, len(subject.results))
-            args = [] if lacking else [js_argument(t, arg) for t, arg in zip(subject.params, action.args)]
+            params, results = subject.params, subject.results
+        lacking = self.lacking(params, results)
         if lacking:
             return {"unsupported": f"{self.runtime.label()} lacks {lacking}"}
         if action.kind == "invoke":
             self.state.invoking(held)
-        answer = self.ask("wast_invoke", kind=action.kind, module=action.module, name=action.name, args=args,
-                          results=[CARRIER[t] for t in results], wrapper_b64=self.wrapper(subject))
+        answer = self.ask("wast_invoke", kind=action.kind, module=action.module, name=action.name,
+                          args=js_arguments(params, action.args), results=list(carriers_of(results)),
+                          wrapper_b64=self.wrapper(subject))
         if "results" in answer:
-            answer["results"] = [canonical_result(result) for result in answer["results"]]
+            answer["results"] = join_results(results, [canonical_result(result) for result in answer["results"]])
         return answer
 
 
@@ -416,7 +413,8 @@ def _judge_assertion(script: JsScript, assertion: Assertion) -> tuple[str, str]:
         return "pass", ""
     if "unsupported" in answer:
         return "unsupported", answer["unsupported"]
-    feature = SUPERSEDED.get(assertion.message or "")
+    # under 3.0 rules the 2.0 scripts' superseded assertions are simply wrong; the 3.0 scripts have none
+    feature = SUPERSEDED.get(assertion.message or "") if script.version is SpecVersion.V2 else None
     if kind in ("assert_invalid", "assert_malformed") and "error" not in answer and feature and \
             script.features.get(feature):
         return "unsupported", (f"{script.runtime.label()} implements {feature} (a later WebAssembly version), "
@@ -424,9 +422,11 @@ def _judge_assertion(script: JsScript, assertion: Assertion) -> tuple[str, str]:
     return "fail", f"expected {wanted}, got {answer.get('error') or 'success'}"
 
 
-def run_on_runtime(path: Path, runtime: Runtime, compiler: Compiler, *, timeout: float = TIMEOUT) -> list[Case]:
-    """Every command of one script on one runtime, in a driver of its own (see :class:`WastDriver`)."""
-    with WastDriver(runtime, compiler, timeout=timeout) as driver:
+def run_on_runtime(path: Path, runtime: Runtime, compiler: Compiler, *, timeout: float = TIMEOUT,
+                   version: SpecVersion = DEFAULT_VERSION) -> list[Case]:
+    """Every command of one script on one runtime, in a driver of its own (see :class:`WastDriver`),
+    judged by ``version``'s rules."""
+    with WastDriver(runtime, compiler, timeout=timeout, version=version) as driver:
         return driver.run(path)
 
 
@@ -448,8 +448,7 @@ def _run_script(script: JsScript, on_case: OnCase, commands: Sequence[Command]) 
         if status == "fail" and skipped is not None:
             status, detail = "unsupported", f"may depend on line {skipped.line}, which {label} could not run ({detail})"
         case = wast_case(path, command.line, name, runtime, status, detail)
-        invokes = isinstance(command, (Action, Register)) or isinstance(getattr(command, "subject", None), Action)
-        if status == "unsupported" and skipped is None and invokes:
+        if status == "unsupported" and skipped is None and script.may_change_shared_state(command):
             skipped = case
         cases.append(case)
         on_case(case)
