@@ -26,8 +26,8 @@ from .traps import JsException, Trap, TrapKind, UnsupportedInstruction
 
 
 def memory_limits_match(actual: Limits, declared: Limits) -> bool:
-    """The spec's import matching of memory types (``actual`` is what is supplied)."""
-    if actual.shared != declared.shared or actual.minimum < declared.minimum:
+    """The spec's import matching of memory types (``actual`` is what is supplied): the same address type and sharing, limits within."""
+    if actual.address != declared.address or actual.shared != declared.shared or actual.minimum < declared.minimum:
         return False
     if declared.maximum is None:
         return True
@@ -43,7 +43,7 @@ def _resolve_imports(module: Module, imports: Mapping[tuple[str, str], ExternVal
             raise JsException("LinkError", f"{where}: not provided")
         if entry.kind == "memory":
             if not isinstance(value, Memory) or not memory_limits_match(
-                    Limits(value.pages, value.limits.maximum, value.limits.shared), entry.desc):
+                    Limits(value.pages, value.limits.maximum, value.limits.shared, value.limits.address), entry.desc):
                 raise JsException("LinkError", f"{where}: memory import does not match")
             instance.memories.append(value)
         elif entry.kind == "func":

@@ -17,6 +17,18 @@ from .traps import Trap, TrapKind
 PAGE_SIZE = 65536
 #: The most pages a 32-bit memory can have (4 GiB).
 MAX_PAGES = 65536
+#: The most pages a 64-bit memory can have in a JavaScript embedding (JS API, "Implementation-defined
+#: Limits": "The maximum size of a 64-bit memory is 262,144 pages (16 GiB)").
+MAX_PAGES_64 = 262_144
+
+
+def max_pages(address: str) -> int:
+    """The most pages a memory of this address type (``"i32"`` or ``"i64"``) can have or grow to.
+
+    >>> max_pages("i32"), max_pages("i64")
+    (65536, 262144)
+    """
+    return MAX_PAGES_64 if address == "i64" else MAX_PAGES
 
 
 @dataclass(frozen=True)
@@ -57,8 +69,9 @@ class Memory:
         """Grow by ``delta`` pages; return the old size, or -1 if it cannot grow (``memory.grow``)."""
         old = self.pages
         new = old + delta
-        ceiling = self.limits.maximum if self.limits.maximum is not None else MAX_PAGES
-        if delta < 0 or new > min(ceiling, MAX_PAGES):
+        largest = max_pages(self.limits.address)
+        ceiling = self.limits.maximum if self.limits.maximum is not None else largest
+        if delta < 0 or new > min(ceiling, largest):
             return -1
         self.pages = new
         self.grow_count += 1

@@ -35,6 +35,9 @@ FEATURE_NAMES = {
     "memory64": "64-bit memories",
     "reference_types": "reference types (externref/funcref values at the JS boundary)",
 }
+#: how the JS API makes 64-bit memories, as ``js/probe.js`` reports it under ``memory64_js_api``: the
+#: standard's ``{address: "i64"}`` with BigInts, or the memory64 proposal's earlier ``{index: "i64"}`` with Numbers
+MEMORY64_JS_API_SHAPES = ("address", "index")
 _SIGN_EXTENSION = range(0xC0, 0xC5)
 _SATURATING = range(PREFIX_FC << 8, (PREFIX_FC << 8) + 8)
 _BULK = range((PREFIX_FC << 8) + 8, (PREFIX_FC << 8) + 12)
@@ -105,6 +108,8 @@ def module_requirements(module: Module) -> dict[str, Any]:
     memories = module.memory_types()
     if any(limits.shared for limits in memories):
         needs["shared_memory"] = "the module's memory is shared"
+    if any(limits.address == "i64" for limits in memories):
+        needs["memory64"] = "the module has a 64-bit memory"
     if len(memories) > 1:
         needs["multi_memory"] = f"the module has {len(memories)} memories"
     if memories:
@@ -156,6 +161,10 @@ def missing_features(needs: dict[str, Any], features: dict[str, Any]) -> list[st
             largest = features.get("max_memory_pages", 0)
             if why > largest:
                 reasons.append(f"allocates at most {largest} pages; the scenario needs a memory of {why}")
+        elif feature == "memory64_js_api":
+            if features.get("memory64_js_api") not in MEMORY64_JS_API_SHAPES:
+                reasons.append(f"lacks 64-bit memories in the JS API (new WebAssembly.Memory({{address: \"i64\"}})) "
+                               f"({why})")
         elif not features.get(feature, False):
             reasons.append(f"lacks {FEATURE_NAMES[feature]} ({why})")
     return reasons

@@ -352,8 +352,11 @@ class ReferenceSession:
         value.value = argument_value(value.type.value_type, fields["value"])
         return None
 
-    def grow(self, step: Step, fields: dict[str, Any]) -> int:
-        return self.memory(step).grow(fields["delta"])
+    def grow(self, step: Step, fields: dict[str, Any]) -> int | str:
+        """``mem.grow(delta)``: the old size in pages, a BigInt (a decimal string) for a 64-bit memory."""
+        memory = self.memory(step)
+        old_pages = memory.grow(fields["delta"])
+        return encode_bigint(old_pages) if memory.address == "i64" else old_pages
 
     def size(self, step: Step, fields: dict[str, Any]) -> dict[str, int]:
         byte_length = self.memory(step).buffer.byte_length
@@ -447,7 +450,8 @@ def _host_value(declared: ImportDecl) -> Any:
     """``new WebAssembly.Memory / Global / Table`` for a declared import."""
     settings = declared.settings
     if declared.kind == "memory":
-        return model.MemoryObject(settings["initial"], settings["maximum"], settings["shared"])
+        return model.MemoryObject(settings["initial"], settings["maximum"], settings["shared"],
+                                  address=settings["address"])
     if declared.kind == "global":
         value = argument_value(settings["type"], settings["value"])
         return GlobalInstance(GlobalType(settings["type"], settings["mutable"]), value)

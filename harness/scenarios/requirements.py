@@ -1,4 +1,4 @@
-"""What a scenario needs of a runtime: its modules' needs and its steps' and imports' (shared memory, i64)."""
+"""What a scenario needs of a runtime: its modules' needs and its steps' and imports' (shared memory, i64, memory64)."""
 
 from __future__ import annotations
 
@@ -54,8 +54,11 @@ def requirements(scenario: Scenario, modules: Sequence[Module | None]) -> dict[s
                 needs["shared_memory"] = ("the [memory] table is shared" if scenario.memory is not None
                                           and declared.key == f"{scenario.memory.module}.{scenario.memory.field}"
                                           else f"the memory import {declared.key} is shared")
-            if declared.settings["initial"] <= MAX_PAGES:  # beyond, the JS API throws on every runtime
-                _merge(needs, "max_memory_pages", declared.settings["initial"])
+            initial = declared.settings["initial"]
+            if isinstance(initial, int) and initial <= MAX_PAGES:  # beyond, the JS API throws on every runtime
+                _merge(needs, "max_memory_pages", initial)
+            if declared.settings["address"] == "i64":
+                needs.setdefault("memory64_js_api", f"the memory import {declared.key} is a 64-bit memory")
     for module in modules:
         if module is not None:
             for feature, why in module_requirements(module).items():
