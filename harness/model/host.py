@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 
-from .memory import Limits, Memory, max_pages
+from .memory import Limits, Memory, allocatable_pages, page_limit
 from .store import TableInstance
 from .traps import JsException
 from .views import ArrayBufferModel
@@ -39,8 +39,6 @@ UNSIGNED_LONG_MAX = 0xFFFF_FFFF
 U64_MAX = 2**64 - 1
 #: The JS API's ``AddressType`` enumeration: a memory's address type.
 ADDRESS_TYPES = ("i32", "i64")
-#: The core spec's bound on a 64-bit memory type's limits ("Validation", memory types: within 2**48 pages).
-MAX_PAGES_64_TYPE = 2**48
 #: The JS API's limit on a table's size ("Implementation-defined limits": 10,000,000 elements).
 MAX_TABLE_SIZE = 10_000_000
 
@@ -181,8 +179,8 @@ def _descriptor_limits(initial: int | float, maximum: int | float | None, shared
     address = check_address_type(address)
     initial = address_value_to_u64(initial, address, "initial")
     maximum = None if maximum is None else address_value_to_u64(maximum, address, "maximum")
-    bound = MAX_PAGES_64_TYPE if address == "i64" else max_pages(address)
-    if initial > max_pages(address) or (maximum is not None and not initial <= maximum <= bound):
+    valid_type = maximum is None or initial <= maximum <= page_limit(address)
+    if not valid_type or initial > allocatable_pages(address):
         raise JsException("RangeError", "WebAssembly.Memory(): invalid initial or maximum")
     if shared and maximum is None:
         raise JsException("TypeError", "WebAssembly.Memory(): shared memory needs a maximum")

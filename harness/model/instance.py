@@ -26,8 +26,11 @@ from .traps import JsException, Trap, TrapKind, UnsupportedInstruction
 
 
 def memory_limits_match(actual: Limits, declared: Limits) -> bool:
-    """The spec's import matching of memory types (``actual`` is what is supplied): the same address type and sharing, limits within."""
-    if actual.address != declared.address or actual.shared != declared.shared or actual.minimum < declared.minimum:
+    """The spec's import matching of memory types (``actual`` is what is supplied; 3.0 spec 2.2
+    "Matching": the address types are equal and the limits within the declared ones)."""
+    if actual.address != declared.address:
+        return False
+    if actual.shared != declared.shared or actual.minimum < declared.minimum:
         return False
     if declared.maximum is None:
         return True

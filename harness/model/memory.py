@@ -17,18 +17,34 @@ from .traps import Trap, TrapKind
 PAGE_SIZE = 65536
 #: The most pages a 32-bit memory can have (4 GiB).
 MAX_PAGES = 65536
-#: The most pages a 64-bit memory can have in a JavaScript embedding (JS API, "Implementation-defined
-#: Limits": "The maximum size of a 64-bit memory is 262,144 pages (16 GiB)").
-MAX_PAGES_64 = 262_144
+#: The most pages a 64-bit memory can have: 2^64 bytes (3.0 spec 2.1, ``Memtype_ok``: 2^(64-16)).
+MAX_PAGES_64 = 1 << 48
 
 
-def max_pages(address: str) -> int:
-    """The most pages a memory of this address type (``"i32"`` or ``"i64"``) can have or grow to.
+#: The most pages JavaScript engines allocate for a 64-bit memory (V8's ``kV8MaxWasmMemory64Pages``: 16 GiB).
+#: Far below the spec's bound; the spec lets ``memory.grow`` fail for want of resources (3.0 spec 4.3).
+ALLOCATABLE_PAGES_64 = 262144
 
-    >>> max_pages("i32"), max_pages("i64")
-    (65536, 262144)
+
+def page_limit(address: str) -> int:
+    """The most pages a memory of address type ``address`` (``"i32"`` or ``"i64"``) may declare (validation).
+
+    >>> page_limit("i32"), page_limit("i64") == 2 ** 48
+    (65536, True)
     """
     return MAX_PAGES_64 if address == "i64" else MAX_PAGES
+
+
+def allocatable_pages(address: str) -> int:
+    """The most pages the model (as engines) allocates for a memory of address type ``address``.
+
+    Memories are sparse here, so nothing would stop the model sooner; it stops where
+    engines do, so that its ``memory.grow`` and instantiation agree with theirs.
+
+    >>> allocatable_pages("i32"), allocatable_pages("i64")
+    (65536, 262144)
+    """
+    return ALLOCATABLE_PAGES_64 if address == "i64" else MAX_PAGES
 
 
 @dataclass(frozen=True)
@@ -66,12 +82,17 @@ class Memory:
         return self.pages
 
     def grow(self, delta: int) -> int:
-        """Grow by ``delta`` pages; return the old size, or -1 if it cannot grow (``memory.grow``)."""
+        """Grow by ``delta`` pages; return the old size, or -1 if it cannot grow (``memory.grow``).
+
+        The ceiling is the maximum, and what engines allocate for the address type
+        (:func:`allocatable_pages`).
+        """
         old = self.pages
         new = old + delta
-        largest = max_pages(self.limits.address)
-        ceiling = self.limits.maximum if self.limits.maximum is not None else largest
-        if delta < 0 or new > min(ceiling, largest):
+        ceiling = allocatable_pages(self.limits.address)
+        if self.limits.maximum is not None:
+            ceiling = min(ceiling, self.limits.maximum)
+        if delta < 0 or new > ceiling:
             return -1
         self.pages = new
         self.grow_count += 1

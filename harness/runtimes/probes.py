@@ -108,8 +108,6 @@ def module_requirements(module: Module) -> dict[str, Any]:
     memories = module.memory_types()
     if any(limits.shared for limits in memories):
         needs["shared_memory"] = "the module's memory is shared"
-    if any(limits.address == "i64" for limits in memories):
-        needs["memory64"] = "the module has a 64-bit memory"
     if len(memories) > 1:
         needs["multi_memory"] = f"the module has {len(memories)} memories"
     if memories:
