@@ -187,8 +187,10 @@ Session.prototype.instanceMemory = function (position) {
   return namespace ? namespace[where.field] : null;
 };
 
+// An i64 pointer or length (a wasm64 module's) arrives as a BigInt's decimal string: Number() of it.
 Session.prototype.text = function (position, spec, args) {
-  var pointer = args[spec.ptr];
+  var pointer = Number(args[spec.ptr]);
+  var length = spec.len === null || spec.len === undefined ? undefined : Number(args[spec.len]);
   if (pointer === 0) return null;
   var memory = this.instanceMemory(position);
   if (!memory) return null;
@@ -198,9 +200,9 @@ Session.prototype.text = function (position, spec, args) {
     var end = tail.indexOf(0);
     return new TextDecoder('utf-8').decode(end < 0 ? tail : tail.subarray(0, end));
   }
-  if (spec.format === 'utf-8') return new TextDecoder('utf-8').decode(new Uint8Array(buffer, pointer, args[spec.len]));
+  if (spec.format === 'utf-8') return new TextDecoder('utf-8').decode(new Uint8Array(buffer, pointer, length));
   if (spec.format === 'utf-16le') {
-    return new TextDecoder('utf-16le').decode(new Uint8Array(buffer, pointer, 2 * args[spec.len]));
+    return new TextDecoder('utf-16le').decode(new Uint8Array(buffer, pointer, 2 * length));
   }
   var size = new DataView(buffer).getUint32(pointer - 4, true);  // assemblyscript: byte length before the text
   return new TextDecoder('utf-16le').decode(new Uint8Array(buffer, pointer, size));

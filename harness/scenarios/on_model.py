@@ -234,8 +234,14 @@ class ReferenceSession:
         return call
 
     def _text(self, position: int, spec: TextSpec, args: list[Any]) -> str | None:
-        """A string a recorded call points at, read as the driver reads it (``null`` for a null pointer)."""
-        pointer = args[spec.ptr]
+        """A string a recorded call points at, read as the driver reads it (``null`` for a null pointer).
+
+        An i64 pointer or length (a wasm64 module's) is a BigInt's decimal string
+        among the call's arguments; the driver takes ``Number()`` of it, the
+        integer itself here (beyond 2**53 both are far outside any buffer).
+        """
+        pointer = decode_bigint(args[spec.ptr])
+        length = decode_bigint(args[spec.len]) if spec.len is not None else None
         if pointer == 0:
             return None
         memory = self._instance_memory(position)
@@ -247,9 +253,9 @@ class ReferenceSession:
             end = tail.find(b"\0")
             return model.TextDecoderModel("utf-8").decode(tail if end < 0 else tail[:end])
         if spec.format == "utf-8":
-            return model.TextDecoderModel("utf-8").decode(self.bytes_of(buffer, pointer, args[spec.len]))
+            return model.TextDecoderModel("utf-8").decode(self.bytes_of(buffer, pointer, length))
         if spec.format == "utf-16le":
-            return model.TextDecoderModel("utf-16le").decode(self.bytes_of(buffer, pointer, 2 * args[spec.len]))
+            return model.TextDecoderModel("utf-16le").decode(self.bytes_of(buffer, pointer, 2 * length))
         if pointer - 4 < 0 or pointer > buffer.byte_length:
             raise JsException("RangeError", "Offset is outside the bounds of the DataView")
         size = int.from_bytes(self.bytes_of(buffer, pointer - 4, 4), "little")
