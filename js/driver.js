@@ -7,7 +7,7 @@ var expressions = require('./expressions');
 // so that the oldest runtime in the matrix runs it unchanged.
 //
 // request: {op: "scenario", modules: [{name, wasm_b64, text_memory}], imports: [declaration...],
-//           wasi: config | null, multi: bool,
+//           wasi: config | null, multi: bool, memory64_js_api: "address" | "index" | null,
 //           steps: [{op, ...keys, instance, memory, name_as, param_types?, result_types?}]}
 // (harness/scenarios/on_runtime.py builds it; harness/scenarios/on_model.py is the model's twin.)
 // answer:  {instantiate: null | error, steps: [observation, ...]}
@@ -41,6 +41,16 @@ function decodeNumber(value) {
 }
 
 function isBigIntView(name) { return name === 'BigInt64Array' || name === 'BigUint64Array'; }
+
+// A page count as the JS API takes it (an AddressValue): {bigint: "N"} (harness/values/codec.py,
+// encode_address_value) or a BigInt is a BigInt, for a 64-bit memory; anything else a Number. The
+// memory64 proposal's earlier shape, {index: "i64"}, takes Numbers where the standard takes BigInts.
+function addressValue(value, shape) {
+  if (value !== null && typeof value === 'object') value = BigInt(value.bigint);
+  if (typeof value === 'bigint') return shape === 'index' ? Number(value) : value;
+  value = decodeNumber(value);
+  return typeof value === 'string' ? Number(value) : value;
+}
 
 function decodeForView(viewName, values) {
   return values.map(function (value) {
@@ -79,17 +89,24 @@ function Session(request) {
   this.wasi = request.wasi ? createWasiHost(request.wasi) : null;
   var session = this;
   request.imports.forEach(function (declared) {
-    if (declared.from === undefined && declared.kind !== 'func') session.hostValues[declared.module + '.' + declared.field] = hostValueFor(declared);
+    if (declared.from === undefined && declared.kind !== 'func') {
+      session.hostValues[declared.module + '.' + declared.field] = hostValueFor(declared, request.memory64_js_api);
+    }
   });
 }
 
-function hostValueFor(declared) {
-  if (declared.kind === 'memory') {
-    var options = { initial: declared.initial };
-    if (declared.maximum !== null && declared.maximum !== undefined) options.maximum = declared.maximum;
-    if (declared.shared) options.shared = true;
-    return new WebAssembly.Memory(options);
-  }
+// new WebAssembly.Memory for a declared memory; a 64-bit one ({address: "i64"}) in the shape the
+// runtime has: the standard's {address: "i64", initial: 1n}, or the proposal's {index: "i64", initial: 1}.
+function memoryFor(declared, shape) {
+  var options = { initial: addressValue(declared.initial, shape) };
+  if (declared.maximum !== null && declared.maximum !== undefined) options.maximum = addressValue(declared.maximum, shape);
+  if (declared.shared) options.shared = true;
+  if (declared.address === 'i64') options[shape === 'index' ? 'index' : 'address'] = 'i64';
+  return new WebAssembly.Memory(options);
+}
+
+function hostValueFor(declared, shape) {
+  if (declared.kind === 'memory') return memoryFor(declared, shape);
   if (declared.kind === 'global') {
     return new WebAssembly.Global({ value: declared.type, mutable: declared.mutable },
       decodeArgument(declared.type, declared.value));
@@ -170,8 +187,10 @@ Session.prototype.instanceMemory = function (position) {
   return namespace ? namespace[where.field] : null;
 };
 
+// An i64 pointer or length (a wasm64 module's) arrives as a BigInt's decimal string: Number() of it.
 Session.prototype.text = function (position, spec, args) {
-  var pointer = args[spec.ptr];
+  var pointer = Number(args[spec.ptr]);
+  var length = spec.len === null || spec.len === undefined ? undefined : Number(args[spec.len]);
   if (pointer === 0) return null;
   var memory = this.instanceMemory(position);
   if (!memory) return null;
@@ -181,9 +200,9 @@ Session.prototype.text = function (position, spec, args) {
     var end = tail.indexOf(0);
     return new TextDecoder('utf-8').decode(end < 0 ? tail : tail.subarray(0, end));
   }
-  if (spec.format === 'utf-8') return new TextDecoder('utf-8').decode(new Uint8Array(buffer, pointer, args[spec.len]));
+  if (spec.format === 'utf-8') return new TextDecoder('utf-8').decode(new Uint8Array(buffer, pointer, length));
   if (spec.format === 'utf-16le') {
-    return new TextDecoder('utf-16le').decode(new Uint8Array(buffer, pointer, 2 * args[spec.len]));
+    return new TextDecoder('utf-16le').decode(new Uint8Array(buffer, pointer, 2 * length));
   }
   var size = new DataView(buffer).getUint32(pointer - 4, true);  // assemblyscript: byte length before the text
   return new TextDecoder('utf-16le').decode(new Uint8Array(buffer, pointer, size));
@@ -292,8 +311,9 @@ Session.prototype.set_global = function (step) {
   return null;
 };
 
+// A 64-bit memory's grow returns a BigInt: observed as a decimal string, as i64 values are.
 Session.prototype.grow = function (step) {
-  return this.memory(step).grow(step.delta);
+  return encodeValue(this.memory(step).grow(addressValue(step.delta, this.request.memory64_js_api)));
 };
 
 Session.prototype.size = function (step) {
@@ -378,6 +398,8 @@ Session.prototype.resolved = function (step) {
       resolved.values = item.map(function (element) { return value(key, element, isBigIntView(step.view_of_values) ? 'bigint' : 'number'); });
     } else if (key === 'value') {
       resolved.value = value(key, item, step.global_type === 'i64' ? 'bigint' : 'number');
+    } else if (key === 'delta') {
+      resolved.delta = value(key, item, step.memory && step.memory.address === 'i64' ? 'bigint' : 'number');
     } else if (key === 'data_b64') {
       resolved.data = decodeBase64(item);
     } else {

@@ -41,6 +41,9 @@ FEATURE_NAMES = {
 #: the JS API's bound on a 64-bit memory's minimum and maximum, in pages: a module over it is a CompileError
 #: (WebAssembly JS API 3.0, "Implementation-defined Limits"); the core spec allows up to 2^48
 JS_API_MEMORY64_PAGES = 2**37 - 1
+#: how the JS API makes 64-bit memories, as ``js/probe.js`` reports it under ``memory64_js_api``: the
+#: standard's ``{address: "i64"}`` with BigInts, or the memory64 proposal's earlier ``{index: "i64"}`` with Numbers
+MEMORY64_JS_API_SHAPES = ("address", "index")
 _SIGN_EXTENSION = range(0xC0, 0xC5)
 _SATURATING = range(PREFIX_FC << 8, (PREFIX_FC << 8) + 8)
 _BULK = range((PREFIX_FC << 8) + 8, (PREFIX_FC << 8) + 12)
@@ -204,6 +207,10 @@ def missing_features(needs: dict[str, Any], features: dict[str, Any]) -> list[st
             if why > JS_API_MEMORY64_PAGES:
                 reasons.append(f"follows the JS API, which rejects a 64-bit memory whose minimum or maximum is over "
                                f"2^37-1 pages (this one's is {why})")
+        elif feature == "memory64_js_api":
+            if features.get("memory64_js_api") not in MEMORY64_JS_API_SHAPES:
+                reasons.append(f"lacks 64-bit memories in the JS API (new WebAssembly.Memory({{address: \"i64\"}})) "
+                               f"({why})")
         elif not features.get(feature, False):
             reasons.append(f"lacks {FEATURE_NAMES[feature]} ({why})")
     return reasons

@@ -39,6 +39,11 @@ def _code(text: str) -> Iterator[tuple[int, str]]:
         index += 1
 
 
+def code_indices(text: str) -> set[int]:
+    """The indices of ``text``'s characters outside strings and comments."""
+    return {index for index, _ in _code(text)}
+
+
 def _string_end(text: str, start: int) -> int:
     """The index just past the string opening at ``start`` (basic, literal, or multi-line of either)."""
     quote = text[start]
@@ -59,7 +64,8 @@ def _string_end(text: str, start: int) -> int:
     return index
 
 
-def _position(text: str, index: int) -> tuple[int, int]:
+def position(text: str, index: int) -> tuple[int, int]:
+    """The line and column (from 1) of ``text[index]``."""
     line = text.count("\n", 0, index) + 1
     return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
@@ -77,7 +83,7 @@ def too_deep(text: str) -> tuple[int, int] | None:
         if char in _OPENERS:
             depth += 1
             if depth > MAX_NESTING:
-                return _position(text, index)
+                return position(text, index)
         elif char in _CLOSERS:
             depth = max(depth - 1, 0)
     return None
@@ -101,7 +107,7 @@ def long_integer(text: str) -> tuple[int, int, int] | None:
             digits += char != "_"
         else:
             if run_start >= 0 and digits > MAX_INTEGER_DIGITS and char not in ".eE":
-                line, column = _position(text, run_start)
+                line, column = position(text, run_start)
                 return line, column, digits
             run_start = -1
         previous = char

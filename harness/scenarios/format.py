@@ -23,9 +23,10 @@ from ..case import NO_EXPECT
 from ..errors import InputError
 from ..model.views import VIEW_KINDS
 from ..model.wasi import WasiConfig
-from ..values.codec import decode_bigint, decode_number
+from ..values.codec import decode_bigint, decode_number, encode_address_value
 from . import document_limits
 from .expressions import Expression, ExpressionError, is_expression, parse_expression
+from .positions import value_position
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -42,18 +43,23 @@ class ScenarioError(InputError):
 
 @dataclass(frozen=True)
 class MemorySpec:
-    """The ``[memory]`` table: a host-created memory passed to the module as an import."""
+    """The ``[memory]`` table: a host-created memory passed to the module as an import.
+
+    ``initial`` and ``maximum`` are integers, or floats the JS side passes as
+    Numbers; ``address`` is ``"i64"`` for a 64-bit memory (memory64).
+    """
 
     module: str
     field: str
-    initial: int
-    maximum: int | None = None
+    initial: int | float
+    maximum: int | float | None = None
     shared: bool = False
+    address: str = "i32"
 
-    def as_json(self) -> dict[str, Any]:
-        """The descriptor the JS driver receives."""
-        return {"module": self.module, "field": self.field, "initial": self.initial,
-                "maximum": self.maximum, "shared": self.shared}
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The memory's keys, as an ``[imports]`` memory entry holds them."""
+        return {"initial": self.initial, "maximum": self.maximum, "shared": self.shared, "address": self.address}
 
 
 @dataclass(frozen=True)
@@ -98,9 +104,13 @@ class ImportDecl:
         return self.settings.get("from")
 
     def as_json(self) -> dict[str, Any]:
-        """The declaration as the JS driver receives it."""
+        """The declaration as the JS driver receives it (a memory's page counts as :func:`encode_address_value`)."""
         settings = {key: [t.as_json() for t in value] if key == "text" else value
                     for key, value in self.settings.items()}
+        if self.kind == "memory" and self.source is None:
+            for key in ("initial", "maximum"):
+                if settings[key] is not None:
+                    settings[key] = encode_address_value(settings[key], settings["address"])
         return {"module": self.module, "field": self.field, "kind": self.kind, **settings}
 
 
@@ -209,6 +219,16 @@ def _integer(minimum: int | None = 0, *, expression: bool = False) -> Checker:
 _offset = _integer(expression=True)
 
 
+def _or_number(check: Checker) -> Checker:
+    """``check``, except that a float passes as it is: a page count the JS side passes as a Number."""
+    def checked(value: Any) -> Any:
+        return value if isinstance(value, float) else check(value)
+    return checked
+
+
+ADDRESS_TYPES = ("i32", "i64")
+
+
 def _boolean(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"expected true or false, got {_show(value)}")
@@ -296,7 +316,7 @@ _OPS: dict[str, dict[str, tuple[Checker, Any]]] = {
     "decode": {"offset": (_offset, _REQUIRED), "length": (_offset, _REQUIRED),
                "label": (_string, "utf-8"), "fatal": (_boolean, False), "ignore_bom": (_boolean, False)},
     "call": {"export": (_name, _REQUIRED), "args": (_values, [])},
-    "grow": {"delta": (_integer(None, expression=True), _REQUIRED)},
+    "grow": {"delta": (_or_number(_integer(None, expression=True)), _REQUIRED)},
     "size": {},
     "hold": {"name": (_name, _REQUIRED), "view": (_view, _REQUIRED), "offset": (_offset, _REQUIRED),
              "length": (_offset, _REQUIRED)},
@@ -521,34 +541,42 @@ def _read_steps(path: Path, raw_steps: list[Any], instances: tuple[str, ...]) ->
 
 def _check_memory_table(path: Path, raw: Any) -> MemorySpec:
     where = "key 'memory'"
-    unknown = sorted(set(raw) - {"import", "initial", "maximum", "shared"})
+    unknown = sorted(set(raw) - {"import", "initial", "maximum", "shared", "address"})
     if unknown:
-        raise _fail(path, where, f"unknown key '{unknown[0]}'; expected import, initial, maximum, shared")
+        raise _fail(path, where, f"unknown key '{unknown[0]}'; expected import, initial, maximum, shared, address")
     target = raw.get("import")
     if not isinstance(target, str) or target.count(".") < 1 or target.startswith(".") or target.endswith("."):
         raise _fail(path, f"{where}: key 'import'", f"expected \"module.field\", got {_show(target)}")
     module_name, field_name = target.split(".", 1)
     if "initial" not in raw:
         raise _fail(path, where, "missing key 'initial' (pages)")
-    initial, maximum, shared = _memory_limits(path, where, raw)
-    return MemorySpec(module_name, field_name, initial, maximum, shared)
+    return MemorySpec(module_name, field_name, **_memory_limits(path, where, raw))
 
 
-def _memory_limits(path: Path, where: str, raw: dict[str, Any]) -> tuple[int, int | None, bool]:
+_page_count = _or_number(_integer())
+
+
+def _memory_limits(path: Path, where: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """A host memory's ``initial``, ``maximum``, ``shared`` and ``address`` (``"i32"`` unless given)."""
     try:
-        initial = _integer()(raw["initial"])
-        maximum = _integer()(raw["maximum"]) if "maximum" in raw else None
+        initial = _page_count(raw["initial"])
+        maximum = _page_count(raw["maximum"]) if "maximum" in raw else None
         shared = _boolean(raw["shared"]) if "shared" in raw else False
     except ValueError as problem:
         raise _fail(path, where, str(problem)) from None
     if shared and maximum is None:
         raise _fail(path, f"{where}: key 'shared'", "a shared memory needs a 'maximum'")
-    return initial, maximum, shared
+    address = raw.get("address", "i32")
+    if address not in ADDRESS_TYPES:
+        line, column = value_position(path.read_text(encoding="utf-8"), "address", address) or (None, None)
+        raise ScenarioError(f"{where}: key 'address': expected \"i32\" or \"i64\" (a 64-bit memory), "
+                            f"got {_show(address)}", path=path, line=line, column=column)
+    return {"initial": initial, "maximum": maximum, "shared": shared, "address": address}
 
 
 _IMPORT_KEYS = {
     "func": {"kind", "params", "results", "returns", "throws", "record", "text"},
-    "memory": {"kind", "initial", "maximum", "shared"},
+    "memory": {"kind", "initial", "maximum", "shared", "address"},
     "global": {"kind", "type", "value", "mutable"},
     "table": {"kind", "element", "initial", "maximum"},
 }
@@ -633,8 +661,7 @@ def _text_spec(raw: Any, position: int) -> TextSpec:
 def _memory_import(path: Path, where: str, raw: dict[str, Any]) -> dict[str, Any]:
     if "initial" not in raw:
         raise ValueError("missing key 'initial' (pages)")
-    initial, maximum, shared = _memory_limits(path, where, raw)
-    return {"initial": initial, "maximum": maximum, "shared": shared}
+    return _memory_limits(path, where, raw)
 
 
 def _global_import(path: Path, where: str, raw: dict[str, Any]) -> dict[str, Any]:
@@ -731,8 +758,7 @@ def _read_imports(path: Path, document: dict[str, Any], memory: MemorySpec | Non
         raise _fail(path, "key 'imports'", "expected a table of \"module.field\" entries")
     declared = []
     if memory is not None:
-        declared.append(ImportDecl(memory.module, memory.field, "memory",
-                                   {"initial": memory.initial, "maximum": memory.maximum, "shared": memory.shared}))
+        declared.append(ImportDecl(memory.module, memory.field, "memory", memory.settings))
     for module_name, field_name, value in _import_names(raw):
         if memory is not None and (module_name, field_name) == (memory.module, memory.field):
             raise _fail(path, f"key 'imports.\"{module_name}.{field_name}\"'",

@@ -29,16 +29,21 @@ Modules = Sequence[Module | None]
 
 @dataclass(frozen=True)
 class MemoryRef:
-    """The memory a step acts on: a declared host memory, or an instance's exported memory."""
+    """The memory a step acts on: a declared host memory, or an instance's exported memory.
+
+    ``address`` is its address type: ``"i64"`` for a 64-bit memory, whose
+    ``grow`` takes and returns BigInts.
+    """
 
     import_key: str | None = None
     instance: int | None = None
     export: str | None = None
+    address: str = "i32"
 
     def as_json(self) -> dict[str, Any]:
         if self.import_key is not None:
-            return {"import": self.import_key}
-        return {"instance": self.instance, "export": self.export}
+            return {"import": self.import_key, "address": self.address}
+        return {"instance": self.instance, "export": self.export, "address": self.address}
 
 
 def _fail(scenario: Scenario, where: str, message: str) -> ScenarioError:
@@ -148,18 +153,24 @@ def memory_of(scenario: Scenario, modules: Modules, step: Step) -> MemoryRef | N
     """The memory ``step`` acts on (see the module docstring); ``None`` when there is none."""
     position = scenario.instance_position(step.instance)
     module = modules[position]
-    exported = [e.name for e in module.exports if e.kind == "memory"] if module is not None else []
-    declared = [entry.key for entry in scenario.imports if entry.kind == "memory" and entry.source is None]
+    exported = {e.name: module.memory_types()[e.index].address for e in module.exports if e.kind == "memory"} \
+        if module is not None else {}
+    declared = {entry.key: entry.settings["address"] for entry in scenario.imports
+                if entry.kind == "memory" and entry.source is None}
     if step.memory is not None:
         if step.memory in declared:
-            return MemoryRef(import_key=step.memory)
-        return MemoryRef(instance=position, export=step.memory) if step.memory in exported else None
+            return MemoryRef(import_key=step.memory, address=declared[step.memory])
+        return MemoryRef(instance=position, export=step.memory, address=exported[step.memory]) \
+            if step.memory in exported else None
     if declared:
-        return MemoryRef(import_key=declared[0])
+        first = next(iter(declared))
+        return MemoryRef(import_key=first, address=declared[first])
     if scenario.memory_export is not None:
-        return MemoryRef(instance=position, export=scenario.memory_export) \
-            if scenario.memory_export in exported else None
-    return MemoryRef(instance=position, export=exported[0]) if exported else None
+        return MemoryRef(instance=position, export=scenario.memory_export,
+                         address=exported[scenario.memory_export]) if scenario.memory_export in exported else None
+    first_export = next(iter(exported), None)
+    return MemoryRef(instance=position, export=first_export, address=exported[first_export]) \
+        if first_export is not None else None
 
 
 def text_memory(module: Module | None) -> dict[str, str] | None:

@@ -234,8 +234,14 @@ class ReferenceSession:
         return call
 
     def _text(self, position: int, spec: TextSpec, args: list[Any]) -> str | None:
-        """A string a recorded call points at, read as the driver reads it (``null`` for a null pointer)."""
-        pointer = args[spec.ptr]
+        """A string a recorded call points at, read as the driver reads it (``null`` for a null pointer).
+
+        An i64 pointer or length (a wasm64 module's) is a BigInt's decimal string
+        among the call's arguments; the driver takes ``Number()`` of it, the
+        integer itself here (beyond 2**53 both are far outside any buffer).
+        """
+        pointer = decode_bigint(args[spec.ptr])
+        length = decode_bigint(args[spec.len]) if spec.len is not None else None
         if pointer == 0:
             return None
         memory = self._instance_memory(position)
@@ -247,9 +253,9 @@ class ReferenceSession:
             end = tail.find(b"\0")
             return model.TextDecoderModel("utf-8").decode(tail if end < 0 else tail[:end])
         if spec.format == "utf-8":
-            return model.TextDecoderModel("utf-8").decode(self.bytes_of(buffer, pointer, args[spec.len]))
+            return model.TextDecoderModel("utf-8").decode(self.bytes_of(buffer, pointer, length))
         if spec.format == "utf-16le":
-            return model.TextDecoderModel("utf-16le").decode(self.bytes_of(buffer, pointer, 2 * args[spec.len]))
+            return model.TextDecoderModel("utf-16le").decode(self.bytes_of(buffer, pointer, 2 * length))
         if pointer - 4 < 0 or pointer > buffer.byte_length:
             raise JsException("RangeError", "Offset is outside the bounds of the DataView")
         size = int.from_bytes(self.bytes_of(buffer, pointer - 4, 4), "little")
@@ -352,8 +358,11 @@ class ReferenceSession:
         value.value = argument_value(value.type.value_type, fields["value"])
         return None
 
-    def grow(self, step: Step, fields: dict[str, Any]) -> int:
-        return self.memory(step).grow(fields["delta"])
+    def grow(self, step: Step, fields: dict[str, Any]) -> int | str:
+        """``mem.grow(delta)``: the old size in pages, a BigInt (a decimal string) for a 64-bit memory."""
+        memory = self.memory(step)
+        old_pages = memory.grow(fields["delta"])
+        return encode_bigint(old_pages) if memory.address == "i64" else old_pages
 
     def size(self, step: Step, fields: dict[str, Any]) -> dict[str, int]:
         byte_length = self.memory(step).buffer.byte_length
@@ -447,7 +456,8 @@ def _host_value(declared: ImportDecl) -> Any:
     """``new WebAssembly.Memory / Global / Table`` for a declared import."""
     settings = declared.settings
     if declared.kind == "memory":
-        return model.MemoryObject(settings["initial"], settings["maximum"], settings["shared"])
+        return model.MemoryObject(settings["initial"], settings["maximum"], settings["shared"],
+                                  address=settings["address"])
     if declared.kind == "global":
         value = argument_value(settings["type"], settings["value"])
         return GlobalInstance(GlobalType(settings["type"], settings["mutable"]), value)

@@ -19,7 +19,7 @@ from ..runtimes.engine_errors import normalise
 from ..runtimes.probes import probe_features
 from ..runtimes.process import JsonLineWorker
 from ..runtimes.protocol import JsError, parse_answer, request
-from ..values.codec import encode_input
+from ..values.codec import encode_address_value, encode_input
 from ..values.elements import from_wire
 from .expressions import Expression
 from .format import MEMORY_OPS, Scenario, Step
@@ -55,6 +55,8 @@ def step_request(scenario: Scenario, modules: Sequence[Module | None], step: Ste
     if step.op in MEMORY_OPS:
         memory = memory_of(scenario, modules, step)
         entry["memory"] = memory.as_json() if memory is not None else None
+        if step.op == "grow" and memory is not None and not isinstance(step.fields["delta"], Expression):
+            entry["delta"] = encode_address_value(step.fields["delta"], memory.address)
     export = module.export(step.fields.get("export", "")) if "export" in step.fields else None
     if step.op == "call" and export is not None:
         signature = module.function_type(export.index)
@@ -85,10 +87,18 @@ def _wasi_json(config: WasiConfig) -> dict[str, Any]:
             "clock_ns": str(config.clock_ns)}
 
 
-def scenario_request(scenario: Scenario, binaries: Sequence[bytes], modules: Sequence[Module | None]) -> dict[str, Any]:
-    """The whole request document for one scenario."""
+def scenario_request(scenario: Scenario, binaries: Sequence[bytes], modules: Sequence[Module | None],
+                     *, memory64_js_api: str | None = "address") -> dict[str, Any]:
+    """The whole request document for one scenario.
+
+    ``memory64_js_api`` is how the runtime's JS API asks for a 64-bit memory
+    (its probe's answer): ``"address"``, the standard's ``{address: "i64"}``
+    with BigInts, or ``"index"``, the memory64 proposal's earlier ``{index: "i64"}``
+    with Numbers.
+    """
     return request(
         "scenario",
+        memory64_js_api=memory64_js_api,
         modules=[module_request(source, wasm, module)
                  for source, wasm, module in zip(scenario.modules, binaries, modules)],
         imports=[declared.as_json() for declared in scenario.imports],
@@ -121,7 +131,9 @@ class RuntimeSession:
 
     def answer(self, scenario: Scenario, binaries: Sequence[bytes], modules: Sequence[Module | None]) -> dict[str, Any]:
         """The driver's observation document as it came, before :meth:`normalised` sees the reference."""
-        answer = self.worker.request(scenario_request(scenario, binaries, modules), timeout=self.timeout)
+        shape = self.features().get("memory64_js_api")
+        answer = self.worker.request(scenario_request(scenario, binaries, modules, memory64_js_api=shape),
+                                     timeout=self.timeout)
         outcome = parse_answer(answer, who=self.worker.name)
         if isinstance(outcome, JsError):
             raise RuntimeFailure(f"{self.worker.name} failed: {outcome.name}: {outcome.message}",

@@ -1,4 +1,4 @@
-"""What a scenario needs of a runtime: its modules' needs and its steps' and imports' (shared memory, i64)."""
+"""What a scenario needs of a runtime: its modules' needs and its steps' and imports' (shared memory, i64, memory64)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from ..model.memory import MAX_PAGES
 from ..model.wasi import WASI_MODULES
 from ..runtimes.probes import module_requirements
 from .format import Scenario
+from .linking import memory_of
 
 
 def _merge(needs: dict[str, Any], feature: str, why: Any) -> None:
@@ -42,6 +43,15 @@ def _i64_use(scenario: Scenario, modules: Sequence[Module | None]) -> str | None
     return None
 
 
+def _exported_64_bit_memory_grown(scenario: Scenario, modules: Sequence[Module | None]) -> str | None:
+    """Why the scenario passes a BigInt page count to a module's own 64-bit memory (its ``grow``), if it does."""
+    for step in scenario.steps:
+        memory = memory_of(scenario, modules, step) if step.op == "grow" else None
+        if memory is not None and memory.address == "i64" and memory.import_key is None:
+            return f"step {step.label} grows the 64-bit memory {memory.export!r}"
+    return None
+
+
 def requirements(scenario: Scenario, modules: Sequence[Module | None]) -> dict[str, Any]:
     """The features a scenario needs, each with why (``{"bigint_i64": "step 3 calls f(i64)"}``).
 
@@ -54,12 +64,18 @@ def requirements(scenario: Scenario, modules: Sequence[Module | None]) -> dict[s
                 needs["shared_memory"] = ("the [memory] table is shared" if scenario.memory is not None
                                           and declared.key == f"{scenario.memory.module}.{scenario.memory.field}"
                                           else f"the memory import {declared.key} is shared")
-            if declared.settings["initial"] <= MAX_PAGES:  # beyond, the JS API throws on every runtime
-                _merge(needs, "max_memory_pages", declared.settings["initial"])
+            initial = declared.settings["initial"]
+            if isinstance(initial, int) and initial <= MAX_PAGES:  # beyond, the JS API throws on every runtime
+                _merge(needs, "max_memory_pages", initial)
+            if declared.settings["address"] == "i64":
+                needs.setdefault("memory64_js_api", f"the memory import {declared.key} is a 64-bit memory")
     for module in modules:
         if module is not None:
             for feature, why in module_requirements(module).items():
                 _merge(needs, feature, why)
+    why_address = _exported_64_bit_memory_grown(scenario, modules)
+    if why_address is not None:
+        needs.setdefault("memory64_js_api", why_address)
     why_i64 = _i64_use(scenario, modules)
     if why_i64 is not None:
         needs["bigint_i64"] = why_i64

@@ -10,7 +10,7 @@ scenario once; a runtime's run is judged against it and against every
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -122,7 +122,8 @@ def judge_on_runtime(prepared: PreparedScenario, session: RuntimeSession,
     runtime = RuntimeId(session.runtime.name, session.runtime.version)
     scenario = prepared.scenario
     awaited = reference if callable(reference) else lambda: reference
-    lacking = missing_features(requirements(scenario, prepared.modules), session.features())
+    needs = requirements(scenario, prepared.modules)
+    lacking = missing_features(needs, session.features())
     if lacking:
         reason = f"{session.runtime.label()}: " + "; ".join(lacking)
         return to_case(scenario, runtime, Verdict(Status.UNSUPPORTED, reason=reason),
@@ -135,6 +136,8 @@ def judge_on_runtime(prepared: PreparedScenario, session: RuntimeSession,
     reference = awaited()
     observed = session.normalised(answer, reference.document)
     verdict = within_engine_limits(judge(scenario, observed, reference), session.runtime.label())
+    if "memory64_js_api" in needs and session.features().get("memory64_js_api") == "index":
+        verdict = with_older_memory64_shape(verdict, session.runtime.label())
     return to_case(scenario, runtime, verdict, observed=observed, reference=reference.document)
 
 
@@ -148,6 +151,14 @@ def within_engine_limits(verdict: Verdict, label: str) -> Verdict:
     where = ", ".join(f"step {difference.step}" for difference in verdict.differences)
     return Verdict(Status.UNSUPPORTED, reason=f"{label}: an engine limit the reference model does not have "
                                              f"({where}): {limits[0]}")
+
+
+def with_older_memory64_shape(verdict: Verdict, label: str) -> Verdict:
+    """A failing verdict that says why a runtime with only the memory64 proposal's older JS API may differ."""
+    if verdict.status is not Status.FAIL or verdict.reason:
+        return verdict
+    return replace(verdict, reason=f"{label} has only the memory64 proposal's older JS API, {{index: \"i64\"}} "
+                                   f"with Numbers (a Number where the standard takes and gives a BigInt)")
 
 
 def judge_on_reference(prepared: PreparedScenario, reference: Reference) -> Case:

@@ -67,6 +67,23 @@ def encode_input(value: Any) -> Any:
     return value
 
 
+def encode_address_value(value: int | float, address: str) -> Any:
+    """A page count from a scenario (``initial``, ``maximum``, a grow's ``delta``) as the driver passes it to the JS API.
+
+    The JS API's ``AddressValue`` is a BigInt for a 64-bit memory and a Number
+    for a 32-bit one. A scenario's integer for a 64-bit memory is a BigInt,
+    sent tagged, ``{"bigint": "N"}``, as no Number could stand for it; every
+    other value is a Number, sent as :func:`encode_input` sends one (a float
+    is a Number even for a 64-bit memory, which the JS API refuses).
+
+    >>> encode_address_value(2**64, "i64"), encode_address_value(1.0, "i64"), encode_address_value(3, "i32")
+    ({'bigint': '18446744073709551616'}, 1.0, 3)
+    """
+    if address == "i64" and isinstance(value, int) and not isinstance(value, bool):
+        return {"bigint": str(value)}
+    return encode_input(value)
+
+
 def with_special_numbers(value: Any) -> Any:
     """``value`` (an ``expect`` from a file) with NaN, the infinities and -0 as observations spell them.
 

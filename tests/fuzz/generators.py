@@ -60,7 +60,7 @@ STEP_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "length": st.integers(-1, 70000), "export": st.sampled_from(("f", "sum", "memory", "g", "")),
     "text": st.text(max_size=8), "encoding": st.sampled_from(("utf-8", "utf-16le", "latin1")),
     "label": st.sampled_from(("utf-8", "utf-16be", "latin1", "bogus")), "fatal": st.booleans(),
-    "ignore_bom": st.booleans(), "delta": st.integers(-1, 1 << 40) | st.sampled_from(("$n", "$n - 1")),
+    "ignore_bom": st.booleans(), "delta": st.integers(-1, 1 << 40) | st.floats() | st.sampled_from(("$n", "$n - 1")),
     "name": st.sampled_from(("v", "w", "")), "read": st.booleans(), "value": _numbers,
     "hex": st.sampled_from(("00ff", "0", "zz", "$b", "$1", "00 ff\n")), "base64": st.sampled_from(("AA==", "!!", "")),
     "file": st.sampled_from(("data.bin", "")), "fill": st.integers(-1, 300), "import": st.sampled_from(("js.f", "x")),
@@ -90,15 +90,17 @@ def steps(draw: st.DrawFn, depth: int = 0) -> dict[str, Any]:
     return step
 
 
+_address_types = st.sampled_from(("i32", "i64", "i65", 64, ""))
 _memory_tables = st.fixed_dictionaries(
     {"import": st.sampled_from(("js.mem", "mem", ".", "env.memory")), "initial": st.integers(-1, 70000)},
-    optional={"maximum": st.integers(-1, 70000), "shared": st.booleans()})
+    optional={"maximum": st.integers(-1, 70000), "shared": st.booleans(), "address": _address_types})
 _import_entries = st.fixed_dictionaries({}, optional={
     "kind": st.sampled_from(("func", "memory", "global", "table", "x")),
     "params": st.lists(st.sampled_from(("i32", "i64", "f32", "x")), max_size=2),
     "results": st.lists(st.sampled_from(("i32", "f64")), max_size=2), "returns": _numbers,
     "throws": st.sampled_from(("Error", "x")), "record": st.booleans(), "initial": st.integers(-1, 10),
-    "maximum": st.integers(-1, 10), "element": st.sampled_from(("anyfunc", "externref", "x")),
+    "maximum": st.integers(-1, 10) | st.floats(), "element": st.sampled_from(("anyfunc", "externref", "x")),
+    "address": _address_types,
     "type": st.sampled_from(("i32", "i64", "f64")), "value": _numbers, "mutable": st.booleans(),
     "from": st.sampled_from(("a.memory", "b", "")),
     "text": st.lists(st.fixed_dictionaries({"ptr": st.integers(-1, 3)}, optional={
