@@ -167,24 +167,25 @@ MEMORY64_FILES = ["address64", "align64", "binary_leb128_64", "bulk64", "endiann
                   "memory_init64", "memory_redundancy64", "memory_trap64"]
 
 
+def _spec_directory(variable: str, commit: str, purpose: str) -> Path:
+    """An official suite's directory from ``variable``; the test that needs it is skipped, saying so, when it is unset."""
+    directory = os.environ.get(variable)
+    if not directory:
+        pytest.skip(f"{variable} is not set: point it at test/core of WebAssembly/spec at commit {commit} {purpose}")
+    return Path(directory)
+
+
 @pytest.fixture(scope="session")
 def spec_core_3() -> Path:
-    """The 3.0 scripts' directory from LINMEM_SPEC_CORE_3; tests that need it say so when it is unset."""
-    directory = os.environ.get("LINMEM_SPEC_CORE_3")
-    if not directory:
-        pytest.skip("LINMEM_SPEC_CORE_3 is not set: point it at test/core of WebAssembly/spec at commit 285a9032 "
-                    "(WebAssembly 3.0) to run the official memory64 and multi-memory scripts")
-    return Path(directory)
+    """The 3.0 scripts' directory from LINMEM_SPEC_CORE_3."""
+    return _spec_directory("LINMEM_SPEC_CORE_3", "285a9032",
+                           "(WebAssembly 3.0) to run the official SIMD, memory64 and multi-memory scripts")
 
 
 @pytest.fixture(scope="session")
 def spec_core() -> Path:
-    """The official scripts' directory from LINMEM_SPEC_CORE; tests that need it say so when it is unset."""
-    directory = os.environ.get("LINMEM_SPEC_CORE")
-    if not directory:
-        pytest.skip("LINMEM_SPEC_CORE is not set: point it at test/core of WebAssembly/spec at commit fffc6e12 "
-                    "to run the official memory scripts")
-    return Path(directory)
+    """The official 2.0 scripts' directory from LINMEM_SPEC_CORE."""
+    return _spec_directory("LINMEM_SPEC_CORE", "fffc6e12", "to run the official memory scripts")
 
 
 #: the article's sum with its module inline, so a project in a temporary directory needs no other file

@@ -217,24 +217,19 @@ def _run_all(scripts: list[Path], runtime: Runtime, compiler: Compiler, version:
 
 
 @pytest.mark.needs_feature("simd")
-def test_official_2_0_simd_scripts_all_pass_on_the_runtime(spec_core: Path, compiler: Compiler,
-                                                           node_runtime: Runtime) -> None:
-    scripts = sorted((spec_core / "simd").glob("*.wast"))
-    assert len(scripts) == 58, f"{spec_core}/simd holds {len(scripts)} scripts; fffc6e12 has 58"
-    cases = _run_all(scripts, node_runtime, compiler, SpecVersion.V2)
+@pytest.mark.parametrize("version, suite, scripts, commands", [
+    (SpecVersion.V2, "spec_core", 58, 25_478),  # fffc6e12's simd/
+    pytest.param(SpecVersion.V3, "spec_core_3", 59, 25_481, marks=pytest.mark.needs_feature("multi_memory")),  # 285a9032's
+])
+def test_official_simd_scripts_all_pass_on_the_runtime(version: SpecVersion, suite: str, scripts: int, commands: int,
+                                                       request: pytest.FixtureRequest, compiler: Compiler,
+                                                       node_runtime: Runtime) -> None:
+    directory = request.getfixturevalue(suite) / "simd"
+    found = sorted(directory.glob("*.wast"))
+    assert len(found) == scripts, f"{directory} holds {len(found)} scripts; the suite's commit has {scripts}"
+    cases = _run_all(found, node_runtime, compiler, version)
     assert _problems(cases)[:5] == []
-    assert len(cases) == 25_478
-
-
-@pytest.mark.needs_feature("simd")
-@pytest.mark.needs_feature("multi_memory")
-def test_official_3_0_simd_scripts_all_pass_on_the_runtime(spec_core_3: Path, compiler: Compiler,
-                                                           node_runtime: Runtime) -> None:
-    scripts = sorted((spec_core_3 / "simd").glob("*.wast"))
-    assert len(scripts) == 59, f"{spec_core_3}/simd holds {len(scripts)} scripts; 285a9032 has 59"
-    cases = _run_all(scripts, node_runtime, compiler, SpecVersion.V3)
-    assert _problems(cases)[:5] == []
-    assert len(cases) == 25_481
+    assert len(cases) == commands
 
 
 @pytest.mark.needs_feature("memory64")
