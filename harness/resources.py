@@ -16,6 +16,7 @@ import re
 import shutil
 import socket
 import stat
+import sys
 import tempfile
 import threading
 import time
@@ -167,6 +168,29 @@ def write_atomic(path: Path, data: bytes, *, make_parents: bool = True) -> None:
         except FileNotFoundError:  # replaced after all: an interruption came just after
             pass
         raise
+
+
+#: set once a cache write failed: the warning is said once per process
+_CACHE_WRITE_FAILED = threading.Event()
+
+
+def write_cache_file(path: Path, data: bytes) -> bool:
+    """Keep ``data`` at ``path`` in the cache, whole or not at all; ``False`` if the disk refused it.
+
+    A cache only saves work: a full disk, a file size limit or a read-only
+    file system (any :class:`OSError`) costs the entry, not the run. The first
+    failure says so once on stderr; nothing half-written is left
+    (:func:`write_atomic`).
+    """
+    try:
+        write_atomic(path, data)
+        return True
+    except OSError as problem:
+        if not _CACHE_WRITE_FAILED.is_set():
+            _CACHE_WRITE_FAILED.set()
+            print(f"linmem: warning: cannot write to the cache in {path.parent} ({problem.strerror or problem}); "
+                  "going on without it", file=sys.stderr, flush=True)
+        return False
 
 
 def temporary_beside(path: Path, data: bytes, *, suffix: str = ".part") -> str:

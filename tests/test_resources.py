@@ -138,3 +138,39 @@ def test_a_staging_directory_names_its_owner(tmp_path: Path) -> None:
     staging = resources.staging_dir(tmp_path / "npm", ".install-")
     assert staging.parent == tmp_path / "npm" and staging.is_dir()
     assert staging.name.startswith(f".install-pid{os.getpid()}@{socket.gethostname().replace('-', '_')}-")
+
+
+#: linmem's command line in a process whose files may not grow past 64 bytes (RLIMIT_FSIZE; Python ignores SIGXFSZ,
+#: so a write past it fails with EFBIG, as a full disk fails with ENOSPC)
+_SIXTY_FOUR_BYTE_FILES = ("import resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64)); "
+                          "from harness.cli import main; sys.exit(main(sys.argv[1:]))")
+
+
+def test_a_cache_the_disk_refuses_costs_its_entries_not_the_run(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for installed in ("npm", "runtimes"):  # what is installed already is shared; new compiles go to cache/wasm
+        if (resources.cache_root() / installed).exists():
+            (cache / installed).symlink_to(resources.cache_root() / installed)
+    script = Path(__file__).parent / "wast" / "memory.wast"
+    completed = subprocess.run([sys.executable, "-c", _SIXTY_FOUR_BYTE_FILES, "run", str(script), "--node", "reference"],
+                               env={**os.environ, "LINMEM_CACHE_DIR": str(cache)}, capture_output=True, text=True,
+                               timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    assert "summary: 22 pass, 0 fail, 0 error, 0 unsupported" in completed.stdout
+    [warning] = [line for line in completed.stderr.splitlines() if line]
+    assert warning.startswith(f"linmem: warning: cannot write to the cache in {cache / 'wasm'}/")
+    assert warning.endswith("(File too large); going on without it")
+    assert [path for path in (cache / "wasm").rglob("*") if path.is_file()] == []  # nothing half-written
+
+
+def test_an_install_the_disk_refuses_is_one_line_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    (tmp_path / "x.wat").write_text("(module)")
+    completed = subprocess.run([sys.executable, "-c", _SIXTY_FOUR_BYTE_FILES, "compile", "x.wat", "-o", "x.wasm"],
+                               cwd=tmp_path, env={**os.environ, "LINMEM_CACHE_DIR": str(tmp_path / "cache")},
+                               capture_output=True, text=True, timeout=300)
+    assert completed.returncode == EXIT_BAD_INPUT
+    error = completed.stderr.splitlines()[-1]
+    assert error.startswith(f"linmem: error: could not install the npm side into {tmp_path / 'cache' / 'npm'}/")
+    assert error.endswith(": File too large")
+    assert list((tmp_path / "cache" / "npm").iterdir()) == [] and not (tmp_path / "x.wasm").exists()

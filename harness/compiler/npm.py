@@ -156,12 +156,16 @@ def ensure_installed(runtime: Runtime) -> Path:
            else "first use: installing the npm side")
     print(f"linmem: {why} (wabt {pinned_version('wabt')}) with the npm bundled with node {runtime.version} into "
           f"{install_root}", file=sys.stderr, flush=True)
-    staging = staging_dir(install_root.parent, STAGING_PREFIX)
     try:
-        install_into(staging, runtime, dev=False, what="npm registry, package wabt")
-        _move_into_place(staging, install_root)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        staging = staging_dir(install_root.parent, STAGING_PREFIX)
+        try:
+            install_into(staging, runtime, dev=False, what="npm registry, package wabt")
+            _move_into_place(staging, install_root)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    except OSError as problem:  # a full disk, a read-only cache: the install cannot happen here
+        raise NpmInstallError(f"could not install the npm side into {install_root}: "
+                              f"{problem.strerror or problem}") from None
     return target
 
 

@@ -21,7 +21,13 @@ from pathlib import Path
 from typing import Iterable
 
 from ..errors import InputError, MissingFileError, ProtocolError, WatError
-from ..resources import JS_DIR, cache_root, require_own_files, sha256_hex, write_atomic
+from ..resources import (
+    JS_DIR,
+    cache_root,
+    require_own_files,
+    sha256_hex,
+    write_cache_file,
+)
 from ..runtimes.discovery import Runtime
 from ..runtimes.process import JsonLineWorker, debug
 from ..runtimes.protocol import JsError, parse_answer, request
@@ -162,7 +168,7 @@ class Compiler:
             return CompiledModule(wasm_bytes, filename, from_cache=True)
         wasm_bytes = self._compile_uncached(source, filename, chosen, validate)
         if self.use_cache:
-            write_atomic(cached, cache_entry(wasm_bytes))
+            write_cache_file(cached, cache_entry(wasm_bytes))
         return CompiledModule(wasm_bytes, filename, from_cache=False)
 
     def _compile_uncached(self, source: bytes, filename: str, features: tuple[str, ...],

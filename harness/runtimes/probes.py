@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import ProtocolError, RuntimeFailure
 from ..model.binary import Module
 from ..model.opcodes import PREFIX_FC, VECTOR_BASE
-from ..resources import JS_DIR, cache_root, sha256_hex, write_atomic
+from ..resources import JS_DIR, cache_root, sha256_hex, write_cache_file
 from .discovery import Runtime
 from .process import debug, run_tool
 
@@ -73,7 +73,7 @@ def probe_features(runtime: Runtime) -> dict[str, Any]:
     if not is_feature_table(features):
         raise ProtocolError(f"{runtime.label()} answered the feature probe with JSON of the wrong shape: "
                             f"{result.stdout[:120]!r}")
-    write_atomic(cached, json.dumps(features, sort_keys=True).encode())
+    write_cache_file(cached, json.dumps(features, sort_keys=True).encode())
     return features
 
 

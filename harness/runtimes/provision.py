@@ -207,6 +207,18 @@ def provision(package: Package, npm_command: list[str] | None) -> Path:
     print(f"linmem: provisioning {package.key} from the {package.describe()} into {home} ...",
           file=sys.stderr, flush=True)
     remove_stale_staging(runtimes_dir(), ".staging-", INSTALL_TIMEOUT + 300.0)  # those of killed runs
+    try:
+        _install_as(package, home, npm_command)
+    except OSError as problem:  # a full disk, a read-only cache: the runtime cannot be installed here
+        raise ProvisionError(f"could not provision {package.key} into {home}: {problem.strerror or problem}") from None
+    found = installed_binary(package)
+    assert found is not None
+    print(f"linmem: provisioned {package.key}", file=sys.stderr, flush=True)
+    return found
+
+
+def _install_as(package: Package, home: Path, npm_command: list[str] | None) -> None:
+    """Install ``package`` into a staging directory, check it, and rename it to ``home``."""
     staging = staging_dir(runtimes_dir(), f".staging-{package.key}-")
     try:
         _install(package, staging, npm_command)
@@ -218,10 +230,6 @@ def provision(package: Package, npm_command: list[str] | None) -> Path:
         _move_into_place(staging, home)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    found = installed_binary(package)
-    assert found is not None
-    print(f"linmem: provisioned {package.key}", file=sys.stderr, flush=True)
-    return found
 
 
 def _install(package: Package, staging: Path, npm_command: list[str] | None) -> None:
