@@ -245,6 +245,18 @@ def test_run_update_pins_the_references_observations(run_linmem, tmp_path: Path)
     assert run_linmem("run", str(scenario)).returncode == 0
 
 
+def test_run_update_through_a_symlink_rewrites_its_target_and_keeps_the_link(run_linmem, tmp_path: Path) -> None:
+    target = write_file(tmp_path, "real.scenario.json",
+                        '{"wat": "(module (memory (export \\"memory\\") 3))", "steps": [{"op": "size"}]}\n')
+    link = tmp_path / "linked" / "u.scenario.json"
+    link.parent.mkdir()
+    link.symlink_to(target)
+    completed = run_linmem("run", "--update", str(link))
+    assert completed.returncode == 0 and "1 of 1 scenario file updated" in completed.stdout, completed.stderr
+    assert link.is_symlink() and link.resolve() == target
+    assert json.loads(target.read_text())["steps"][0]["expect"] == {"pages": 3, "byte_length": 196608}
+
+
 def test_the_articles_programs_reproduce_on_node_14(run_linmem, provisioned) -> None:
     provisioned("14")
     completed = run_linmem("reproduce", "--node", "14")

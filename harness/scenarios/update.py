@@ -14,7 +14,7 @@ from typing import Any
 
 import tomlkit
 
-from ..resources import write_atomic
+from ..outputs import write_output
 from ..values.elements import as_values
 from .format import Scenario
 
@@ -73,5 +73,5 @@ def update_expectations(scenario: Scenario, reference: dict[str, Any]) -> bool:
     new = update_json(scenario, reference) if scenario.path.name.endswith(".json") else update_toml(scenario, reference)
     if new == old:
         return False
-    write_atomic(scenario.path, new)
+    write_output(scenario.path, new, "--update")  # as a report is: through a symlink, the link stays
     return True
