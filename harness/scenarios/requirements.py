@@ -11,7 +11,6 @@ from ..runtimes.probes import module_requirements
 from .format import RESIZABLE_BUFFER_OPS, Scenario
 from .linking import memory_of
 
-
 #: the JS API method each resizable-buffer op calls
 _METHOD_OF = {"to_resizable_buffer": "toResizableBuffer", "to_fixed_length_buffer": "toFixedLengthBuffer"}
 
