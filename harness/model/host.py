@@ -2,8 +2,10 @@
 
 Wraps a spec :class:`~harness.model.memory.Memory` with the JS API's
 behaviour: the constructor's descriptor checks, ``grow`` throwing
-``RangeError`` instead of returning -1, and ``buffer`` being replaced (the old
-one detached) after every grow of a non-shared memory. ``new
+``RangeError`` instead of returning -1, ``buffer`` being replaced (the old
+one detached unless shared) after every grow while it is fixed-length, and
+``toResizableBuffer``/``toFixedLengthBuffer`` (a resizable buffer follows the
+memory's length instead). ``new
 WebAssembly.Table`` (:func:`table_object`) takes its descriptor the same way.
 
 Every page or element count the JS API takes is an ``AddressValue`` (JS API,
