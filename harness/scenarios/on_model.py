@@ -336,10 +336,11 @@ class ReferenceSession:
 
         ``decode`` takes an ``AllowSharedBufferSource`` without ``[AllowResizable]``
         (Encoding, "Interface TextDecoder"), so WebIDL's conversion of a view whose
-        buffer is resizable (``IsFixedLengthArrayBuffer`` false) throws a
-        ``TypeError`` (WebIDL, "ArrayBufferView": "If IsFixedLengthArrayBuffer(V.[[ViewedArrayBuffer]])
-        is false and the conversion is not to an IDL type associated with the
-        [AllowResizable] extended attribute, then throw a TypeError").
+        buffer is resizable or growable (``IsFixedLengthArrayBuffer`` false) throws a
+        ``TypeError`` (WebIDL, "ArrayBufferView" conversion and the buffer types'
+        restriction to fixed-length buffers without ``[AllowResizable]``, as
+        whatwg/webidl#1521 words it; WPT ``webidl/ecmascript-binding/allow-resizable.html``).
+        Every runtime decodes it instead: ``tests/scenarios/differences/text-decoder-resizable.scenario.toml``.
         """
         decoder = model.TextDecoderModel(fields["label"], fatal=fields["fatal"], ignore_bom=fields["ignore_bom"])
         view = self.view(step, "Uint8Array", fields["offset"], fields["length"])
