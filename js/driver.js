@@ -84,6 +84,7 @@ function Session(request) {
   this.importObjects = [];
   this.hostValues = {};      // declared memories, globals, tables by "module.field"
   this.held = {};
+  this.kept = {};            // buffers kept by `keep`
   this.values = {};          // named observations (`as`)
   this.log = [];             // recorded host calls
   this.wasi = request.wasi ? createWasiHost(request.wasi) : null;
@@ -321,9 +322,13 @@ Session.prototype.size = function (step) {
   return { pages: byteLength / 65536, byte_length: byteLength };
 };
 
+// Without a length, a view over a resizable buffer tracks the buffer's length (ECMAScript,
+// InitializeTypedArrayFromArrayBuffer); over a fixed-length one it covers the rest of the buffer.
 Session.prototype.hold = function (step) {
   var View = viewConstructor(step.view);
-  var view = new View(this.memory(step).buffer, step.offset, step.length);
+  var buffer = this.memory(step).buffer;
+  var view = step.length === null || step.length === undefined
+    ? new View(buffer, step.offset) : new View(buffer, step.offset, step.length);
   this.held[step.name] = { view: view, viewName: step.view };
   return { length: view.length };
 };
@@ -336,6 +341,55 @@ Session.prototype.held_ = function (step) {
   var observation = { length: entry.view.length, byte_length: entry.view.byteLength };
   if (step.read) observation.values = viewValues(entry.view, entry.viewName);  // detached: length 0, Array.from throws
   return observation;
+};
+
+function isShared(buffer) {
+  return typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer;
+}
+
+// ArrayBuffer.prototype.detached is ES2024 (and its getter throws on a SharedArrayBuffer, which is never
+// detached); before it, a detached buffer is the one a view cannot be made on.
+function isDetached(buffer) {
+  if (isShared(buffer)) return false;
+  if (typeof buffer.detached === 'boolean') return buffer.detached;
+  try { new Uint8Array(buffer, 0, 0); return false; } catch (error) { return true; }
+}
+
+// What a script sees of a buffer. An engine without resizable buffers has only fixed-length ones,
+// whose maxByteLength is their byteLength (ECMAScript, get ArrayBuffer.prototype.maxByteLength).
+function describeBuffer(buffer) {
+  var shared = isShared(buffer);
+  return {
+    byte_length: buffer.byteLength,
+    max_byte_length: typeof buffer.maxByteLength === 'number' ? buffer.maxByteLength : buffer.byteLength,
+    resizable: (shared ? buffer.growable : buffer.resizable) === true,
+    shared: shared,
+    detached: isDetached(buffer)
+  };
+}
+
+Session.prototype.keepBuffer = function (step, buffer) {
+  if (step.keep !== null && step.keep !== undefined) this.kept[step.keep] = buffer;
+  return describeBuffer(buffer);
+};
+
+// `buffer`: the memory's current buffer (kept as `keep`), or with `name` a buffer kept earlier and
+// whether it is still the memory's buffer (`current`).
+Session.prototype.buffer = function (step) {
+  var current = this.memory(step).buffer;
+  if (step.name === null || step.name === undefined) return this.keepBuffer(step, current);
+  var kept = this.kept[step.name];
+  var observation = describeBuffer(kept);
+  observation.current = kept === current;
+  return observation;
+};
+
+Session.prototype.to_resizable_buffer = function (step) {
+  return this.keepBuffer(step, this.memory(step).toResizableBuffer());
+};
+
+Session.prototype.to_fixed_length_buffer = function (step) {
+  return this.keepBuffer(step, this.memory(step).toFixedLengthBuffer());
 };
 
 Session.prototype.write_bytes = function (step) {

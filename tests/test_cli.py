@@ -273,14 +273,25 @@ def test_the_articles_programs_reproduce_on_deno_and_bun(run_linmem, provisioned
         assert completed.stdout.startswith(f"runtime: {spec} ")
 
 
-def test_the_library_is_pass_or_unsupported_on_node_14_deno_and_bun(run_linmem, provisioned, real_modules,
+#: the scenarios of tests/scenarios/differences/ that fail on Deno or Bun, each where it parts from the spec text
+KNOWN_ENGINE_DIFFERENCES = {
+    ("deno", "shared-grow-zero.scenario.toml"), ("bun", "shared-grow-zero.scenario.toml"),
+    ("deno", "text-decoder-resizable.scenario.toml"), ("bun", "text-decoder-resizable.scenario.toml"),
+    ("bun", "resizable-without-maximum.scenario.toml"),
+}
+
+
+def test_the_library_is_pass_or_unsupported_on_node_14_deno_and_bun_but_for_known_engine_differences(run_linmem, provisioned, real_modules,
                                                                     tmp_path: Path) -> None:
     for spec in ("14", "deno", "bun"):
         provisioned(spec)
     completed = run_linmem("run", "tests/scenarios", "--node", "14", "--node", "deno", "--node", "bun",
                            "--json", str(tmp_path / "m.json"))
-    assert completed.returncode == 0, completed.stdout[-3000:]
+    assert completed.returncode == 1, completed.stdout[-3000:]  # the engine differences below
     cases = json.loads((tmp_path / "m.json").read_text())["cases"]
+    failures = {(case["runtime"]["name"], Path(case["file"]).name) for case in cases if case["status"] == "fail"}
+    assert failures == KNOWN_ENGINE_DIFFERENCES  # docs/differences.md: where Deno and Bun part from the spec text
+    cases = [case for case in cases if (case["runtime"]["name"], Path(case["file"]).name) not in failures]
     statuses = {(case["runtime"]["name"], case["status"]) for case in cases}
     assert statuses <= {("node", "pass"), ("node", "unsupported"), ("deno", "pass"), ("bun", "pass"),
                         ("bun", "unsupported")}

@@ -109,5 +109,5 @@ def test_bad_scenarios_are_all_reported_before_anything_runs(tmp_path: Path, com
     assert caught.value.detail.splitlines() == [
         f"{tmp_path / 'a.scenario.toml'}: step 1: key 'op': unknown op 'nope'; expected one of write, read, "
         "write_string, decode, call, grow, size, hold, held, get_global, set_global, write_bytes, read_bytes, calls, "
-            "output, repeat",
+            "output, repeat, buffer, to_resizable_buffer, to_fixed_length_buffer",
         f"{tmp_path / 'b.scenario.json'}: keys 'module' and 'wat': exactly one is needed"]

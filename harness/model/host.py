@@ -2,8 +2,10 @@
 
 Wraps a spec :class:`~harness.model.memory.Memory` with the JS API's
 behaviour: the constructor's descriptor checks, ``grow`` throwing
-``RangeError`` instead of returning -1, and ``buffer`` being replaced (the old
-one detached) after every grow of a non-shared memory. ``new
+``RangeError`` instead of returning -1, ``buffer`` being replaced (the old
+one detached unless shared) after every grow while it is fixed-length, and
+``toResizableBuffer``/``toFixedLengthBuffer`` (a resizable buffer follows the
+memory's length instead). ``new
 WebAssembly.Table`` (:func:`table_object`) takes its descriptor the same way.
 
 Every page or element count the JS API takes is an ``AddressValue`` (JS API,
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 import math
 
-from .memory import Limits, Memory, allocatable_pages, page_limit
+from .memory import PAGE_SIZE, Limits, Memory, allocatable_pages, page_limit
 from .store import TableInstance
 from .traps import JsException
 from .views import ArrayBufferModel
@@ -142,13 +144,61 @@ class MemoryObject:
 
     @property
     def buffer(self) -> ArrayBufferModel:
-        """The current ``ArrayBuffer``, refreshed after any grow (also one made by wasm code).
+        """The getter of ``buffer``: ``[[BufferObject]]``, refreshed after any grow (also one made by wasm code).
 
-        A non-shared memory's old buffer is detached; a shared memory's old
-        ``SharedArrayBuffer`` stays usable with its old length.
+        "Refresh the Memory buffer" (JS API, "Memories"; the threads proposal's
+        JS API for shared memories): after every successful grow, by any number of
+        pages (0 too), a fixed-length buffer is replaced by a new fixed-length one,
+        the old one detached unless it is a SharedArrayBuffer; a resizable buffer
+        stays, its length following the memory's. Several grows between two reads
+        of ``buffer`` refresh once: the buffers in between are never observed.
+        (Whether ``grow(0)`` of a shared memory makes a new SharedArrayBuffer is
+        being settled: the threads proposal's text says it does, as Node does;
+        Deno and Bun keep the old one. The model follows the text.)
         """
-        if self._buffer.byte_length != self.memory.byte_length or self._buffer.detached:
+        if self._buffer.stale:
             self._buffer = ArrayBufferModel(self.memory)
+        return self._buffer
+
+    def to_fixed_length_buffer(self) -> ArrayBufferModel:
+        """``toFixedLengthBuffer()`` (JS API, "Memories").
+
+        A fixed-length ``[[BufferObject]]`` is returned as it is; a resizable one is
+        replaced by a new fixed-length buffer and detached. For a shared memory the
+        engines (V8 and JavaScriptCore alike) make a new fixed-length
+        SharedArrayBuffer and leave the growable one usable, which the model does;
+        the threads proposal's text instead returns the current (growable) buffer,
+        a step that reads as unfinished.
+        """
+        current = self.buffer
+        if not current.resizable:
+            return current
+        self._buffer = ArrayBufferModel(self.memory)
+        current.detach()
+        return self._buffer
+
+    def to_resizable_buffer(self) -> ArrayBufferModel:
+        """``toResizableBuffer()`` (JS API, "Memories").
+
+        A memory without a maximum is a ``TypeError``; a resizable
+        ``[[BufferObject]]`` is returned as it is; otherwise a new resizable buffer
+        whose ``maxByteLength`` is the maximum times 65,536 ("create a resizable
+        memory buffer") replaces it, and the old one is detached (a
+        SharedArrayBuffer is not: the new one is a growable SharedArrayBuffer).
+
+        >>> memory = MemoryObject(initial=1, maximum=2)
+        >>> old, resizable = memory.buffer, memory.to_resizable_buffer()
+        >>> old.detached, resizable.resizable, resizable.max_byte_length, memory.to_resizable_buffer() is resizable
+        (True, True, 131072, True)
+        """
+        maximum = self.memory.limits.maximum
+        if maximum is None:
+            raise JsException("TypeError", "WebAssembly.Memory.toResizableBuffer(): Memory must have a maximum")
+        current = self.buffer
+        if current.resizable:
+            return current
+        self._buffer = ArrayBufferModel(self.memory, max_byte_length=maximum * PAGE_SIZE)
+        current.detach()
         return self._buffer
 
     def grow(self, delta: int | float) -> int:

@@ -1,9 +1,10 @@
 """The host's view of linear memory: ``ArrayBuffer`` and the eleven typed arrays.
 
 Models what JavaScript observes, not what the engine does: a memory's
-``buffer`` is one :class:`ArrayBufferModel` until a grow detaches it; a
-:class:`TypedArrayModel` over a detached buffer has length 0 and throws
-``TypeError`` when iterated. Writes apply the ECMAScript conversions
+``buffer`` is one :class:`ArrayBufferModel` until a grow detaches it (or,
+resizable, one that follows the memory's length); a :class:`TypedArrayModel`
+over a detached buffer has length 0 and throws ``TypeError`` when iterated, and
+one made without a length over a resizable buffer tracks the buffer's length. Writes apply the ECMAScript conversions
 (ToInt8 ... ToUint32, ToUint8Clamp, Float32 rounding, BigInt wrapping); reads
 return JavaScript values (ints, floats, BigInts as ints).
 """
@@ -105,27 +106,87 @@ VIEW_KINDS: dict[str, ViewKind] = {kind.name: kind for kind in (
 
 
 class ArrayBufferModel:
-    """``memory.buffer``: a window on the memory's bytes until a grow detaches it."""
+    """A memory's ``ArrayBuffer`` (or ``SharedArrayBuffer``): its Data Block is the memory's bytes.
 
-    def __init__(self, memory: Memory) -> None:
+    A **fixed-length** buffer (JS API, "create a fixed length memory buffer")
+    keeps the length it was made with; a non-shared one is detached by the next
+    grow of its memory ("refresh the Memory buffer": ``DetachArrayBuffer``), also
+    one a wasm ``memory.grow`` made. A **resizable** one (JS API, "create a
+    resizable memory buffer"; ECMAScript, "ArrayBuffer Objects":
+    ``[[ArrayBufferMaxByteLength]]``) follows its memory's length and is never
+    detached by a grow; ``toFixedLengthBuffer`` detaches it (:meth:`detach`).
+    A ``SharedArrayBuffer`` is never detached (ECMAScript, ``DetachArrayBuffer``
+    takes only ArrayBuffers); a growable one (``toResizableBuffer`` on a shared
+    memory, the threads proposal's JS API) follows its memory's length too.
+
+    >>> from .memory import Limits, Memory
+    >>> memory = Memory(Limits(1, 3))
+    >>> fixed, resizable = ArrayBufferModel(memory), ArrayBufferModel(memory, max_byte_length=196608)
+    >>> memory.grow(1)
+    1
+    >>> (fixed.detached, fixed.byte_length), (resizable.detached, resizable.byte_length)
+    ((True, 0), (False, 131072))
+    """
+
+    def __init__(self, memory: Memory, max_byte_length: int | None = None) -> None:
         self.memory = memory
         self._byte_length = memory.byte_length
         self._grow_count = memory.grow_count
         self.shared = memory.limits.shared
+        self._max_byte_length = max_byte_length
+        self._detached = False
+
+    @property
+    def resizable(self) -> bool:
+        """``resizable`` (``growable`` for a SharedArrayBuffer): ``IsFixedLengthArrayBuffer`` is false."""
+        return self._max_byte_length is not None
 
     @property
     def detached(self) -> bool:
-        """True once the memory has grown since this buffer was made (never for shared memory)."""
-        return not self.shared and self.memory.grow_count != self._grow_count
+        """``IsDetachedBuffer``: detached explicitly, or (fixed-length, not shared) by a grow since it was made."""
+        if self.shared:
+            return False
+        return self._detached or (not self.resizable and self.memory.grow_count != self._grow_count)
+
+    @property
+    def stale(self) -> bool:
+        """True when a grow since this fixed-length buffer was made calls for a new one ("refresh the Memory buffer")."""
+        return not self.resizable and self.memory.grow_count != self._grow_count
 
     @property
     def byte_length(self) -> int:
-        """``byteLength``: 0 once detached; a shared buffer keeps the length it was made with."""
-        return 0 if self.detached else self._byte_length
+        """``byteLength``: 0 once detached; a resizable buffer's is its memory's; a fixed one's what it was made with."""
+        if self.detached:
+            return 0
+        return self.memory.byte_length if self.resizable else self._byte_length
+
+    @property
+    def max_byte_length(self) -> int:
+        """``maxByteLength``: the ``[[ArrayBufferMaxByteLength]]`` of a resizable buffer, else ``byteLength``."""
+        if self.detached:
+            return 0
+        return self._max_byte_length if self._max_byte_length is not None else self.byte_length
+
+    def detach(self) -> None:
+        """``DetachArrayBuffer(buffer, "WebAssembly.Memory")``; a no-op on a SharedArrayBuffer."""
+        self._detached = not self.shared
 
 
 class TypedArrayModel:
-    """``new View(buffer, byteOffset, length)``; the constructor's checks throw like JS's."""
+    """``new View(buffer, byteOffset[, length])`` (ECMAScript, ``InitializeTypedArrayFromArrayBuffer``).
+
+    Without a length, a view over a resizable buffer is **length-tracking**
+    (``[[ArrayLength]]`` is ``auto``): its length follows the buffer's. Its
+    ``length`` and ``byteLength`` are 0 while it is out of bounds
+    (``IsTypedArrayOutOfBounds``: its buffer detached, or the buffer too short for
+    it), and then iterating or ``set`` throws a ``TypeError`` (``ValidateTypedArray``).
+
+    >>> from .memory import Limits, Memory
+    >>> memory = Memory(Limits(1, 2))
+    >>> tracking = TypedArrayModel(view_kind("Uint32Array"), ArrayBufferModel(memory, max_byte_length=131072), 65532)
+    >>> memory.grow(1), tracking.length, tracking.byte_length
+    (1, 16385, 65540)
+    """
 
     def __init__(self, kind: ViewKind, buffer: ArrayBufferModel, byte_offset: int = 0,
                  length: int | None = None) -> None:
@@ -134,7 +195,11 @@ class TypedArrayModel:
         size = kind.element_size
         if byte_offset < 0 or byte_offset % size:
             raise JsException("RangeError", f"start offset of {kind.name} should be a multiple of {size}")
-        if length is None:
+        self.length_tracking = length is None and buffer.resizable
+        if self.length_tracking:
+            if byte_offset > buffer.byte_length:
+                raise JsException("RangeError", f"start offset {byte_offset} is outside the bounds of the buffer")
+        elif length is None:
             if buffer.byte_length % size:
                 raise JsException("RangeError", f"byte length of {kind.name} should be a multiple of {size}")
             length = (buffer.byte_length - byte_offset) // size
@@ -145,37 +210,49 @@ class TypedArrayModel:
         self.kind = kind
         self.buffer = buffer
         self.byte_offset = byte_offset
-        self._length = length
+        self._length = length or 0
+
+    @property
+    def out_of_bounds(self) -> bool:
+        """ECMAScript ``IsTypedArrayOutOfBounds``: the buffer is detached, or no longer covers the view."""
+        if self.buffer.detached:
+            return True
+        end = self.byte_offset if self.length_tracking else self.byte_offset + self._length * self.kind.element_size
+        return self.byte_offset > self.buffer.byte_length or end > self.buffer.byte_length
 
     @property
     def length(self) -> int:
-        """``length``: 0 once the buffer is detached."""
-        return 0 if self.buffer.detached else self._length
+        """``length`` (``TypedArrayLength``): 0 when out of bounds; a length-tracking view's follows its buffer."""
+        if self.out_of_bounds:
+            return 0
+        if self.length_tracking:
+            return (self.buffer.byte_length - self.byte_offset) // self.kind.element_size
+        return self._length
 
     @property
     def byte_length(self) -> int:
-        """``byteLength``: 0 once the buffer is detached."""
+        """``byteLength``: 0 when out of bounds."""
         return self.length * self.kind.element_size
+
+    def _validate(self, what: str) -> int:
+        """``ValidateTypedArray``: a ``TypeError`` when out of bounds; else the current length."""
+        if self.out_of_bounds:
+            raise JsException("TypeError", f"cannot perform {what} on a detached or out-of-bounds ArrayBuffer")
+        return self.length
 
     def to_list(self) -> list[JsNumber]:
         """``Array.from(view)``; throws ``TypeError`` on a detached buffer."""
-        if self.buffer.detached:
-            raise JsException("TypeError", "cannot perform Array.from on a detached ArrayBuffer")
         size = self.kind.element_size
-        raw = self.buffer.memory.load(self.byte_offset, self._length * size)
+        raw = self.buffer.memory.load(self.byte_offset, self._validate("Array.from") * size)
         return [self.kind.decode(raw[i:i + size]) for i in range(0, len(raw), size)]
 
     def to_bytes(self) -> bytes:
         """The elements' bytes, as ``Array.from`` would read them (``TypeError`` on a detached buffer)."""
-        if self.buffer.detached:
-            raise JsException("TypeError", "cannot perform Array.from on a detached ArrayBuffer")
-        return self.buffer.memory.load(self.byte_offset, self._length * self.kind.element_size)
+        return self.buffer.memory.load(self.byte_offset, self._validate("Array.from") * self.kind.element_size)
 
     def set(self, values: list[object]) -> None:
         """``view.set(values)``: convert each value, then write them all."""
-        if self.buffer.detached:
-            raise JsException("TypeError", "cannot perform set on a detached ArrayBuffer")
-        if len(values) > self._length:
+        if len(values) > self._validate("set"):
             raise JsException("RangeError", "offset is out of bounds")
         encoded = b"".join(self.kind.encode(value) for value in values)
         self.buffer.memory.store(self.byte_offset, encoded)

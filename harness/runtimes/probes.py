@@ -37,6 +37,7 @@ FEATURE_NAMES = {
     "global_get_in_constants": "global.get of a module's own globals in constant expressions",
     "extended_const": "extended constant expressions (integer add, sub, mul)",
     "reference_types": "reference types (externref/funcref values at the JS boundary)",
+    "resizable_buffers": "resizable memory buffers (WebAssembly.Memory's toResizableBuffer, resizable ArrayBuffers)",
 }
 #: the JS API's bound on a 64-bit memory's minimum and maximum, in pages: a module over it is a CompileError
 #: (WebAssembly JS API 3.0, "Implementation-defined Limits"); the core spec allows up to 2^48

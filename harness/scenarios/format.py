@@ -319,7 +319,7 @@ _OPS: dict[str, dict[str, tuple[Checker, Any]]] = {
     "grow": {"delta": (_or_number(_integer(None, expression=True)), _REQUIRED)},
     "size": {},
     "hold": {"name": (_name, _REQUIRED), "view": (_view, _REQUIRED), "offset": (_offset, _REQUIRED),
-             "length": (_offset, _REQUIRED)},
+             "length": (_offset, None)},
     "held": {"name": (_name, _REQUIRED), "values": (_values, None), "read": (_boolean, False)},
     "get_global": {"export": (_name, _REQUIRED)},
     "set_global": {"export": (_name, _REQUIRED), "value": (lambda v: _values([v])[0], _REQUIRED)},
@@ -329,10 +329,15 @@ _OPS: dict[str, dict[str, tuple[Checker, Any]]] = {
     "calls": {"import": (_name, None)},
     "output": {},
     "repeat": {"times": (_integer(1), _REQUIRED), "steps": (_list, _REQUIRED)},
+    "buffer": {"keep": (_name, None), "name": (_name, None)},
+    "to_resizable_buffer": {"keep": (_name, None)},
+    "to_fixed_length_buffer": {"keep": (_name, None)},
 }
+#: ops that call the JS API's resizable-buffer methods (a runtime needs ``resizable_buffers``)
+RESIZABLE_BUFFER_OPS = frozenset({"to_resizable_buffer", "to_fixed_length_buffer"})
 #: ops that act on a memory (and so take the ``memory`` key)
 MEMORY_OPS = frozenset({"write", "read", "write_string", "decode", "grow", "size", "hold", "write_bytes",
-                        "read_bytes"})
+                        "read_bytes", "buffer", "to_resizable_buffer", "to_fixed_length_buffer"})
 _COMMON_STEP_KEYS = {"op", "expect", "note", "as", "instance"}
 _TOP_LEVEL_KEYS = {"title", "module", "wat", "features", "memory", "expect_instantiate", "steps", "description",
                    "modules", "imports", "wasi"}
@@ -414,6 +419,7 @@ class _StepReader:
         self.path = path
         self.instances = instances
         self.held_views: dict[str, str] = {}
+        self.kept_buffers: set[str] = set()
         self.names: set[str] = set()
 
     def step(self, label: str, raw: Any) -> list[tuple[str, Any, dict[str, Any]]]:
@@ -444,6 +450,10 @@ class _StepReader:
             self.held_views[fields["name"]] = fields["view"]
         if op == "held" and fields["name"] not in self.held_views:
             raise _fail(self.path, where, f"key 'name': no earlier 'hold' step is named {_show(fields['name'])}")
+        if op == "buffer" and fields["name"] is not None and fields["name"] not in self.kept_buffers:
+            raise _fail(self.path, where, f"key 'name': no earlier step keeps a buffer as {_show(fields['name'])}")
+        if fields.get("keep") is not None:
+            self.kept_buffers.add(fields["keep"])
         if op == "write_bytes":
             self._check_sources(where, fields)
         view = fields.get("view") or self.held_views.get(fields.get("name", ""))

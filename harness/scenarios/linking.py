@@ -258,6 +258,9 @@ def _shape_of(scenario: Scenario, module: Module, step: Step) -> Any:
         return ("dict", {"pages": "int", "byte_length": "int"})
     if op == "hold":
         return ("dict", {"length": "int"})
+    if op in ("buffer", "to_resizable_buffer", "to_fixed_length_buffer"):
+        return ("dict", {"byte_length": "int", "max_byte_length": "int", "resizable": "bool",
+                         "shared": "bool", "detached": "bool", "current": "bool"})
     if op == "held":
         return ("dict", {"length": "int", "byte_length": "int", "values": ("list", "any")})
     return {"grow": "int", "read_bytes": "hex", "decode": "string", "write": "null", "set_global": "null",

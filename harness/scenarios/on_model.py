@@ -143,6 +143,12 @@ def _js_function_result(results: tuple[str, ...], returned: Any) -> list[int]:
     return [argument_value(t, v) for t, v in zip(results, returned)]
 
 
+def describe_buffer(buffer: model.ArrayBufferModel) -> dict[str, Any]:
+    """What a script sees of a buffer, as ``js/driver.js``'s ``describeBuffer`` reports it."""
+    return {"byte_length": buffer.byte_length, "max_byte_length": buffer.max_byte_length,
+            "resizable": buffer.resizable, "shared": buffer.shared, "detached": buffer.detached}
+
+
 class ReferenceSession:
     """The model-side twin of the driver's ``Session``: instances, host imports, named values."""
 
@@ -154,6 +160,7 @@ class ReferenceSession:
         self.memory_objects: dict[int, model.MemoryObject] = {}
         self.host: dict[str, Any] = {}  # declared memories, globals and tables, by "module.field"
         self.held: dict[str, model.TypedArrayModel] = {}
+        self.kept: dict[str, model.ArrayBufferModel] = {}  # buffers kept by `keep`
         self.values: dict[str, Any] = {}
         self.log: list[dict[str, Any]] = []
         self.wasi = WasiHost(scenario.wasi) if scenario.wasi is not None else None
@@ -325,8 +332,21 @@ class ReferenceSession:
         return {"written": len(encoded)}
 
     def decode(self, step: Step, fields: dict[str, Any]) -> str:
+        """``decoder.decode(new Uint8Array(mem.buffer, offset, length))``.
+
+        ``decode`` takes an ``AllowSharedBufferSource`` without ``[AllowResizable]``
+        (Encoding, "Interface TextDecoder"), so WebIDL's conversion of a view whose
+        buffer is resizable or growable (``IsFixedLengthArrayBuffer`` false) throws a
+        ``TypeError`` (WebIDL, "ArrayBufferView" conversion and the buffer types'
+        restriction to fixed-length buffers without ``[AllowResizable]``, as
+        whatwg/webidl#1521 words it; WPT ``webidl/ecmascript-binding/allow-resizable.html``).
+        Every runtime decodes it instead: ``tests/scenarios/differences/text-decoder-resizable.scenario.toml``.
+        """
         decoder = model.TextDecoderModel(fields["label"], fatal=fields["fatal"], ignore_bom=fields["ignore_bom"])
-        data = self.view(step, "Uint8Array", fields["offset"], fields["length"]).to_list()
+        view = self.view(step, "Uint8Array", fields["offset"], fields["length"])
+        if view.buffer.resizable:
+            raise JsException("TypeError", "TextDecoder.decode: the buffer is resizable (no [AllowResizable])")
+        data = view.to_list()
         return decoder.decode(bytes(data))  # type: ignore[arg-type]
 
     def call(self, step: Step, fields: dict[str, Any]) -> Any:
@@ -383,6 +403,25 @@ class ReferenceSession:
         if fields["read"]:
             observation["values"] = view_values(view)
         return observation
+
+    def _keep(self, fields: dict[str, Any], buffer: model.ArrayBufferModel) -> dict[str, Any]:
+        if fields.get("keep") is not None:
+            self.kept[fields["keep"]] = buffer
+        return describe_buffer(buffer)
+
+    def buffer(self, step: Step, fields: dict[str, Any]) -> dict[str, Any]:
+        """``mem.buffer`` described (kept as ``keep``); with ``name``, a kept buffer and whether it is ``mem.buffer``."""
+        current = self.memory(step).buffer
+        if fields["name"] is None:
+            return self._keep(fields, current)
+        kept = self.kept[fields["name"]]
+        return {**describe_buffer(kept), "current": kept is current}
+
+    def to_resizable_buffer(self, step: Step, fields: dict[str, Any]) -> dict[str, Any]:
+        return self._keep(fields, self.memory(step).to_resizable_buffer())
+
+    def to_fixed_length_buffer(self, step: Step, fields: dict[str, Any]) -> dict[str, Any]:
+        return self._keep(fields, self.memory(step).to_fixed_length_buffer())
 
     def write_bytes(self, step: Step, fields: dict[str, Any]) -> dict[str, int]:
         data = bytes([fields["fill"]]) * fields["length"] if "fill" in fields else fields["data"]

@@ -1,4 +1,4 @@
-"""What a scenario needs of a runtime: its modules' needs and its steps' and imports' (shared memory, i64, memory64)."""
+"""What a scenario needs of a runtime: its modules' needs and its steps' and imports' (shared memory, i64, memory64, resizable buffers)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from ..model.binary import Module
 from ..model.memory import MAX_PAGES
 from ..model.wasi import WASI_MODULES
 from ..runtimes.probes import module_requirements
-from .format import Scenario
+from .format import RESIZABLE_BUFFER_OPS, Scenario
 from .linking import memory_of
+
+#: the JS API method each resizable-buffer op calls
+_METHOD_OF = {"to_resizable_buffer": "toResizableBuffer", "to_fixed_length_buffer": "toFixedLengthBuffer"}
 
 
 def _merge(needs: dict[str, Any], feature: str, why: Any) -> None:
@@ -76,6 +79,9 @@ def requirements(scenario: Scenario, modules: Sequence[Module | None]) -> dict[s
     why_address = _exported_64_bit_memory_grown(scenario, modules)
     if why_address is not None:
         needs.setdefault("memory64_js_api", why_address)
+    resizing = next((step for step in scenario.steps if step.op in RESIZABLE_BUFFER_OPS), None)
+    if resizing is not None:
+        needs["resizable_buffers"] = f"step {resizing.label} calls {_METHOD_OF[resizing.op]}()"
     why_i64 = _i64_use(scenario, modules)
     if why_i64 is not None:
         needs["bigint_i64"] = why_i64
