@@ -46,7 +46,7 @@ function evaluate(context, script, uncaught) {
     vm.runInContext(script.source, context, { filename: script.name });
     return true;
   } catch (error) {
-    uncaught.push(messageOf(error) + ' (at the top level of ' + script.name + ')');
+    uncaught.push(messageOf(error) + ' (at the top level of ' + script.name.split(/[\\/]/).pop() + ')');
     return false;
   }
 }

@@ -17,7 +17,7 @@ from enum import IntEnum
 from typing import Any, Callable
 
 from ..case import Case, CaseKind, RuntimeId, Status
-from ..errors import HarnessError
+from ..errors import HarnessError, ToolTimeout
 from ..resources import JS_DIR
 from ..runtimes.discovery import Runtime
 from ..runtimes.process import JsonLineWorker
@@ -79,6 +79,9 @@ class JsApiDriver:
         """Every subtest of ``test_file`` here, judged, plus one ``error`` case for a failure of the file itself."""
         try:
             answer = self.answer(test_file)
+        except ToolTimeout:
+            cases = [file_case(test_file, self.id, f"the file did not finish within {self.timeout:g} s (--timeout) "
+                                                   "and its runtime did not end it: killed, and restarted for the next file")]
         except HarnessError as failure:
             cases = [file_case(test_file, self.id, failure.one_line())]
         else:
@@ -114,17 +117,15 @@ def cases_of(test_file: JsApiFile, runtime: RuntimeId, answer: dict[str, Any]) -
     problems = [f"uncaught exception: {message}" for message in answer.get("uncaught", [])]
     harness = answer.get("harness")
     if harness is None:
-        problems.append(f"the tests did not complete within {_seconds(answer)}")
+        problems.append("the tests did not complete, even after the harness's timeout()")
     elif harness["status"] != HarnessStatus.OK:
         status = HarnessStatus(harness["status"]).name
         problems.append(f"harness status {status}" + (f": {harness['message']}" if harness["message"] else ""))
+    if answer.get("timed_out"):
+        problems.append("the file's timeout (--timeout) ended its tests")
     if problems:
         cases.append(file_case(test_file, runtime, "; ".join(problems)))
     return cases
-
-
-def _seconds(answer: dict[str, Any]) -> str:
-    return "its timeout" if not answer.get("timed_out") else "its timeout (timeout() did not end them)"
 
 
 def subtest_case(test_file: JsApiFile, runtime: RuntimeId, result: dict[str, Any]) -> Case:

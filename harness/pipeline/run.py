@@ -28,8 +28,8 @@ from ..case import Case, CaseKind
 from ..compiler.npm import packaged_testharness
 from ..compiler.wabt import Compiler
 from ..errors import HarnessError, InputErrors
-from ..jsapi.testfile import JsApiFile, read_test_file
 from ..interrupts import Interrupted, signum_of
+from ..jsapi.testfile import JsApiFile, read_test_file
 from ..model.versions import DEFAULT_VERSION, SpecVersion
 from ..runtimes.discovery import Runtime
 from ..scenarios.on_runtime import SCENARIO_TIMEOUT
