@@ -3,11 +3,12 @@
 Everything that can be wrong with the input is found before anything runs
 (exit 2, nothing compared): every scenario file is loaded, compiled and
 matched against its module, and every ``.wast`` script is read and its actions
-matched against the exports they call. Then the
+matched against the exports they call, and every JS API test file is read
+with its META scripts and testharness.js. Then the
 scenarios go to the reference model's worker processes (:mod:`.model_pool`),
 and each target (the reference model, each runtime) runs in a thread of its
-own, all scenarios and then all scripts, one driver process per runtime and
-kind. A runtime runs each scenario as soon as it gets to it and waits for the
+own, all scenarios, then all scripts, then (on runtimes) all JS API test
+files, one driver process per runtime and kind. A runtime runs each scenario as soon as it gets to it and waits for the
 model only to judge it. A runtime that crashes or hangs on a case gives
 ``error`` for that case and is restarted for the next; so does the model,
 within ``--model-timeout``. Cases come back grouped by target, in the order
