@@ -62,6 +62,12 @@ def test_an_exception_at_the_top_level_is_an_error_of_the_file(driver: JsApiDriv
                                         "(at the top level of throws.any.js)")}
 
 
+def test_an_exception_thrown_later_outside_any_test_is_an_error_of_the_file(driver: JsApiDriver) -> None:
+    assert run(driver, ON_PURPOSE / "async-throw.any.js") == {
+        "async-throw.any.js: first": (Status.PASS, ""), "async-throw.any.js: waits": (Status.PASS, ""),
+        "async-throw.any.js": (Status.ERROR, "uncaught exception: RangeError: thrown later on purpose")}
+
+
 def test_a_harness_error_is_an_error_of_the_file(driver: JsApiDriver) -> None:
     assert run(driver, ON_PURPOSE / "setup-throws.any.js") == {
         "setup-throws.any.js": (Status.ERROR, "harness status ERROR: Error: setup broke on purpose")}
