@@ -189,9 +189,10 @@ def spec_core() -> Path:
 
 
 @pytest.fixture(scope="session")
-def spec_js_api(spec_core_3: Path) -> Path:
+def spec_js_api() -> Path:
     """The official JS API tests (``test/js-api``) of the checkout whose ``test/core`` LINMEM_SPEC_CORE_3 names."""
-    return spec_core_3.parent / "js-api"
+    core = _spec_directory("LINMEM_SPEC_CORE_3", "285a9032", "to run the official JS API tests of its test/js-api")
+    return core.parent / "js-api"
 
 
 #: the article's sum with its module inline, so a project in a temporary directory needs no other file
