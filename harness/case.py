@@ -1,6 +1,6 @@
 """The one result record: a :class:`Case` is one test of any kind on one runtime, judged.
 
-A scenario file and a ``.wast`` command (and, later, a JS API subtest) are
+A scenario file, a ``.wast`` command and a JS API subtest are
 all cases of one shape, like pytest's reports or wptrunner's results: an id,
 the file and line it comes from, the runtime it ran on, a :class:`Status`, a
 one-line detail, and, where they apply, the observed, reference and
@@ -37,6 +37,7 @@ class CaseKind(str, Enum):
 
     SCENARIO = "scenario"  # a scenario file (``*.scenario.toml``, ``*.scenario.json``)
     WAST = "wast"  # one command of a ``.wast`` spec script
+    JSAPI = "jsapi"  # one subtest of a JS API test file (``*.any.js``, testharness.js), on a JS runtime only
 
 
 class _NoExpect:

@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run scenario files and .wast scripts on runtimes and on the reference model")
     run.add_argument("paths", nargs="+", metavar="PATH",
-                     help="scenario files, .wast scripts, or directories to search for both")
+                     help="scenario files, .wast scripts, JS API test files (*.any.js), or directories to search")
     run.add_argument("--node", action="append", default=[], metavar="SPEC",
                      help="a runtime to run on: a path, a Node major or version, system, deno, bun, default, "
                           "or reference (the reference model alone); repeatable (default: LINMEM_NODE, "
@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--spec-version", default=DEFAULT_VERSION.value, metavar="VERSION",
                      help="the WebAssembly version whose rules judge .wast scripts on the reference model and "
                           "compile their text: 2.0 or 3.0 (default: %(default)s, the current standard)")
+    run.add_argument("--testharness", type=Path, metavar="FILE",
+                     help="the testharness.js that JS API test files (*.any.js) run with (default: the one in the "
+                          "test's tree, test/harness/ or resources/, else the pinned npm package wpt-runner's)")
     run.add_argument("--update", action="store_true",
                      help="write the reference model's observations as `expect` keys into the files")
     run.set_defaults(handler=command_run)
@@ -165,12 +168,18 @@ def command_run(arguments: argparse.Namespace) -> int:
     reports = ReportPaths(json=arguments.json, junit=arguments.junit, html=arguments.html, markdown=arguments.markdown)
     check_report_paths(reports)  # before the run, not after it
     check_specs(arguments.node)
+    testharness = check_testharness(arguments.testharness)
     files = collect(arguments.paths)
     runtimes, wants_reference = resolve_specs(arguments.node)
     compiler_node = find_compiler_node(runtimes[0] if runtimes else find_node(None))
     try:
         with Compiler(compiler_node) as compiler:
-            inputs = load_inputs(files, compiler, scenarios_on_reference=wants_reference, version=version)
+            inputs = load_inputs(files, compiler, scenarios_on_reference=wants_reference, version=version,
+                                 testharness=testharness)
+            if inputs.jsapi_files and not runtimes:
+                count = len(inputs.jsapi_files)
+                print(f"linmem: {count} JS API test file{'s' if count != 1 else ''} (*.any.js) not run: they run on "
+                      "JavaScript runtimes only, and --node reference alone names none", file=sys.stderr)
             if arguments.update:
                 return update_files(inputs, model_timeout)
             cases = run_inputs(inputs, runtimes, compiler, timeout=timeout, model_timeout=model_timeout,
@@ -180,6 +189,15 @@ def command_run(arguments: argparse.Namespace) -> int:
         raise
     _report(cases, runtimes, reports, version)
     return exit_status(cases)
+
+
+def check_testharness(path: Path | None) -> Path | None:
+    """``--testharness FILE`` as an absolute path; a missing file is bad input."""
+    if path is None:
+        return None
+    if not path.is_file():
+        raise InputError("no such file (given with --testharness)", path=path)
+    return path.resolve()
 
 
 def _report(cases: list[Case], runtimes: list[Runtime], paths: ReportPaths, version: SpecVersion, *,

@@ -11,7 +11,10 @@ diff of the steps that differ, or the commands that failed, never a
 traceback. Each test process computes a scenario's reference once, in a model
 worker process of its own (:mod:`harness.pipeline.model_pool`), within
 ``--linmem-model-timeout``. ``--linmem-spec-version`` chooses whose rules judge
-``.wast`` scripts (as ``linmem run --spec-version``).
+``.wast`` scripts (as ``linmem run --spec-version``). A JS API test file
+(``*.any.js``) is one item per JavaScript runtime (the reference model runs no
+JavaScript: with ``--node reference`` alone its one item is skipped, saying
+so); ``--linmem-testharness`` gives the testharness.js it runs with.
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ from typing import Any, Iterator
 import pytest
 
 from .case import Case, CaseKind, Status
+from .compiler.npm import packaged_testharness
 from .compiler.wabt import Compiler
-from .errors import HarnessError
+from .errors import HarnessError, InputError
 from .interrupts import Interrupted
+from .jsapi.testfile import JsApiFile, read_test_file
 from .model.versions import DEFAULT_VERSION, SpecVersion, parse_spec_version
 from .pipeline.collect import kind_of
 from .pipeline.model_pool import MODEL_TIMEOUT, ModelPool, parse_model_timeout
@@ -61,6 +66,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     dest="linmem_model_timeout",
                     help="how long the reference model may take over one scenario before that scenario's "
                          "reference is a gap, as --model-timeout for linmem run (default: %(default)s)")
+    group.addoption("--linmem-testharness", default=None, metavar="FILE", dest="linmem_testharness",
+                    help="the testharness.js that JS API test files (*.any.js) run with, as --testharness for "
+                         "linmem run (default: the test tree's, else the pinned npm package wpt-runner's)")
     group.addoption("--linmem-spec-version", default=DEFAULT_VERSION.value, metavar="VERSION",
                     dest="linmem_spec_version",
                     help="the WebAssembly version whose rules judge .wast scripts, as --spec-version for linmem run: "
@@ -73,10 +81,21 @@ def pytest_configure(config: pytest.Config) -> None:
         model_timeout = parse_model_timeout(config.getoption("linmem_model_timeout"), option="--linmem-model-timeout")
         node_specs = check_specs(config.getoption("linmem_node") or [])
         version = parse_spec_version(config.getoption("linmem_spec_version"), option="--linmem-spec-version")
+        testharness = check_testharness(config.getoption("linmem_testharness"))
     except HarnessError as error:
         raise pytest.UsageError(error.one_line()) from None
     config.stash[_SESSION_KEY] = LinmemSession(node_specs, timeout=timeout, model_timeout=model_timeout,
-                                               version=version)
+                                               version=version, testharness=testharness)
+
+
+def check_testharness(given: str | None) -> Path | None:
+    """``--linmem-testharness FILE`` as an absolute path; a missing file is a usage error."""
+    if given is None:
+        return None
+    path = Path(given)
+    if not path.is_file():
+        raise InputError("no such file (given with --linmem-testharness)", path=path)
+    return path.resolve()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -119,10 +138,12 @@ class LinmemSession:
     """The targets (with their processes), the compiler and the scenarios' references of one test process."""
 
     def __init__(self, node_specs: list[str], *, timeout: float = SCENARIO_TIMEOUT,
-                 model_timeout: float = MODEL_TIMEOUT, version: SpecVersion = DEFAULT_VERSION) -> None:
+                 model_timeout: float = MODEL_TIMEOUT, version: SpecVersion = DEFAULT_VERSION,
+                 testharness: Path | None = None) -> None:
         self.node_specs = node_specs
         self.timeout = timeout
         self.version = version
+        self.testharness = testharness
         self._targets: list[Target] | None = None
         self._wants_reference = False
         self._compiler: Compiler | None = None
@@ -140,11 +161,20 @@ class LinmemSession:
         return self._compiler
 
     def targets(self, kind: CaseKind) -> list[Target]:
-        """What a case file of ``kind`` runs on: scripts always on the reference model, scenarios when asked."""
+        """What a case file of ``kind`` runs on: scripts always on the reference model, scenarios when asked,
+        JS API test files never (the reference model's one item, when it is all there is, says so and skips)."""
         targets = self._all_targets()
+        if kind is CaseKind.JSAPI:
+            runtimes = [target for target in targets if not target.is_reference]
+            return runtimes or targets[:1]
         if kind is CaseKind.SCENARIO and not self._wants_reference:
             return [target for target in targets if not target.is_reference]
         return targets
+
+    def jsapi_file(self, path: Path) -> JsApiFile:
+        """A JS API test file, read with its META scripts and testharness.js."""
+        return read_test_file(path, testharness=self.testharness,
+                              fallback_harness=lambda: packaged_testharness(self.compiler().runtime))
 
     def _all_targets(self) -> list[Target]:
         if self._targets is None:
@@ -209,9 +239,16 @@ class CaseItem(pytest.Item):
 
     def runtest(self) -> None:
         session: LinmemSession = self.config.stash[_SESSION_KEY]
+        kind = self.parent.kind  # type: ignore[attr-defined]
+        if kind is CaseKind.JSAPI and self.target.is_reference:
+            pytest.skip("JS API test files run on JavaScript runtimes only; --node reference alone names none")
         try:
-            cases = ([session.scenario_case(self.scenario, self.target)] if self.scenario is not None
-                     else self.target.wast_cases(self.path))
+            if kind is CaseKind.JSAPI:
+                cases = self.target.jsapi_cases(session.jsapi_file(self.path))
+            elif self.scenario is not None:
+                cases = [session.scenario_case(self.scenario, self.target)]
+            else:
+                cases = self.target.wast_cases(self.path)
         except HarnessError as error:
             raise CaseFailed(error.one_line()) from None
         except KeyboardInterrupt:
@@ -244,7 +281,7 @@ class CaseItem(pytest.Item):
 
 def _short_report(case: Case) -> str:
     """A scenario's differences under a heading line; a command (or a reason) in one line."""
-    where = case.id if case.kind is CaseKind.SCENARIO else f"{case.id} {case.command}"
+    where = f"{case.id} {case.command}" if case.kind is CaseKind.WAST else case.id
     heading = f"{case.status.value}: {where} on {case.runtime.label}"
     if case.differences:
         return "\n".join([heading] + case_detail(case))

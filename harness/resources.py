@@ -33,7 +33,7 @@ SOURCE_TREE = _PACKAGE_DIR.parent
 OWN_FILES = (
     "js/identify.js", "js/probe.js", "js/worker.js", "js/bytes.js", "js/driver.js", "js/expressions.js",
     "js/wasi.js", "js/wabt_compile.js", "js/data_memory_index.js",
-    "js/wast_driver.js", "js/deno_entry.mjs", "js/article/common.js", "js/article/demo.js",
+    "js/wast_driver.js", "js/jsapi_driver.js", "js/deno_entry.mjs", "js/article/common.js", "js/article/demo.js",
     "js/article/sum.js", "wat/demo.wat", "wat/sum.wat", "package.json", "package-lock.json",
 )
 

@@ -188,6 +188,13 @@ def spec_core() -> Path:
     return _spec_directory("LINMEM_SPEC_CORE", "fffc6e12", "to run the official memory scripts")
 
 
+@pytest.fixture(scope="session")
+def spec_js_api() -> Path:
+    """The official JS API tests (``test/js-api``) of the checkout whose ``test/core`` LINMEM_SPEC_CORE_3 names."""
+    core = _spec_directory("LINMEM_SPEC_CORE_3", "285a9032", "to run the official JS API tests of its test/js-api")
+    return core.parent / "js-api"
+
+
 #: the article's sum with its module inline, so a project in a temporary directory needs no other file
 INLINE_SUM_SCENARIO = """title = "sum of two u32, module inline"
 wat = '''(module (import "js" "mem" (memory 1))

@@ -15,13 +15,15 @@ MINIMAL = 'wat = "(module)"\n'
 
 
 def test_a_directory_is_searched_for_every_kind_at_any_depth_sorted(tmp_path: Path) -> None:
-    for name in ("b.scenario.toml", "a.scenario.json", "notes.toml", "deep/er/z.wast", "deep/m.wast", "x.wat"):
+    for name in ("b.scenario.toml", "a.scenario.json", "notes.toml", "deep/er/z.wast", "deep/m.wast", "x.wat",
+                 "jsapi/memory/buffer.any.js", "jsapi/assertions.js"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         write_file(tmp_path, name, MINIMAL)
     files = collect([tmp_path])
     assert [p.name for p in files.of(CaseKind.SCENARIO)] == ["a.scenario.json", "b.scenario.toml"]
     assert [p.relative_to(tmp_path).as_posix() for p in files.of(CaseKind.WAST)] == ["deep/er/z.wast", "deep/m.wast"]
-    assert len(files) == 4
+    assert [p.name for p in files.of(CaseKind.JSAPI)] == ["buffer.any.js"]  # a META helper script is no case
+    assert len(files) == 5
 
 
 def test_a_file_named_twice_or_also_found_below_a_directory_is_one_file(tmp_path: Path) -> None:
@@ -38,11 +40,11 @@ def test_a_missing_path_is_bad_input_naming_it(tmp_path: Path) -> None:
 
 def test_a_named_file_of_no_kind_is_bad_input_not_silently_dropped(tmp_path: Path) -> None:
     notes = write_file(tmp_path, "notes.toml", MINIMAL)
-    with pytest.raises(InputError, match="not one of the scenario files .* or .wast scripts"):
+    with pytest.raises(InputError, match="not one of the scenario files .*, .wast scripts or JS API test files"):
         collect([write_file(tmp_path, "a.scenario.toml", MINIMAL), notes])
 
 
 def test_a_directory_with_no_case_file_is_bad_input(tmp_path: Path) -> None:
     write_file(tmp_path, "notes.toml", MINIMAL)
-    with pytest.raises(InputError, match="no scenario files .* or .wast scripts found in"):
+    with pytest.raises(InputError, match=r"no scenario files .*, .wast scripts or JS API test files \(\*.any.js\) found in"):
         collect([tmp_path])

@@ -51,6 +51,37 @@ def test_node_is_repeatable_and_gives_an_item_per_runtime(pytester: pytest.Pytes
                                  "*sum.scenario.toml[[]node-*[]] PASSED*"])
 
 
+JSAPI_PASSING = """test(() => {
+  assert_equals(new WebAssembly.Memory({ initial: 1 }).buffer.byteLength, 65536);
+}, "one page");
+"""
+
+
+def test_a_js_api_file_is_one_item_per_runtime_through_the_npm_harness(pytester: pytest.Pytester,
+                                                                        node_runtime: Runtime) -> None:
+    pytester.makefile(".any.js", page=JSAPI_PASSING)
+    result = pytester.runpytest("-v", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines([f"*page.any.js::page.any.js[[]{node_runtime.label()}[]] PASSED*"])
+    result.assert_outcomes(passed=1)
+
+
+def test_a_failing_js_api_subtest_is_its_message_and_no_traceback(pytester: pytest.Pytester,
+                                                                  node_runtime: Runtime) -> None:
+    pytester.makefile(".any.js", page=JSAPI_PASSING.replace("65536", "1"))
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"fail: page.any.js: one page on {node_runtime.label()}: "
+                                 "assert_equals: expected 1 but got 65536"])
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_a_js_api_file_with_node_reference_alone_is_skipped_saying_why(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".any.js", page=JSAPI_PASSING)
+    result = pytester.runpytest("-rs", "-p", "no:cacheprovider", "--node", "reference")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*JS API test files run on JavaScript runtimes only*"])
+
+
 def test_runs_under_xdist(pytester: pytest.Pytester) -> None:
     for index in range(4):
         pytester.makefile(".scenario.toml", **{f"s{index}": PASSING})

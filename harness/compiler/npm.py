@@ -1,4 +1,4 @@
-"""The npm side of linmem: wabt.js, installed on first use into the cache.
+"""The npm side of linmem: wabt.js and testharness.js (from ``wpt-runner``), installed on first use into the cache.
 
 ``package.json`` and ``package-lock.json`` in the source tree pin what is
 needed. The first time linmem needs them it runs ``npm ci --omit=dev`` with
@@ -167,6 +167,18 @@ def ensure_installed(runtime: Runtime) -> Path:
         raise NpmInstallError(f"could not install the npm side into {install_root}: "
                               f"{problem.strerror or problem}") from None
     return target
+
+
+#: testharness.js inside the pinned npm package wpt-runner, below ``node_modules``
+PACKAGED_TESTHARNESS = Path("wpt-runner") / "testharness" / "testharness.js"
+
+
+def packaged_testharness(runtime: Runtime) -> Path:
+    """The testharness.js that the pinned ``wpt-runner`` ships, installed first if needed."""
+    harness = ensure_installed(runtime) / PACKAGED_TESTHARNESS
+    if not harness.is_file():
+        raise SetupError(f"the pinned npm package wpt-runner {pinned_version('wpt-runner')} has no {PACKAGED_TESTHARNESS}")
+    return harness
 
 
 def _move_into_place(staging: Path, install_root: Path) -> None:

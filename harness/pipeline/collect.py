@@ -1,7 +1,8 @@
 """Which files are cases, and of which kind.
 
 A file is a case file by its name: ``*.scenario.toml`` and ``*.scenario.json``
-are scenarios, ``*.wast`` are spec scripts. A directory is searched, at any
+are scenarios, ``*.wast`` are spec scripts, ``*.any.js`` are JS API test files
+(testharness.js). A directory is searched, at any
 depth, for every kind. A path that does not exist, or a file named on the
 command line that is of no kind, is bad input.
 """
@@ -14,10 +15,11 @@ from typing import Iterable
 
 from ..case import CaseKind
 from ..errors import InputError
+from ..jsapi.testfile import SUFFIX as JSAPI_SUFFIX
 from ..scenarios.format import SUFFIXES as SCENARIO_SUFFIXES
 
 WAST_SUFFIX = ".wast"
-DESCRIPTION = "scenario files (*.scenario.toml, *.scenario.json) or .wast scripts"
+DESCRIPTION = "scenario files (*.scenario.toml, *.scenario.json), .wast scripts or JS API test files (*.any.js)"
 
 
 def kind_of(path: Path) -> CaseKind | None:
@@ -25,11 +27,15 @@ def kind_of(path: Path) -> CaseKind | None:
 
     >>> kind_of(Path("sum.scenario.toml")), kind_of(Path("memory.wast")), kind_of(Path("notes.toml"))
     (<CaseKind.SCENARIO: 'scenario'>, <CaseKind.WAST: 'wast'>, None)
+    >>> kind_of(Path("buffer.any.js")), kind_of(Path("assertions.js"))
+    (<CaseKind.JSAPI: 'jsapi'>, None)
     """
     if path.name.endswith(SCENARIO_SUFFIXES):
         return CaseKind.SCENARIO
     if path.name.endswith(WAST_SUFFIX):
         return CaseKind.WAST
+    if path.name.endswith(JSAPI_SUFFIX):
+        return CaseKind.JSAPI
     return None
 
 

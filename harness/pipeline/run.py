@@ -3,11 +3,12 @@
 Everything that can be wrong with the input is found before anything runs
 (exit 2, nothing compared): every scenario file is loaded, compiled and
 matched against its module, and every ``.wast`` script is read and its actions
-matched against the exports they call. Then the
+matched against the exports they call, and every JS API test file is read
+with its META scripts and testharness.js. Then the
 scenarios go to the reference model's worker processes (:mod:`.model_pool`),
 and each target (the reference model, each runtime) runs in a thread of its
-own, all scenarios and then all scripts, one driver process per runtime and
-kind. A runtime runs each scenario as soon as it gets to it and waits for the
+own, all scenarios, then all scripts, then (on runtimes) all JS API test
+files, one driver process per runtime and kind. A runtime runs each scenario as soon as it gets to it and waits for the
 model only to judge it. A runtime that crashes or hangs on a case gives
 ``error`` for that case and is restarted for the next; so does the model,
 within ``--model-timeout``. Cases come back grouped by target, in the order
@@ -20,14 +21,16 @@ import os
 import threading
 from concurrent.futures import Future
 from concurrent.futures import wait as futures_wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
 from ..case import Case, CaseKind
+from ..compiler.npm import packaged_testharness
 from ..compiler.wabt import Compiler
 from ..errors import HarnessError, InputErrors
 from ..interrupts import Interrupted, signum_of
+from ..jsapi.testfile import JsApiFile, read_test_file
 from ..model.versions import DEFAULT_VERSION, SpecVersion
 from ..runtimes.discovery import Runtime
 from ..scenarios.on_runtime import SCENARIO_TIMEOUT
@@ -63,6 +66,7 @@ class Inputs:
 
     scenarios: list[PreparedScenario]
     scripts: list[Script]
+    jsapi_files: list[JsApiFile] = field(default_factory=list)  # JS API test files: runtimes only
     scenarios_on_reference: bool = False  # ``--node reference``: the model runs scenarios too
     version: SpecVersion = DEFAULT_VERSION  # whose rules judge the scripts (``--spec-version``)
 
@@ -73,14 +77,17 @@ class Inputs:
     def cases_on(self, target: Target) -> int:
         """How many cases ``target`` will give (for progress)."""
         scenario_count = len(self.scenarios) if self.runs_scenarios_on(target) else 0
-        return scenario_count + sum(script.cases_on(target) for script in self.scripts)
+        subtests = 0 if target.is_reference else sum(item.subtest_estimate for item in self.jsapi_files)
+        return scenario_count + sum(script.cases_on(target) for script in self.scripts) + subtests
 
 
 def load_inputs(files: CaseFiles, compiler: Compiler, *, scenarios_on_reference: bool = False,
-                version: SpecVersion = DEFAULT_VERSION) -> Inputs:
+                version: SpecVersion = DEFAULT_VERSION, testharness: Path | None = None) -> Inputs:
     """Load and check every case file; every bad input at once as :class:`InputErrors`.
 
     Scripts' text modules compile with the wabt features of ``version``, the spec version that judges them.
+    JS API test files are read with their META scripts and testharness.js (``testharness``, else their
+    tree's, else the pinned npm package's).
     """
     errors: list[HarnessError] = []
     prepared: list[PreparedScenario] = []
@@ -94,9 +101,16 @@ def load_inputs(files: CaseFiles, compiler: Compiler, *, scenarios_on_reference:
             scripts.append(Script(path, tuple(read_checked(path, compiler, version))))
         except HarnessError as error:
             errors.append(error)
+    jsapi_files = []
+    for path in files.of(CaseKind.JSAPI):
+        try:
+            jsapi_files.append(read_test_file(path, testharness=testharness,
+                                              fallback_harness=lambda: packaged_testharness(compiler.runtime)))
+        except HarnessError as error:
+            errors.append(error)
     if errors:
         raise InputErrors(errors)
-    return Inputs(prepared, scripts, scenarios_on_reference, version)
+    return Inputs(prepared, scripts, jsapi_files, scenarios_on_reference, version)
 
 
 def run_cases(inputs: Inputs, targets: Sequence[Target], model: ModelPool, *,
@@ -193,6 +207,9 @@ def _cases_on(target: Target, inputs: Inputs, references: list[Future[Reference]
             on_case(target, cases[-1])
     for script in inputs.scripts:
         cases += target.wast_cases(script.path, lambda case: on_case(target, case), script.commands)
+    if not target.is_reference:
+        for test_file in inputs.jsapi_files:
+            cases += target.jsapi_cases(test_file, lambda case: on_case(target, case))
     return cases
 
 

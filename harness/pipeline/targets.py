@@ -1,8 +1,9 @@
 """The columns of a run: the reference model, or a JavaScript runtime with its long-lived processes.
 
 A :class:`Target` runs cases of every kind. On a runtime it keeps one
-scenario driver and one ``.wast`` driver process, started on first use and
-restarted by the next request if one crashes. On the reference model it judges
+scenario driver, one ``.wast`` driver and one JS API driver process (for
+testharness.js test files), each started on first use and restarted by the
+next request if it crashes. On the reference model it judges
 the scenarios' references it is given (computed in the model's own processes,
 :mod:`.model_pool`) and runs ``.wast`` scripts on the model itself (and wabt,
 for malformed text). ``--node reference`` names the reference model as a
@@ -16,6 +17,8 @@ from typing import Callable, Sequence
 
 from ..case import REFERENCE, Case, RuntimeId
 from ..compiler.wabt import Compiler
+from ..jsapi.on_runtime import JsApiDriver
+from ..jsapi.testfile import JsApiFile
 from ..model.versions import DEFAULT_VERSION, SpecVersion
 from ..runtimes.discovery import Runtime, check_spec, find_node
 from ..scenarios.on_runtime import SCENARIO_TIMEOUT, RuntimeSession
@@ -61,6 +64,7 @@ class Target:
         self.version = version  # whose rules judge .wast scripts here
         self._session: RuntimeSession | None = None
         self._wast_driver: WastDriver | None = None
+        self._jsapi_driver: JsApiDriver | None = None
 
     @property
     def id(self) -> RuntimeId:
@@ -96,8 +100,16 @@ class Target:
             self._wast_driver = WastDriver(self.runtime, self.compiler, timeout=self.timeout, version=self.version)
         return self._wast_driver.run(script, on_case, commands)
 
+    def jsapi_cases(self, test_file: JsApiFile, on_case: OnCase = lambda case: None) -> list[Case]:
+        """Every subtest of a JS API test file here (a runtime: the reference model runs no JavaScript)."""
+        if self.runtime is None:
+            raise ValueError("JS API test files run on JavaScript runtimes only")
+        if self._jsapi_driver is None:
+            self._jsapi_driver = JsApiDriver(self.runtime, timeout=self.timeout)
+        return self._jsapi_driver.run(test_file, on_case)
+
     def close(self, *, grace: float = 2.0) -> None:
         """Stop every process this target started, for good (killed after ``grace`` seconds)."""
-        for process in (self._session, self._wast_driver):
+        for process in (self._session, self._wast_driver, self._jsapi_driver):
             if process is not None:
                 process.close(grace=grace)

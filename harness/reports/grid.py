@@ -2,7 +2,7 @@
 
 A row is a case file; a column is a runtime (``reference`` and ``wabt``
 included). A cell holding one case (a scenario) shows its status; a cell
-holding many (a ``.wast`` script's commands) shows the counts per status.
+holding many (a ``.wast`` script's commands, a JS API file's subtests) shows the counts per status.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..case import NO_EXPECT, Case, Difference, Status, summary
+from ..case import NO_EXPECT, Case, CaseKind, Difference, Status, summary
 from ..values.compare import same_value
 from ..values.elements import (
     WINDOW,
@@ -40,7 +40,9 @@ def display_file(path: Path) -> str:
 
 
 def title(case: Case) -> str:
-    """Where a case comes from, in one line: ``tests/x.wast:42 assert_return``."""
+    """Where a case comes from, in one line: ``tests/x.wast:42 assert_return``, ``js-api/b.any.js: Zero-sized``."""
+    if case.kind is CaseKind.JSAPI:  # the id names the subtest after the file's name
+        return display_file(case.file) + case.id[len(case.file.name):]
     where = display_file(case.file) + (f":{case.line}" if case.line is not None else "")
     return f"{where} {case.command}" if case.command else where
 
