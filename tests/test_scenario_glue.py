@@ -8,7 +8,6 @@ get the additions wrong is a one-line input error naming file, step and key.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -22,10 +21,9 @@ from harness.pipeline.run import load_inputs
 from harness.runtimes.discovery import Runtime
 from harness.scenarios.expressions import ExpressionError, evaluate, parse_expression
 from harness.scenarios.format import load_scenario
-from harness.scenarios.suite import judge_on_reference, prepare, reference_of
 from harness.scenarios.verdict import without_messages
 from tests.conftest import write_file
-from tests.oracle import judge_scenario
+from tests.oracle import judge_scenario, on_model_alone, wrong_twin
 
 GLUE = Path(__file__).parent / "scenarios" / "glue"
 GLUE_FILES = sorted(GLUE.glob("*.scenario.toml"))
@@ -40,26 +38,8 @@ def test_each_addition_agrees_on_the_runtime_and_the_model(path: Path, compiler:
     assert on_model_alone(path, compiler).status is Status.PASS
 
 
-def on_model_alone(path: Path, compiler: Compiler):
-    """The scenario judged on the reference model alone (``--node reference``)."""
-    prepared = prepare(load_scenario(path), compiler)
-    return judge_on_reference(prepared, reference_of(prepared))
 
 
-def wrong_twin(path: Path, directory: Path) -> tuple[Path, object]:
-    """A copy of ``path`` whose last ``expect`` is deliberately wrong; returns it and that step's label."""
-    document = tomlkit.parse(path.read_text())
-    steps = document["steps"]
-    last = max(i for i, step in enumerate(steps) if "expect" in step)
-    steps[last]["expect"] = {"deliberately": "wrong"}
-    for extra in path.parent.iterdir():
-        if not extra.name.endswith(".toml"):
-            shutil.copy(extra, directory / extra.name)
-    twin = directory / path.name
-    twin.write_text(tomlkit.dumps(document))
-    scenario = load_scenario(twin)
-    labels = [step.label for step in scenario.steps if step.index == last + 1]
-    return twin, labels[-1]
 
 
 @pytest.mark.parametrize("path", GLUE_FILES, ids=lambda path: path.name)

@@ -13,7 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import tomlkit
 
 from harness.case import Status
 from harness.compiler.wabt import Compiler
@@ -24,10 +23,9 @@ from harness.runtimes.discovery import Runtime
 from harness.runtimes.probes import missing_features, probe_features
 from harness.scenarios.format import ScenarioError, load_scenario
 from harness.scenarios.requirements import requirements
-from harness.scenarios.suite import judge_on_reference, prepare, reference_of
 from harness.scenarios.verdict import without_messages
 from tests.conftest import write_file
-from tests.oracle import judge_scenario
+from tests.oracle import judge_scenario, on_model_alone, wrong_twin
 
 MEMORY64 = Path(__file__).parent / "scenarios" / "memory64"
 MEMORY64_FILES = sorted(MEMORY64.glob("*.scenario.toml"))
@@ -43,10 +41,6 @@ def standard_runtime(node_runtime: Runtime) -> Runtime:
     return node_runtime
 
 
-def on_model_alone(path: Path, compiler: Compiler):
-    """The scenario judged on the reference model alone (``--node reference``)."""
-    prepared = prepare(load_scenario(path), compiler)
-    return judge_on_reference(prepared, reference_of(prepared))
 
 
 @pytest.mark.parametrize("path", MEMORY64_FILES, ids=lambda path: path.name)
@@ -59,16 +53,6 @@ def test_each_64_bit_memory_scenario_agrees_on_the_runtime_and_the_model(path: P
     assert on_model_alone(path, compiler).status is Status.PASS
 
 
-def wrong_twin(path: Path, directory: Path) -> tuple[Path, object]:
-    """A copy of ``path`` whose last expectation (of a step, else of the instantiation) is wrong; and where."""
-    document = tomlkit.parse(path.read_text())
-    if "steps" in document:
-        document["steps"][-1]["expect"] = {"deliberately": "wrong"}
-        label: object = len(document["steps"])
-    else:
-        document["expect_instantiate"] = {"error": "DeliberatelyWrong"}
-        label = "instantiate"
-    return write_file(directory, path.name, tomlkit.dumps(document)), label
 
 
 @pytest.mark.parametrize("path", MEMORY64_FILES, ids=lambda path: path.name)

@@ -13,7 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import tomlkit
 
 from harness.case import Status
 from harness.compiler.wabt import Compiler
@@ -24,10 +23,9 @@ from harness.model.views import TypedArrayModel, view_kind
 from harness.runtimes.discovery import Runtime
 from harness.runtimes.probes import probe_features
 from harness.scenarios.format import ScenarioError, load_scenario
-from harness.scenarios.suite import judge_on_reference, prepare, reference_of
 from harness.scenarios.verdict import without_messages
 from tests.conftest import write_file
-from tests.oracle import judge_scenario
+from tests.oracle import judge_scenario, on_model_alone, wrong_twin
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 RESIZABLE_FILES = sorted((SCENARIOS / "resizable").glob("*.scenario.toml"))
@@ -45,10 +43,6 @@ def resizable_runtime(node_runtime: Runtime, provisioned) -> Runtime:
                     f"not available ({error})")
 
 
-def on_model_alone(path: Path, compiler: Compiler):
-    """The scenario judged on the reference model alone (``--node reference``)."""
-    prepared = prepare(load_scenario(path), compiler)
-    return judge_on_reference(prepared, reference_of(prepared))
 
 
 @pytest.mark.parametrize("path", RESIZABLE_FILES, ids=lambda path: path.name)
@@ -63,12 +57,10 @@ def test_each_resizable_buffer_scenario_agrees_on_the_runtime_and_the_model(
 @pytest.mark.parametrize("path", RESIZABLE_FILES, ids=lambda path: path.name)
 def test_a_wrong_expectation_in_each_resizable_buffer_scenario_fails_there(
         path: Path, tmp_path: Path, compiler: Compiler, resizable_runtime: Runtime) -> None:
-    document = tomlkit.parse(path.read_text())
-    document["steps"][-1]["expect"] = {"deliberately": "wrong"}
-    twin = write_file(tmp_path, path.name, tomlkit.dumps(document))
+    twin, label = wrong_twin(path, tmp_path)
     case = judge_scenario(twin, compiler, resizable_runtime)
     assert case.status is Status.FAIL
-    assert [difference.step for difference in case.differences] == [len(document["steps"])]
+    assert [difference.step for difference in case.differences] == [label]
     assert on_model_alone(twin, compiler).status is Status.FAIL
 
 
