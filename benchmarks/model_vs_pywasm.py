@@ -20,6 +20,9 @@ from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from comparisons import Comparison, render  # noqa: E402
 
 from harness.compiler.wabt import Compiler  # noqa: E402
 from harness.model import call_export, decode_module, instantiate  # noqa: E402
@@ -54,37 +57,38 @@ def best_of(repeat: int, action: Callable[[], int]) -> tuple[float, int]:
     return min(timings), result
 
 
+def measure(repeat: int, byte_count: int = 20000) -> list[Comparison]:
+    """The model against pywasm on the loop (both must agree on the result)."""
+    try:
+        import pywasm
+    except ImportError:
+        return [Comparison("store-then-sum loop: model", 0.0, "pywasm", None, ("at least", 100.0),
+                           missing="pywasm is not installed: python -m pip install -e '.[bench]'")]
+    with Compiler(find_node()) as compiler:
+        wasm = compiler.compile_text(LOOP.encode(), filename="loop.wat").wasm_bytes
+
+    def on_model() -> int:
+        return call_export(instantiate(decode_module(wasm)), "run", [byte_count])[0]
+
+    def on_pywasm() -> int:
+        runtime = pywasm.core.Runtime()
+        instance = runtime.instance(pywasm.core.ModuleDesc.from_reader(io.BytesIO(wasm)))
+        return runtime.invocate(instance, "run", [byte_count])[0] & 0xFFFFFFFF
+
+    model_seconds, model_result = best_of(repeat, on_model)
+    pywasm_seconds, pywasm_result = best_of(max(1, repeat // 2), on_pywasm)
+    if model_result != pywasm_result:
+        raise SystemExit(f"results differ: model {model_result}, pywasm {pywasm_result}")
+    return [Comparison(f"store-then-sum {byte_count:,} bytes on the model", model_seconds,
+                       f"pywasm {metadata.version('pywasm')}", pywasm_seconds, ("at least", 100.0))]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bytes", type=int, default=20000)
     parser.add_argument("--repeat", type=int, default=3)
     arguments = parser.parse_args()
-    try:
-        import pywasm
-    except ImportError:
-        print("pywasm is not installed: python -m pip install pywasm==2.2.3", file=sys.stderr)
-        return 2
-    with Compiler(find_node()) as compiler:
-        wasm = compiler.compile_text(LOOP.encode(), filename="loop.wat").wasm_bytes
-
-    def on_model() -> int:
-        return call_export(instantiate(decode_module(wasm)), "run", [arguments.bytes])[0]
-
-    def on_pywasm() -> int:
-        runtime = pywasm.core.Runtime()
-        instance = runtime.instance(pywasm.core.ModuleDesc.from_reader(io.BytesIO(wasm)))
-        return runtime.invocate(instance, "run", [arguments.bytes])[0] & 0xFFFFFFFF
-
-    model_seconds, model_result = best_of(arguments.repeat, on_model)
-    pywasm_seconds, pywasm_result = best_of(arguments.repeat, on_pywasm)
-    if model_result != pywasm_result:
-        print(f"results differ: model {model_result}, pywasm {pywasm_result}", file=sys.stderr)
-        return 1
-    print(f"store then sum {arguments.bytes} bytes, best of {arguments.repeat}; both give {model_result}")
-    print(f"{'interpreter':<22}{'seconds':>10}")
-    print(f"{'linmem reference':<22}{model_seconds:>10.3f}")
-    print(f"{'pywasm ' + metadata.version('pywasm'):<22}{pywasm_seconds:>10.3f}")  # its own .version lags
-    print(f"ratio (pywasm / model): {pywasm_seconds / model_seconds:.1f}x")
+    print(render(measure(arguments.repeat, arguments.bytes)))
     return 0
 
 
