@@ -111,6 +111,7 @@ class RealModule:
 MODULES = (
     RealModule("hash-wasm-sha256", "hash-wasm", "dist/index.umd.js", hash_wasm_algorithm("sha256")),
     RealModule("hash-wasm-crc32", "hash-wasm", "dist/index.umd.js", hash_wasm_algorithm("crc32")),
+    RealModule("hash-wasm-md5", "hash-wasm", "dist/index.umd.js", hash_wasm_algorithm("md5")),
     RealModule("as-sha256", "@chainsafe/as-sha256", "lib/wasmCode.js", byte_array),
     RealModule("xxhash", "xxhash-wasm", "workerd/xxhash.wasm", wasm_file),
     RealModule("lz4", "lz4-wasm-nodejs", "lz4_wasm_nodejs_bg.wasm", wasm_file),
