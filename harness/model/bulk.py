@@ -15,13 +15,22 @@ from .numeric import MASK32, MASK64
 from .store import Function, Instance, TableInstance
 from .traps import Trap, TrapKind
 
+#: Bytes one piece of a copy between two memories moves.
+_PIECE = 1 << 20
+
 
 def memory_copy(destination_memory: Memory, source_memory: Memory, destination: int, source: int,
                 length: int) -> None:
     """``memory.copy`` (overlapping ranges copy as if through a buffer)."""
+    if source_memory is destination_memory:
+        destination_memory.copy_within(destination, source, length)
+        return
     source_memory.check_range(source, length)
     destination_memory.check_range(destination, length)
-    destination_memory.store(destination, source_memory.load(source, length))
+    for start in range(0, length, _PIECE):  # in pieces: a GB-sized copy never builds a GB-sized string
+        count = min(_PIECE, length - start)
+        destination_memory.data[destination + start:destination + start + count] = \
+            source_memory.data[source + start:source + start + count]
 
 
 def memory_init(instance: Instance, data_index: int, memory: Memory, destination: int, source: int,

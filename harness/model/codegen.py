@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -116,6 +117,10 @@ def _inline_unary() -> dict[int, tuple[str, str | None]]:
 INLINE_BINARY = _inline_binary()
 INLINE_UNARY = _inline_unary()
 _OPERAND = re.compile(r"\b[sl]\d+\b")
+#: A call in an expression (a helper's name, or a subscript's, then its parenthesis).
+_CALL = re.compile(r"[\w\]]\s*\(")
+#: Rotations: opcode -> bit width (inline when the count is a constant).
+ROTATIONS = {BY_NAME["i32.rotl"]: 32, BY_NAME["i32.rotr"]: -32, BY_NAME["i64.rotl"]: 64, BY_NAME["i64.rotr"]: -64}
 
 
 @dataclass
@@ -235,6 +240,7 @@ class Translator:
         self.labels: list[Label] = []
         self.constants: dict[str, Any] = {}
         self.targeted_loops = self._targeted_loops()
+        self._rotations = 0  # temporaries named by inline rotations
 
     # -- the result -------------------------------------------------------------------------
 
@@ -325,6 +331,8 @@ class Translator:
             self._inline_binary(opcode)
         elif opcode in INLINE_UNARY:
             self._inline_unary(opcode)
+        elif opcode in ROTATIONS and self.stack[-1].text.isdigit():
+            self._rotation(opcode)
         elif opcode in BINARY:
             right, left = self.stack.pop(), self.stack.pop()
             self._push_effect(f"binary_{opcode:x}({left.text}, {right.text})")  # helpers are in _GLOBALS
@@ -429,6 +437,24 @@ class Translator:
         a, b = _operand(left.text), _operand(right.text)
         self._push_pending(template.format(a=a, b=b), test.format(a=a, b=b) if test else None, left, right)
 
+    def _rotation(self, opcode: int) -> None:
+        """``rotl``/``rotr`` by a constant count, inline (the operand is named once, by ``:=``)."""
+        bits = abs(ROTATIONS[opcode])
+        count, operand = int(self.stack.pop().text) % bits, self.stack.pop()
+        if ROTATIONS[opcode] < 0:
+            count = (bits - count) % bits  # a right rotation is the left one by the complement
+        if count == 0:
+            self.stack.append(operand)
+            return
+        name = operand.text
+        first = name
+        if not (name.isidentifier() or name.isdigit()):
+            name = f"r{self._rotations}"
+            self._rotations += 1
+            first = f"({name} := {operand.text})"
+        text = f"(({first} << {count}) | ({name} >> {bits - count})) & {(1 << bits) - 1}"
+        self._push_pending(text, None, operand)
+
     def _inline_unary(self, opcode: int) -> None:
         template, test = INLINE_UNARY[opcode]
         operand = self.stack.pop()
@@ -439,18 +465,47 @@ class Translator:
         return self._use(f"memory{index}")
 
     def _load(self, opcode: int, memarg: Any) -> None:
+        """A scalar load, inline: the memory's buffer is exactly as long as the memory, so indexing it
+        (one byte) or ``struct.unpack_from`` on it (more) is the bounds check; out of bounds, the error
+        it raises becomes the trap, at the same place."""
         width, sign_extend, bits = LOADS[opcode]
+        self._settle_calls(1)
         address = _address(self.stack.pop().text, memarg[1])
-        loaded = f"{self._use(f'load{memarg[2]}')}({address}, {width})"
+        data = f"{self._memory(memarg[2])}.data"
+        loaded = f"{data}[{address}]" if width == 1 else f"unpack_{width}({data}, {address})[0]"
         if sign_extend:
             sign = 1 << (width * 8 - 1)
             loaded = f"(({loaded} ^ {sign}) - {sign}) & {(1 << bits) - 1}"
-        self._push_effect(loaded)
+        target = self.slot(len(self.stack))
+        self._protect(target)
+        self._emit_access(f"{target} = {loaded}")
+        self.stack.append(Value(target))
 
     def _store(self, opcode: int, memarg: Any) -> None:
+        """A scalar store, inline (see :meth:`_load`); it writes all its bytes or none."""
+        width = STORES[opcode]
+        self._settle_calls(2)
         value, address = self.stack.pop(), self.stack.pop()
-        store = self._use(f"store{memarg[2]}")
-        self.emit(f"{store}({_address(address.text, memarg[1])}, {STORES[opcode]}, {value.text})")
+        target = _address(address.text, memarg[1])
+        mask = (1 << (8 * width)) - 1
+        stored = str(int(value.text) & mask) if value.text.isdigit() else f"{_operand(value.text)} & {mask}"
+        data = f"{self._memory(memarg[2])}.data"
+        if width == 1:
+            self._emit_access(f"{data}[{target}] = {stored}")
+        else:
+            self._emit_access(f"pack_{width}({data}, {target}, {stored})")
+
+    def _settle_calls(self, count: int) -> None:
+        """Settle into their slots the top ``count`` entries whose expressions call anything, so that
+        the only error an access statement can raise is the access's own."""
+        for position in range(len(self.stack) - count, len(self.stack)):
+            if _CALL.search(self.stack[position].text):
+                self.materialize(position)
+
+    def _emit_access(self, line: str) -> None:
+        """A memory access statement whose out-of-bounds error is the trap."""
+        for text in ("try:", f"    {line}", "except ACCESS_ERRORS:", "    raise Trap(OUT_OF_BOUNDS_MEMORY) from None"):
+            self.emit(text)
 
     def _vector(self, opcode: int, immediate: Any) -> None:
         """A vector instruction (see :class:`~harness.model.vectors.VectorOperation` for its kinds)."""
@@ -802,6 +857,8 @@ def _operand(text: str) -> str:
 def _address(text: str, offset: int) -> str:
     """The effective address ``address + offset``: Python's ints do not wrap, so past 2^32 (2^64 for a
     64-bit memory) it stays beyond the memory and traps out of bounds, as the spec's sum does."""
+    if text.isdigit():
+        return str(int(text) + offset)
     return f"{_operand(text)} + {offset}" if offset else text
 
 
@@ -831,6 +888,9 @@ _HANDLERS: dict[str, Callable[[Translator, int, Any], None]] = {
 _GLOBALS: dict[str, Any] = {
     "Trap": Trap, "FuelExhausted": FuelExhausted, "UnsupportedInstruction": UnsupportedInstruction, "bulk": bulk,
     "CALL_STACK_EXHAUSTED": TrapKind.CALL_STACK_EXHAUSTED, "UNREACHABLE": TrapKind.UNREACHABLE,
+    "OUT_OF_BOUNDS_MEMORY": TrapKind.OUT_OF_BOUNDS_MEMORY, "ACCESS_ERRORS": (IndexError, struct.error, OverflowError),
+    **{f"unpack_{width}": struct.Struct(f"<{code}").unpack_from for width, code in ((2, "H"), (4, "I"), (8, "Q"))},
+    **{f"pack_{width}": struct.Struct(f"<{code}").pack_into for width, code in ((2, "H"), (4, "I"), (8, "Q"))},
     **{f"binary_{opcode:x}": function for opcode, function in BINARY.items()},
     **{f"unary_{opcode:x}": function for opcode, function in UNARY.items()},
     **{f"vector_{opcode:x}": operation.function for opcode, operation in VECTOR_OPERATIONS.items()
