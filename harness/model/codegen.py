@@ -114,7 +114,22 @@ def _inline_unary() -> dict[int, tuple[str, str | None]]:
     return table
 
 
+def _loose_binary() -> dict[int, tuple[str, int, bool]]:
+    """opcode -> (template, mask, exact) for the integer operators whose result modulo 2^bits needs only
+    its operands modulo 2^bits: their operands may be *loose* (not yet masked), and so may their result
+    (masked once, where an exact value is needed). ``exact``: exact operands give an exact result."""
+    table: dict[int, tuple[str, int, bool]] = {}
+    for prefix, bits in (("i32", 32), ("i64", 64)):
+        mask, shift = (1 << bits) - 1, bits - 1
+        for name, template, exact in (("add", "{a} + {b}", False), ("sub", "{a} - {b}", False),
+                                      ("shl", f"{{a}} << ({{b}} & {shift})", False), ("and", "{a} & {b}", True),
+                                      ("or", "{a} | {b}", True), ("xor", "{a} ^ {b}", True)):
+            table[BY_NAME[f"{prefix}.{name}"]] = (template, mask, exact)
+    return table
+
+
 INLINE_BINARY = _inline_binary()
+LOOSE_BINARY = _loose_binary()
 INLINE_UNARY = _inline_unary()
 _OPERAND = re.compile(r"\b[sl]\d+\b")
 #: A call in an expression (a helper's name, or a subscript's, then its parenthesis).
@@ -132,6 +147,9 @@ class Value:
     test: str | None = None
     #: how many pending operators the expression nests (Python's parser limits nesting)
     depth: int = 0
+    #: the same value before its final mask (congruent modulo 2^bits, maybe out of range), for the
+    #: operators of ``LOOSE_BINARY``; ``text`` is always the exact value
+    loose: str | None = None
 
     @property
     def reads(self) -> set[str]:
@@ -432,10 +450,29 @@ class Translator:
             self.materialize(len(self.stack) - 1)
 
     def _inline_binary(self, opcode: int) -> None:
+        if opcode in LOOSE_BINARY:
+            self._loose_binary(opcode)
+            return
         template, test = INLINE_BINARY[opcode]
         right, left = self.stack.pop(), self.stack.pop()
         a, b = _operand(left.text), _operand(right.text)
         self._push_pending(template.format(a=a, b=b), test.format(a=a, b=b) if test else None, left, right)
+
+    def _loose_binary(self, opcode: int) -> None:
+        """An operator of ``LOOSE_BINARY``: written on its operands' loose forms, masked only when read exactly."""
+        template, mask, exact = LOOSE_BINARY[opcode]
+        right, left = self.stack.pop(), self.stack.pop()
+        a, b = _operand(left.loose or left.text), _operand(right.loose or right.text)
+        loose = template.format(a=a, b=b)
+        both_exact = left.loose is None and right.loose is None
+        masked_by_constant = template == "{a} & {b}" and any(
+            value.text.isdigit() and int(value.text) <= mask for value in (left, right))
+        if (exact and both_exact) or masked_by_constant:
+            self._push_pending(loose, None, left, right)
+        else:
+            self._push_pending(f"({loose}) & {mask}", None, left, right)
+            if self.stack[-1].text != self.slot(len(self.stack) - 1):  # not settled: keep the loose form
+                self.stack[-1].loose = loose
 
     def _rotation(self, opcode: int) -> None:
         """``rotl``/``rotr`` by a constant count, inline (the operand is named once, by ``:=``)."""
@@ -452,8 +489,10 @@ class Translator:
             name = f"r{self._rotations}"
             self._rotations += 1
             first = f"({name} := {operand.text})"
-        text = f"(({first} << {count}) | ({name} >> {bits - count})) & {(1 << bits) - 1}"
-        self._push_pending(text, None, operand)
+        loose = f"({first} << {count}) | ({name} >> {bits - count})"
+        self._push_pending(f"({loose}) & {(1 << bits) - 1}", None, operand)
+        if self.stack[-1].text != self.slot(len(self.stack) - 1):  # not settled: keep the loose form
+            self.stack[-1].loose = loose
 
     def _inline_unary(self, opcode: int) -> None:
         template, test = INLINE_UNARY[opcode]
