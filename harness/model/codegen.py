@@ -134,6 +134,9 @@ INLINE_UNARY = _inline_unary()
 _OPERAND = re.compile(r"\b[sl]\d+\b")
 #: A call in an expression (a helper's name, or a subscript's, then its parenthesis).
 _CALL = re.compile(r"[\w\]]\s*\(")
+#: Instructions before which loose locals are masked (:meth:`Translator._settle_locals`).
+_CONTROL = frozenset({"block", "loop", "if", "else", "end", "br", "br_if", "br_table", "return", "unreachable"})
+_INTEGER_MASKS = {"i32": MASK32, "i64": MASK64}
 #: Rotations: opcode -> bit width (inline when the count is a constant).
 ROTATIONS = {BY_NAME["i32.rotl"]: 32, BY_NAME["i32.rotr"]: -32, BY_NAME["i64.rotl"]: 64, BY_NAME["i64.rotr"]: -64}
 
@@ -259,6 +262,8 @@ class Translator:
         self.constants: dict[str, Any] = {}
         self.targeted_loops = self._targeted_loops()
         self._rotations = 0  # temporaries named by inline rotations
+        self.local_types = (*signature.params, *body.locals)
+        self.loose_locals: dict[int, int] = {}  # locals now holding a loose value -> their mask
 
     # -- the result -------------------------------------------------------------------------
 
@@ -343,6 +348,8 @@ class Translator:
                 self._end()
             return index + 1
         handler = _HANDLERS.get(name)
+        if name in _CONTROL and self.loose_locals:
+            self._settle_locals()
         if handler is not None:
             handler(self, index, immediate)
         elif opcode in INLINE_BINARY:
@@ -594,7 +601,9 @@ class Translator:
         """End the current basic block (falling through if reachable) and start the next."""
         number = len(self.blocks)
         if self.reachable:
+            self._settle_locals()
             self.emit(f"pc = {number}")
+        self.loose_locals = {}  # paths join here exact (an unreachable end, after a gap, leaves nothing)
         self.blocks.append([])
         if label is not None:
             label.block = number
@@ -780,15 +789,40 @@ class Translator:
     # -- variables, memory and tables ---------------------------------------------------------
 
     def _local_get(self, index: int, local: int) -> None:
-        self.stack.append(Value(f"l{local}"))
+        self.stack.append(self._local_value(local))
+
+    def _local_value(self, local: int) -> Value:
+        """A read of local ``local``: masked when it holds a loose value (and its loose form beside)."""
+        mask = self.loose_locals.get(local)
+        if mask is None:
+            return Value(f"l{local}")
+        return Value(f"(l{local} & {mask})", loose=f"l{local}")
 
     def _local_set(self, index: int, local: int) -> None:
-        self.assign(f"l{local}", self.stack.pop().text)
+        self._set_local(local, self.stack.pop())
 
     def _local_tee(self, index: int, local: int) -> None:
-        value = self.stack.pop()
-        self.assign(f"l{local}", value.text)
-        self.stack.append(Value(f"l{local}"))
+        self._set_local(local, self.stack.pop())
+        self.stack.append(self._local_value(local))
+
+    def _set_local(self, local: int, value: Value) -> None:
+        """``l<local> = value``: a loose value stays loose (within the basic block: see :meth:`_settle_locals`)."""
+        mask = _INTEGER_MASKS.get(self.local_types[local])
+        if value.loose is not None and mask is not None:
+            self.assign(f"l{local}", value.loose)
+            self.loose_locals[local] = mask
+        else:
+            self.assign(f"l{local}", value.text)
+            self.loose_locals.pop(local, None)
+
+    def _settle_locals(self) -> None:
+        """Mask every local holding a loose value. Done before every control instruction, so that locals are
+        exact wherever paths join and loose values never grow across loop iterations (only within a
+        straight run of code). Pending expressions stay right: a masked read is unchanged, a loose one
+        stays congruent."""
+        for local, mask in sorted(self.loose_locals.items()):
+            self.emit(f"l{local} &= {mask}")
+        self.loose_locals = {}
 
     def _global_get(self, index: int, global_index: int) -> None:
         self._push_effect(f"{self._use('globals_')}[{global_index}].value")
