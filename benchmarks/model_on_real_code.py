@@ -33,7 +33,7 @@ from comparisons import Comparison, render  # noqa: E402
 from timing import best_of  # noqa: E402
 
 from harness.compiler.wabt import Compiler  # noqa: E402
-from harness.model import Limits, Memory, MemoryObject, TypedArrayModel, view_kind  # noqa: E402
+from harness.model import MemoryObject, TypedArrayModel, view_kind  # noqa: E402
 from harness.runtimes.discovery import find_compiler_node, find_node  # noqa: E402
 from harness.scenarios.format import load_scenario  # noqa: E402
 from harness.scenarios.suite import prepare, reference_of  # noqa: E402

@@ -145,6 +145,62 @@ def test_one_translation_serves_every_instance_with_its_own_memory(compiler: Com
     assert module.bodies[0].compiled is not None and "memory0.data[0] = l0 & 255" in module.bodies[0].compiled.source
 
 
+def test_a_loose_sum_is_wrapped_wherever_it_is_read_exactly(compiler: Compiler) -> None:
+    # 0xFFFFFFFF + 2 wraps to 1 (i32.add is modulo 2^32): as a comparison operand, a shift operand, a result
+    wat = """(module (func (export "f") (param i32) (result i32 i32 i32) (local i32 i32 i32 i32)
+      (local.set 1 (i32.add (local.get 0) (i32.const 2)))
+      (local.set 2 (i32.lt_u (local.get 1) (i32.const 2)))
+      (local.set 3 (i32.shr_u (local.get 1) (i32.const 0)))
+      (local.set 4 (i32.mul (local.get 1) (i32.const 1)))
+      (local.get 2) (local.get 3) (local.get 4)))"""
+    assert run(compiler, wat, "f", 0xFFFFFFFF) == [1, 1, 1]
+
+
+def test_a_loose_local_carried_round_a_loop_stays_exact(compiler: Compiler) -> None:
+    # doubles 40 times: 2^40 wraps to 0 after 32 doublings, whatever the loop carries between iterations
+    wat = """(module (func (export "f") (param i32) (result i32) (local i32 i32)
+      (local.set 1 (i32.const 40))
+      (loop (local.set 0 (i32.add (local.get 0) (local.get 0)))
+            (br_if 0 (local.tee 1 (i32.sub (local.get 1) (i32.const 1)))))
+      (local.get 0)))"""
+    assert run(compiler, wat, "f", 1) == [0] and run(compiler, wat, "f", 3 << 30) == [0]
+
+
+def test_a_rotation_by_a_constant_of_a_loose_operand(compiler: Compiler) -> None:
+    # (0xF0000000 + 0x20000000) mod 2^32 = 0x10000000; rotl 4 = 1; rotr 4 of 1 = 0x10000000
+    wat = """(module (func (export "f") (param i32) (result i32 i32)
+      (i32.rotl (i32.add (local.get 0) (i32.const 0x20000000)) (i32.const 4))
+      (i32.rotr (i32.const 1) (i32.const 36))))"""
+    assert run(compiler, wat, "f", 0xF0000000) == [1, 0x10000000]
+
+
+def test_an_access_past_the_memory_traps_and_a_store_there_writes_nothing(compiler: Compiler) -> None:
+    wat = """(module (memory (export "m") 1)
+      (func (export "store") (param i32) (i64.store (local.get 0) (i64.const -1)))
+      (func (export "load") (param i32) (result i32) (i32.load8_u offset=4294967295 (local.get 0))))"""
+    module = decode_module(compiler.compile_text(wat.encode(), filename="t.wat").wasm_bytes)
+    instance = instantiate(module)
+    for export, address in (("store", 65532), ("load", 0)):
+        with pytest.raises(Trap) as caught:
+            call_export(instance, export, [address])
+        assert caught.value.kind is TrapKind.OUT_OF_BOUNDS_MEMORY
+    assert instance.memory().load(65528, 8) == bytes(8)  # the 8-byte store at 65532 wrote none of its 4 inside
+
+
+def test_an_error_of_a_host_function_is_not_taken_for_an_access_out_of_bounds(compiler: Compiler) -> None:
+    from harness.model.binary import FuncType
+    from harness.model.store import HostFunction
+
+    def broken(args: list[int]) -> list[int]:
+        raise IndexError("a bug in the host")
+    wat = """(module (import "h" "f" (func $f)) (memory 1)
+      (func (export "g") (result i32) (call $f) (i32.load (i32.const 0))))"""
+    module = decode_module(compiler.compile_text(wat.encode(), filename="t.wat").wasm_bytes)
+    instance = instantiate(module, {("h", "f"): HostFunction(FuncType((), ()), broken)})
+    with pytest.raises(IndexError, match="a bug in the host"):
+        call_export(instance, "g", [])
+
+
 # -- random structured programs against V8 ----------------------------------------------------
 
 PARAMS = 3  # every generated function takes three i32 and has locals 3..5 for its statements

@@ -132,8 +132,19 @@ INLINE_BINARY = _inline_binary()
 LOOSE_BINARY = _loose_binary()
 INLINE_UNARY = _inline_unary()
 _OPERAND = re.compile(r"\b[sl]\d+\b")
-#: A call in an expression (a helper's name, or a subscript's, then its parenthesis).
-_CALL = re.compile(r"[\w\]]\s*\(")
+#: Around a body with inline loads and stores: the error an access raises out of bounds (IndexError from
+#: indexing the memory's buffer, struct.error from unpack_from/pack_into on it, OverflowError for an offset
+#: past the platform's) becomes the trap, where it happens. Only an error raised by this very frame (by a
+#: C-level access in it; ``tb_next`` is None) is an access's: one from a deeper Python frame (a helper, a
+#: host function) propagates unchanged.
+_ACCESS_HANDLER = (
+    "except ACCESS_ERRORS as error:",
+    "    if error.__traceback__.tb_next is None:",
+    "        raise Trap(OUT_OF_BOUNDS_MEMORY) from None",
+    "    raise",
+)
+#: A label's placeholder in the source (:attr:`Label.token`).
+_TOKEN = re.compile(r"@\d+@")
 #: Instructions before which loose locals are masked (:meth:`Translator._settle_locals`).
 _CONTROL = frozenset({"block", "loop", "if", "else", "end", "br", "br_if", "br_table", "return", "unreachable"})
 _INTEGER_MASKS = {"i32": MASK32, "i64": MASK64}
@@ -262,6 +273,7 @@ class Translator:
         self.constants: dict[str, Any] = {}
         self.targeted_loops = self._targeted_loops()
         self._rotations = 0  # temporaries named by inline rotations
+        self.has_access = False  # an inline load or store: the body runs under _ACCESS_HANDLER
         self.local_types = (*signature.params, *body.locals)
         self.loose_locals: dict[int, int] = {}  # locals now holding a loose value -> their mask
 
@@ -287,18 +299,21 @@ class Translator:
         first_local = len(self.signature.params)
         for offset, kind in enumerate(self.body.locals):
             lines.append(f"        l{first_local + offset} = {'None' if kind in _REFERENCE_TYPES else '0'}")
-        lines.extend("        " + line for line in self.blocks[0])
+        indent = "        "
+        if self.has_access:  # see _ACCESS_HANDLER
+            lines.append("        try:")
+            indent += "    "
+        lines.extend(indent + line for line in self.blocks[0])
         if len(self.blocks) > 1:
-            indent = "        "
             if self.has_backward_branch:
-                lines.append("        while True:")
-                indent += "    "
-            lines.extend(self._dispatch(indent))
+                lines.append(f"{indent}while True:")
+            lines.extend(self._dispatch(indent + "    " if self.has_backward_branch else indent))
+        if self.has_access:
+            lines.extend("        " + line for line in _ACCESS_HANDLER)
         lines.append(f"    return {self.name}")
         source = "\n".join(lines) + "\n"
-        for label in self.labels:
-            source = source.replace(label.token, str(label.block))
-        return source
+        blocks = {label.token: str(label.block) for label in self.labels}
+        return _TOKEN.sub(lambda found: blocks[found.group(0)], source) if blocks else source
 
     def _dispatch(self, indent: str) -> list[str]:
         """One ``if pc == N:`` suite per basic block, in order (a forward jump falls through to its
@@ -515,7 +530,6 @@ class Translator:
         (one byte) or ``struct.unpack_from`` on it (more) is the bounds check; out of bounds, the error
         it raises becomes the trap, at the same place."""
         width, sign_extend, bits = LOADS[opcode]
-        self._settle_calls(1)
         address = _address(self.stack.pop().text, memarg[1])
         data = f"{self._memory(memarg[2])}.data"
         loaded = f"{data}[{address}]" if width == 1 else f"unpack_{width}({data}, {address})[0]"
@@ -530,7 +544,6 @@ class Translator:
     def _store(self, opcode: int, memarg: Any) -> None:
         """A scalar store, inline (see :meth:`_load`); it writes all its bytes or none."""
         width = STORES[opcode]
-        self._settle_calls(2)
         value, address = self.stack.pop(), self.stack.pop()
         target = _address(address.text, memarg[1])
         mask = (1 << (8 * width)) - 1
@@ -541,17 +554,10 @@ class Translator:
         else:
             self._emit_access(f"pack_{width}({data}, {target}, {stored})")
 
-    def _settle_calls(self, count: int) -> None:
-        """Settle into their slots the top ``count`` entries whose expressions call anything, so that
-        the only error an access statement can raise is the access's own."""
-        for position in range(len(self.stack) - count, len(self.stack)):
-            if _CALL.search(self.stack[position].text):
-                self.materialize(position)
-
     def _emit_access(self, line: str) -> None:
-        """A memory access statement whose out-of-bounds error is the trap."""
-        for text in ("try:", f"    {line}", "except ACCESS_ERRORS:", "    raise Trap(OUT_OF_BOUNDS_MEMORY) from None"):
-            self.emit(text)
+        """A memory access statement whose out-of-bounds error is the trap (see ``_ACCESS_HANDLER``)."""
+        self.has_access = True
+        self.emit(line)
 
     def _vector(self, opcode: int, immediate: Any) -> None:
         """A vector instruction (see :class:`~harness.model.vectors.VectorOperation` for its kinds)."""
