@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.model import MemoryObject, TypedArrayModel, view_kind
+from harness.model import ArrayBufferModel, Limits, Memory, MemoryObject, TypedArrayModel, view_kind
 from harness.model.traps import JsException
 from harness.model.views import (
     VIEW_KINDS,
@@ -126,3 +126,17 @@ def test_view_writes_store_the_same_bytes_as_v8(cases, node_runtime: Runtime, tm
         model_view.set(values)
         model_bytes = memory.memory.load(0, model_view.byte_length).hex()
         assert model_bytes == node["bytes"], (name, values)
+
+
+def test_set_converts_a_whole_list_as_element_by_element() -> None:
+    """In range, the list converts at once; out of range it wraps (ToUint8 / ToInt16); a bool is a TypeError."""
+    memory = Memory(Limits(1))
+    buffer = ArrayBufferModel(memory)
+    TypedArrayModel(view_kind("Uint8Array"), buffer, 0, 4).set([1, 255, 256, -1])
+    TypedArrayModel(view_kind("Int16Array"), buffer, 4, 2).set([-2, 32768])
+    TypedArrayModel(view_kind("Float64Array"), buffer, 8, 2).set([3, 0.5])
+    assert memory.load(0, 24).hex() == "01ff00ff" "feff0080" "0000000000000840" "000000000000e03f"
+    assert TypedArrayModel(view_kind("Int16Array"), buffer, 4, 2).to_list() == [-2, -32768]
+    with pytest.raises(JsException) as raised:
+        TypedArrayModel(view_kind("Uint8Array"), buffer, 0, 1).set([True])
+    assert raised.value.name == "TypeError"

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 import struct
+import sys
+from array import array
 from dataclasses import dataclass
 from typing import Callable, Union
 
@@ -63,6 +65,43 @@ class ViewKind:
     encode: Callable[[object], bytes]
     decode: Callable[[bytes], JsNumber]
     bigint: bool = False
+    #: the ``array`` type code of the same elements, for whole-view conversions at C speed (see
+    #: :func:`encode_all`); None when none converts exactly as ``encode``/``decode`` do
+    typecode: str | None = None
+    #: the Python types whose values ``array(typecode, ...)`` converts exactly as ``encode`` would (in range)
+    exact_types: frozenset[type] = frozenset({int})
+
+
+def _typecode(letters: str, size: int) -> str | None:
+    """The first ``array`` type code of ``letters`` whose items are ``size`` bytes."""
+    return next((letter for letter in letters if array(letter).itemsize == size), None)
+
+
+def encode_all(kind: ViewKind, values: list[object]) -> bytes:
+    """The bytes of ``values`` as elements of ``kind``: ``kind.encode`` of each, in one C-level conversion
+    when every value is of an exact type and in range (``array`` refuses the rest, which go one by one)."""
+    if kind.typecode is not None and set(map(type, values)) <= kind.exact_types:
+        try:
+            packed = array(kind.typecode, values)
+        except OverflowError:
+            pass  # out of range: wraps (ToIntN) one by one
+        else:
+            if sys.byteorder != "little":
+                packed.byteswap()
+            return packed.tobytes()
+    return b"".join(kind.encode(value) for value in values)
+
+
+def decode_all(kind: ViewKind, raw: bytes) -> list[JsNumber]:
+    """The elements of ``kind`` in ``raw`` (``kind.decode`` of each element's bytes)."""
+    if kind.typecode is not None:
+        unpacked = array(kind.typecode)
+        unpacked.frombytes(raw)
+        if sys.byteorder != "little":
+            unpacked.byteswap()
+        return unpacked.tolist()
+    size = kind.element_size
+    return [kind.decode(raw[i:i + size]) for i in range(0, len(raw), size)]
 
 
 def _integer_kind(name: str, size: int, signed: bool) -> ViewKind:
@@ -70,7 +109,8 @@ def _integer_kind(name: str, size: int, signed: bool) -> ViewKind:
 
     def encode(value: object) -> bytes:
         return to_integer_modulo(_number(value, name), bits, signed).to_bytes(size, "little", signed=signed)
-    return ViewKind(name, size, encode, lambda raw: int.from_bytes(raw, "little", signed=signed))
+    return ViewKind(name, size, encode, lambda raw: int.from_bytes(raw, "little", signed=signed),
+                    typecode=_typecode("bhilq" if signed else "BHILQ", size))
 
 
 def _bigint_kind(name: str, signed: bool) -> ViewKind:
@@ -78,7 +118,8 @@ def _bigint_kind(name: str, signed: bool) -> ViewKind:
         if not isinstance(value, int) or isinstance(value, bool):
             raise JsException("TypeError", f"cannot convert {value!r} to a BigInt")
         return to_integer_modulo(value, 64, signed).to_bytes(8, "little", signed=signed)
-    return ViewKind(name, 8, encode, lambda raw: int.from_bytes(raw, "little", signed=signed), bigint=True)
+    return ViewKind(name, 8, encode, lambda raw: int.from_bytes(raw, "little", signed=signed), bigint=True,
+                    typecode=_typecode("q" if signed else "Q", 8))
 
 
 def _number(value: object, view: str) -> JsNumber:
@@ -99,7 +140,7 @@ VIEW_KINDS: dict[str, ViewKind] = {kind.name: kind for kind in (
     ViewKind("Float32Array", 4, lambda v: struct.pack("<f", to_float32(_number(v, "Float32Array"))),
              lambda raw: struct.unpack("<f", raw)[0]),
     ViewKind("Float64Array", 8, lambda v: struct.pack("<d", float(_number(v, "Float64Array"))),
-             lambda raw: struct.unpack("<d", raw)[0]),
+             lambda raw: struct.unpack("<d", raw)[0], typecode=_typecode("d", 8), exact_types=frozenset({int, float})),
     _bigint_kind("BigInt64Array", True),
     _bigint_kind("BigUint64Array", False),
 )}
@@ -243,8 +284,7 @@ class TypedArrayModel:
     def to_list(self) -> list[JsNumber]:
         """``Array.from(view)``; throws ``TypeError`` on a detached buffer."""
         size = self.kind.element_size
-        raw = self.buffer.memory.load(self.byte_offset, self._validate("Array.from") * size)
-        return [self.kind.decode(raw[i:i + size]) for i in range(0, len(raw), size)]
+        return decode_all(self.kind, self.buffer.memory.load(self.byte_offset, self._validate("Array.from") * size))
 
     def to_bytes(self) -> bytes:
         """The elements' bytes, as ``Array.from`` would read them (``TypeError`` on a detached buffer)."""
@@ -254,8 +294,7 @@ class TypedArrayModel:
         """``view.set(values)``: convert each value, then write them all."""
         if len(values) > self._validate("set"):
             raise JsException("RangeError", "offset is out of bounds")
-        encoded = b"".join(self.kind.encode(value) for value in values)
-        self.buffer.memory.store(self.byte_offset, encoded)
+        self.buffer.memory.store(self.byte_offset, encode_all(self.kind, values))
 
 
 def view_kind(name: str) -> ViewKind:
