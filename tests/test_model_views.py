@@ -8,7 +8,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.model import ArrayBufferModel, Limits, Memory, MemoryObject, TypedArrayModel, view_kind
+from harness.model import (
+    ArrayBufferModel,
+    Limits,
+    Memory,
+    MemoryObject,
+    TypedArrayModel,
+    view_kind,
+)
 from harness.model.traps import JsException
 from harness.model.views import (
     VIEW_KINDS,
