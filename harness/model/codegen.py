@@ -21,11 +21,27 @@ The translation removes the interpreter's per-instruction work:
   block is one ``if pc == N:`` suite. Forward branches set ``pc`` and fall
   through the later suites; backward branches (to loops) spend one unit of
   fuel and ``continue`` the dispatch loop.
+- scalar loads and stores are inline on the memory's flat buffer
+  (``memory<N>.data``, exactly as long as the memory: see
+  :mod:`harness.model.memory`): ``unpack_4(memory0.data, address)[0]``,
+  ``memory0.data[address] = value & 255``. The buffer does the bounds check;
+  the error it raises becomes the trap "out of bounds memory access" in one
+  handler around the body (``_ACCESS_HANDLER``), at the access that raised it,
+  and a store out of bounds writes nothing.
+- integer ``add``/``sub``/``shl``/``and``/``or``/``xor`` and rotations by a
+  constant keep their results *loose* (not yet masked to 32 or 64 bits, but
+  congruent) while only such operators consume them, and i32/i64 locals may
+  hold loose values within a straight run of code: a value is masked once,
+  where something reads it exactly (a comparison, a shift right, an address,
+  a call, a branch), and every loose local is masked before each control
+  instruction, so values never grow across loop iterations.
+- rotations by a constant and constant addresses are written inline and
+  folded.
 
 Vector instructions (2.0 SIMD) are calls to the functions of
 :mod:`harness.model.vectors`, named ``vector_<opcode>`` in the generated code;
-vector loads and stores go through the same ``load<memory>``/``store<memory>``
-accesses as scalar ones. An instruction the model does not execute (relaxed SIMD)
+vector loads and stores go through the memory's ``load_int``/``store_int``
+(``load<memory>``/``store<memory>`` in the generated code). An instruction the model does not execute (relaxed SIMD)
 becomes ``raise UnsupportedInstruction(name, feature)`` in its place: a gap
 only for the paths that reach it, after its operands have been evaluated; the
 rest of the body translates and runs as usual.
@@ -164,6 +180,8 @@ class Value:
     #: the same value before its final mask (congruent modulo 2^bits, maybe out of range), for the
     #: operators of ``LOOSE_BINARY``; ``text`` is always the exact value
     loose: str | None = None
+    #: the mask that makes ``loose`` exact (``2^bits - 1``)
+    mask: int | None = None
 
     @property
     def reads(self) -> set[str]:
@@ -411,13 +429,18 @@ class Translator:
         """The Python local for stack position ``height``."""
         return f"s{height}"
 
-    def materialize(self, position: int) -> None:
-        """Make the entry at ``position`` live in its own slot."""
+    def materialize(self, position: int, loose: bool = False) -> None:
+        """Make the entry at ``position`` live in its own slot; with ``loose``, a loose value may stay loose
+        there (only within the basic block: every join materializes exactly)."""
         value = self.stack[position]
         target = self.slot(position)
-        if value.text == target:
+        if value.text == target or (loose and value.loose == target):
             return
         self._protect(target, keep=position)
+        if loose and value.loose is not None:
+            self.emit(f"{target} = {value.loose}")
+            self.stack[position] = Value(f"({target} & {value.mask})", loose=target, mask=value.mask)
+            return
         self.emit(f"{target} = {value.text}")
         self.stack[position] = Value(target)
 
@@ -430,7 +453,7 @@ class Translator:
         """Before ``variable`` is assigned, settle the pending entries that still read it."""
         for position, value in enumerate(self.stack):
             if position != keep and value.text != self.slot(position) and variable in value.reads:
-                self.materialize(position)
+                self.materialize(position, loose=True)
 
     def assign(self, variable: str, text: str) -> None:
         """Emit ``variable = text`` once nothing pending needs the variable's old value."""
@@ -494,7 +517,7 @@ class Translator:
         else:
             self._push_pending(f"({loose}) & {mask}", None, left, right)
             if self.stack[-1].text != self.slot(len(self.stack) - 1):  # not settled: keep the loose form
-                self.stack[-1].loose = loose
+                self.stack[-1].loose, self.stack[-1].mask = loose, mask
 
     def _rotation(self, opcode: int) -> None:
         """``rotl``/``rotr`` by a constant count, inline (the operand is named once, by ``:=``)."""
@@ -514,7 +537,7 @@ class Translator:
         loose = f"({first} << {count}) | ({name} >> {bits - count})"
         self._push_pending(f"({loose}) & {(1 << bits) - 1}", None, operand)
         if self.stack[-1].text != self.slot(len(self.stack) - 1):  # not settled: keep the loose form
-            self.stack[-1].loose = loose
+            self.stack[-1].loose, self.stack[-1].mask = loose, (1 << bits) - 1
 
     def _inline_unary(self, opcode: int) -> None:
         template, test = INLINE_UNARY[opcode]
@@ -802,7 +825,7 @@ class Translator:
         mask = self.loose_locals.get(local)
         if mask is None:
             return Value(f"l{local}")
-        return Value(f"(l{local} & {mask})", loose=f"l{local}")
+        return Value(f"(l{local} & {mask})", loose=f"l{local}", mask=mask)
 
     def _local_set(self, index: int, local: int) -> None:
         self._set_local(local, self.stack.pop())
