@@ -43,10 +43,13 @@ import time
 import traceback
 from concurrent.futures import Future
 from multiprocessing.connection import Connection
+from typing import Any, Callable
 
 from ..errors import InputError, RuntimeFailure
+from ..model.deep_stack import run_deep
+from ..model.interpreter import _FRAMES_PER_CALL, _HEADROOM, MAX_CALL_DEPTH
 from ..runtimes.process import debug, describe_exit, kill_group, start_child
-from ..scenarios.suite import PreparedScenario, reference_of
+from ..scenarios.suite import PreparedScenario, reference_for
 from ..scenarios.verdict import Reference
 
 #: seconds the model may spend on one scenario before its reference is a gap (``--model-timeout``)
@@ -281,7 +284,7 @@ class _Worker:
     def compute(self, prepared: PreparedScenario, timeout: float) -> Reference:
         """``prepared``'s reference; raises :class:`_NoResult`, :class:`_WorkerLost` or :class:`_ModelBug`."""
         try:
-            self.connection.send(prepared)
+            self.connection.send((prepared.scenario, prepared.binaries))  # the worker decodes (once per module)
             answered = self.connection.poll(timeout)
         except OSError:
             raise _WorkerLost(self._ended()) from None
@@ -338,13 +341,29 @@ def serve_references(fd: int, parent_pid: int) -> None:
     connection.send(("ready", None, ""))
     while True:
         try:
-            prepared = connection.recv()
+            scenario, binaries = connection.recv()
         except (EOFError, OSError):
             return
         try:
-            connection.send(("reference", reference_of(prepared), ""))
+            connection.send(("reference", _on_deep_stack(reference_for, scenario, binaries), ""))
         except Exception as bug:  # noqa: BLE001 - a bug in the model: the parent raises it again
             _send_bug(connection, bug)
+
+
+#: Python frames a scenario's own machinery may take below the model's calls (the wasm calls' own are counted apart)
+_SCENARIO_FRAMES = 200
+
+
+def _on_deep_stack(compute: Callable[..., Reference], *args: Any) -> Reference:
+    """``compute(*args)`` on the model's deep stack (:mod:`harness.model.deep_stack`), as a whole.
+
+    Each call into wasm runs on that stack anyway; running the whole scenario
+    there hands it over once instead of once per call, which was most of a small
+    scenario's time on the model. The recursion limit allows the same depth of
+    wasm calls as it does for each call on its own, plus the scenario's frames.
+    """
+    frames = MAX_CALL_DEPTH * _FRAMES_PER_CALL + _HEADROOM + _SCENARIO_FRAMES
+    return run_deep(lambda: compute(*args), frames)
 
 
 def _send_bug(connection: Connection, bug: Exception) -> None:

@@ -17,11 +17,11 @@ from typing import Any, Callable, Iterable, Sequence
 from ..case import REFERENCE, Case, CaseKind, RuntimeId, Status
 from ..compiler.wabt import Compiler, load_module_bytes
 from ..errors import HarnessError, InputErrors, RuntimeFailure
-from ..model import decode_module
 from ..model.binary import Module
 from ..model.traps import UnsupportedInstruction
 from ..runtimes.engine_errors import engine_limit
 from ..runtimes.probes import missing_features
+from .decoded import decoded
 from .format import ModuleSource, Scenario, load_scenario
 from .linking import check_against_modules
 from .on_model import run_reference
@@ -72,7 +72,7 @@ def _binary(scenario: Scenario, source: ModuleSource, compiler: Compiler) -> byt
 
 def _decoded(wasm_bytes: bytes) -> Module | None:
     try:
-        return decode_module(wasm_bytes)
+        return decoded(wasm_bytes)
     except (HarnessError, UnsupportedInstruction):
         return None  # the runtimes' CompileError, or the model's gap, is the observation
 
@@ -100,7 +100,12 @@ def prepare_all(scenarios: Sequence[Scenario], compiler: Compiler) -> list[Prepa
 
 def reference_of(prepared: PreparedScenario) -> Reference:
     """The reference's observations, or why the model cannot run the scenario."""
-    run = run_reference(prepared.scenario, list(prepared.binaries))
+    return reference_for(prepared.scenario, prepared.binaries)
+
+
+def reference_for(scenario: Scenario, binaries: Sequence[bytes]) -> Reference:
+    """:func:`reference_of` from the scenario and its modules' bytes alone (what a model worker is sent)."""
+    run = run_reference(scenario, list(binaries))
     gap = run.gap if not run.gap or run.gap.startswith("reference model") else f"reference model: {run.gap}"
     return Reference(run.document, gap)
 
@@ -110,6 +115,11 @@ def to_case(scenario: Scenario, runtime: RuntimeId, verdict: Verdict, *,
     """The case record of one scenario on one runtime."""
     return Case(CaseKind.SCENARIO, scenario.id, scenario.path, runtime, verdict.status, detail=verdict.reason,
                 observed=observed, reference=reference, differences=tuple(verdict.differences))
+
+
+def runs_on(prepared: PreparedScenario, session: RuntimeSession) -> bool:
+    """Whether :func:`judge_on_runtime` sends the scenario to the runtime (it has every feature it needs)."""
+    return not missing_features(requirements(prepared.scenario, prepared.modules), session.features())
 
 
 def judge_on_runtime(prepared: PreparedScenario, session: RuntimeSession,
