@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import pickle
 import queue
 import signal
 import socket
@@ -42,7 +43,9 @@ import threading
 import time
 import traceback
 from concurrent.futures import Future
+from dataclasses import replace
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import InputError, RuntimeFailure
@@ -112,15 +115,26 @@ class ModelPool:
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._live: set[_Worker] = set()
+        self._by_content: dict[bytes, Future[Reference]] = {}  # every reference submitted, by its scenario's content
         self._closed = False
 
     def submit(self, prepared: PreparedScenario) -> Future[Reference]:
-        """The future reference of ``prepared``, computed after everything submitted before it."""
-        future: Future[Reference] = Future()
+        """The future reference of ``prepared``, computed after everything submitted before it.
+
+        A scenario the same as one submitted before (the same steps, imports and
+        modules' bytes, under any file name) shares that one's future: the model
+        is deterministic, so each distinct reference is computed once.
+        """
+        key = _content_key(prepared)
         with self._lock:
+            known = self._by_content.get(key)
+            if known is not None:
+                return known
+            future: Future[Reference] = Future()
             if self._closed:
                 future.set_result(_stopped())
                 return future
+            self._by_content[key] = future
             if len(self._threads) < self.workers:
                 self._add_thread()
             self._jobs.put((prepared, future))
@@ -228,6 +242,12 @@ class ModelPool:
         with self._lock:
             self._live.discard(worker)
         worker.stop()
+
+
+def _content_key(prepared: PreparedScenario) -> bytes:
+    """What a scenario's reference depends on: everything in it but its file's path and its title, and the bytes."""
+    return pickle.dumps((replace(prepared.scenario, path=Path(), title=""), prepared.binaries),
+                        protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _stopped() -> Reference:

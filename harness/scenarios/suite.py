@@ -10,6 +10,7 @@ scenario once; a runtime's run is judged against it and against every
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -47,6 +48,11 @@ class PreparedScenario:
     def module(self) -> Module | None:
         """The main (last) module, decoded."""
         return self.modules[-1]
+
+    @functools.cached_property
+    def needs(self) -> dict[str, Any]:
+        """The runtime features the scenario needs (:func:`~.requirements.requirements`), worked out once."""
+        return requirements(self.scenario, self.modules)
 
 
 def load_all(files: Iterable[Path]) -> list[Scenario]:
@@ -119,7 +125,7 @@ def to_case(scenario: Scenario, runtime: RuntimeId, verdict: Verdict, *,
 
 def runs_on(prepared: PreparedScenario, session: RuntimeSession) -> bool:
     """Whether :func:`judge_on_runtime` sends the scenario to the runtime (it has every feature it needs)."""
-    return not missing_features(requirements(prepared.scenario, prepared.modules), session.features())
+    return not missing_features(prepared.needs, session.features())
 
 
 def judge_on_runtime(prepared: PreparedScenario, session: RuntimeSession,
@@ -132,7 +138,7 @@ def judge_on_runtime(prepared: PreparedScenario, session: RuntimeSession,
     runtime = RuntimeId(session.runtime.name, session.runtime.version)
     scenario = prepared.scenario
     awaited = reference if callable(reference) else lambda: reference
-    needs = requirements(scenario, prepared.modules)
+    needs = prepared.needs
     lacking = missing_features(needs, session.features())
     if lacking:
         reason = f"{session.runtime.label()}: " + "; ".join(lacking)
