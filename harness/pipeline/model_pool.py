@@ -33,7 +33,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import pickle
 import queue
 import signal
 import socket
@@ -43,9 +42,7 @@ import threading
 import time
 import traceback
 from concurrent.futures import Future
-from dataclasses import replace
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import InputError, RuntimeFailure
@@ -125,7 +122,7 @@ class ModelPool:
         modules' bytes, under any file name) shares that one's future: the model
         is deterministic, so each distinct reference is computed once.
         """
-        key = _content_key(prepared)
+        key = prepared.content_key
         with self._lock:
             known = self._by_content.get(key)
             if known is not None:
@@ -242,12 +239,6 @@ class ModelPool:
         with self._lock:
             self._live.discard(worker)
         worker.stop()
-
-
-def _content_key(prepared: PreparedScenario) -> bytes:
-    """What a scenario's reference depends on: everything in it but its file's path and its title, and the bytes."""
-    return pickle.dumps((replace(prepared.scenario, path=Path(), title=""), prepared.binaries),
-                        protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _stopped() -> Reference:

@@ -11,6 +11,7 @@ scenario once; a runtime's run is judged against it and against every
 from __future__ import annotations
 
 import functools
+import pickle
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -50,6 +51,13 @@ class PreparedScenario:
         return self.modules[-1]
 
     @functools.cached_property
+    def content_key(self) -> bytes:
+        """What the scenario's reference and its requests depend on: all of it but its file's path and its
+        title, and its modules' bytes (two scenarios with the same key give the same reference and requests)."""
+        return pickle.dumps((replace(self.scenario, path=Path(), title=""), self.binaries),
+                            protocol=pickle.HIGHEST_PROTOCOL)
+
+    @functools.cached_property
     def needs(self) -> dict[str, Any]:
         """The runtime features the scenario needs (:func:`~.requirements.requirements`), worked out once."""
         return requirements(self.scenario, self.modules)
@@ -68,10 +76,21 @@ def load_all(files: Iterable[Path]) -> list[Scenario]:
     return scenarios
 
 
-def _binary(scenario: Scenario, source: ModuleSource, compiler: Compiler) -> bytes:
+#: inline WAT compiled during one :func:`prepare_all`, by its text and features (a text that does not
+#: compile is compiled again, so that its error names each file it is in)
+CompiledTexts = dict[tuple[str, tuple[str, ...]], bytes]
+
+
+def _binary(scenario: Scenario, source: ModuleSource, compiler: Compiler, compiled: CompiledTexts) -> bytes:
     if source.wat is not None:
+        known = compiled.get((source.wat, source.features))
+        if known is not None:
+            return known
         label = f"{scenario.path} (wat{' of ' + source.name if source.name else ''})"
-        return compiler.compile_text(source.wat.encode("utf-8"), filename=label, features=source.features).wasm_bytes
+        wasm_bytes = compiler.compile_text(source.wat.encode("utf-8"), filename=label,
+                                           features=source.features).wasm_bytes
+        compiled[(source.wat, source.features)] = wasm_bytes
+        return wasm_bytes
     assert source.path is not None
     return load_module_bytes(source.path, compiler, source.features).wasm_bytes
 
@@ -83,9 +102,13 @@ def _decoded(wasm_bytes: bytes) -> Module | None:
         return None  # the runtimes' CompileError, or the model's gap, is the observation
 
 
-def prepare(scenario: Scenario, compiler: Compiler) -> PreparedScenario:
-    """Compile (or read) the scenario's modules and check its imports and steps against them."""
-    binaries = tuple(_binary(scenario, source, compiler) for source in scenario.modules)
+def prepare(scenario: Scenario, compiler: Compiler, compiled: CompiledTexts | None = None) -> PreparedScenario:
+    """Compile (or read) the scenario's modules and check its imports and steps against them.
+
+    ``compiled`` holds inline WAT compiled before (by :func:`prepare_all`), and gains what is compiled here.
+    """
+    compiled = {} if compiled is None else compiled
+    binaries = tuple(_binary(scenario, source, compiler, compiled) for source in scenario.modules)
     modules = tuple(_decoded(wasm_bytes) for wasm_bytes in binaries)
     check_against_modules(scenario, modules)
     return PreparedScenario(scenario, binaries, modules)
@@ -94,9 +117,10 @@ def prepare(scenario: Scenario, compiler: Compiler) -> PreparedScenario:
 def prepare_all(scenarios: Sequence[Scenario], compiler: Compiler) -> list[PreparedScenario]:
     """Prepare every scenario; all errors at once as :class:`InputErrors`."""
     prepared, errors = [], []
+    compiled: CompiledTexts = {}
     for scenario in scenarios:
         try:
-            prepared.append(prepare(scenario, compiler))
+            prepared.append(prepare(scenario, compiler, compiled))
         except HarnessError as error:
             errors.append(error)
     if errors:
