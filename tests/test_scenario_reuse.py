@@ -20,12 +20,15 @@ import pytest
 from harness.case import Status
 from harness.compiler.wabt import Compiler
 from harness.errors import RuntimeFailure, WasmDecodeError
+from harness.model import translation_cache
+from harness.model.versions import DEFAULT_VERSION
 from harness.pipeline.model_pool import ModelPool
 from harness.pipeline.targets import Target
 from harness.runtimes.discovery import Runtime
 from harness.runtimes.protocol import parse_answer, request
-from harness.scenarios.decoded import decoded
+from harness.scenarios.decoded import decoded, forget_all
 from harness.scenarios.format import ScenarioError, load_scenario
+from harness.scenarios.on_model import run_reference
 from harness.scenarios.on_runtime import RuntimeSession
 from harness.scenarios.suite import Reference, prepare, reference_of
 from tests.conftest import write_file
@@ -200,3 +203,30 @@ def test_a_module_sent_before_a_hang_is_sent_again_to_the_driver_that_replaces_t
         assert session.answer(again.scenario, again.binaries, again.modules)["steps"][2] == 6  # first's module
     finally:
         session.close()
+
+
+# -- translations on disk -----------------------------------------------------------------
+def test_translations_kept_on_disk_serve_a_later_process_and_give_the_same_observations(
+        tmp_path: Path, compiler: Compiler, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINMEM_CACHE_DIR", str(tmp_path / "cache"))
+    item = prepare(load_scenario(write_file(tmp_path, "s.scenario.toml", store_text(7))), compiler)
+    forget_all()  # as a fresh process: nothing decoded, nothing translated
+    first = run_reference(item.scenario, list(item.binaries))
+    assert first.document == {"instantiate": None, "steps": [None, [8], 8]}
+    forget_all()
+    module = decoded(item.binaries[0])
+    assert [body.compiled is not None for body in module.bodies] == [True, True]  # from disk, before any call
+    assert run_reference(item.scenario, list(item.binaries)) == first
+
+
+def test_a_damaged_translations_file_is_ignored(tmp_path: Path, compiler: Compiler,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINMEM_CACHE_DIR", str(tmp_path / "cache"))
+    item = prepare(load_scenario(write_file(tmp_path, "s.scenario.toml", store_text(2))), compiler)
+    forget_all()
+    run_reference(item.scenario, list(item.binaries))
+    path = translation_cache.cache_path(translation_cache.cache_key(item.binaries[0], DEFAULT_VERSION))
+    path.write_bytes(path.read_bytes()[:40])
+    forget_all()
+    assert all(body.compiled is None for body in decoded(item.binaries[0]).bodies)
+    assert run_reference(item.scenario, list(item.binaries)).document["steps"] == [None, [3], 3]

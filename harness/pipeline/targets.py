@@ -36,7 +36,7 @@ from ..wast.script import Command
 #: the ``--node`` spec that names the reference model
 REFERENCE_SPEC = "reference"
 #: scenarios a runtime is sent beyond the one being judged (:meth:`Target.scenario_cases`)
-SEND_AHEAD = 8
+SEND_AHEAD = 32
 
 
 def check_specs(specs: Sequence[str]) -> list[str]:

@@ -6,16 +6,20 @@ their bytes and the spec version that decodes them, so each is decoded once
 per process however many scenarios use it. A decoded :class:`~harness.model.binary.Module`
 is never changed by instantiating it; the one thing it gains is each function
 body's translation to Python (``FunctionBody.compiled``, made on its first
-call), so a module kept here is translated once too. A module that does not
-decode is not kept: its error is raised again, from a fresh decode, each time.
+call), so a module kept here is translated once too; and across processes,
+with :mod:`harness.model.translation_cache` (a decoded module gets the
+translations kept on disk, :func:`save_translations` keeps new ones). A module
+that does not decode is not kept: its error is raised again, from a fresh
+decode, each time.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from typing import Iterable
 
-from ..model import decode_module
+from ..model import decode_module, translation_cache
 from ..model.binary import Module
 from ..model.versions import DEFAULT_VERSION, SpecVersion
 
@@ -23,6 +27,8 @@ from ..model.versions import DEFAULT_VERSION, SpecVersion
 KEPT = 256
 
 _kept: OrderedDict[tuple[bytes, SpecVersion], Module] = OrderedDict()
+#: for each kept module (by id): its translations' key on disk, and how many of them are there
+_on_disk: dict[int, tuple[str, int]] = {}
 _lock = threading.Lock()
 
 
@@ -38,15 +44,36 @@ def decoded(wasm_bytes: bytes, *, version: SpecVersion = DEFAULT_VERSION) -> Mod
             _kept.move_to_end(key)
             return module
     module = decode_module(key[0], version=version)
+    disk_key = translation_cache.cache_key(key[0], version)
+    loaded = translation_cache.load_into(module, disk_key)
     with _lock:
-        module = _kept.setdefault(key, module)  # another thread may have decoded it meanwhile: keep one
+        if key not in _kept:  # another thread may have decoded it meanwhile: keep one
+            _kept[key] = module
+            _on_disk[id(module)] = (disk_key, loaded)
+        module = _kept[key]
         _kept.move_to_end(key)
         while len(_kept) > KEPT:
-            _kept.popitem(last=False)
+            _on_disk.pop(id(_kept.popitem(last=False)[1]), None)
     return module
+
+
+def save_translations(modules: Iterable[Module]) -> None:
+    """Keep on disk the translations ``modules`` (from :func:`decoded`) gained since they were decoded or saved."""
+    for module in modules:
+        with _lock:
+            known = _on_disk.get(id(module))
+        if known is None:
+            continue
+        translated = translation_cache.translated_count(module)
+        if translated > known[1]:
+            translation_cache.save(module, known[0])
+            with _lock:
+                if id(module) in _on_disk:
+                    _on_disk[id(module)] = (known[0], translated)
 
 
 def forget_all() -> None:
     """Drop every kept module (for tests)."""
     with _lock:
         _kept.clear()
+        _on_disk.clear()
