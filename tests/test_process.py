@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -162,3 +163,22 @@ def test_a_fresh_worker_gets_the_whole_request_and_a_known_one_the_short_one(wor
     with pytest.raises(RuntimeFailure):
         worker.receive(crash, timeout=10)
     assert worker.receive(third, timeout=10)["result"] == {"echoed": "whole 3"}
+
+
+def test_requests_sent_behind_a_hung_one_never_block_the_sender_and_are_answered_after_it(
+        worker: JsonLineWorker) -> None:
+    big = "x" * 40_000  # each is more than a pipe holds beyond what the hung child already read
+    hang = worker.send(request("spin"))  # busy for good: it reads nothing more
+    read_before = worker.send(request("echo", payload="read before it spins"))
+    time.sleep(0.5)
+    sender = threading.Thread(target=lambda: tickets.extend(worker.send(request("echo", payload=big + str(n)))
+                                                            for n in range(8)), daemon=True)
+    tickets: list[int] = []
+    sender.start()
+    sender.join(timeout=10)
+    assert not sender.is_alive(), "a write blocked on the hung child's full pipe"
+    with pytest.raises(ToolTimeout):
+        worker.receive(hang, timeout=0.5)
+    assert worker.receive(read_before, timeout=10)["result"] == {"echoed": "read before it spins"}
+    assert [worker.receive(ticket, timeout=10)["result"]["echoed"] for ticket in tickets] == [
+        big + str(n) for n in range(8)]

@@ -196,14 +196,22 @@ def run_tool(
     return result
 
 
+#: bytes of requests written to a child beyond the one it is answering: so little that a child that is
+#: not reading (hung on that one) never fills its stdin pipe (16 KiB at the least, on the systems linmem
+#: runs on), so a write never blocks and the hung request's time limit is always seen
+AHEAD_BYTES = 16 * 1024
+
+
 @dataclass
 class _Pending:
     """A request sent to a :class:`JsonLineWorker` and not answered yet."""
 
     id: int
     message: dict[str, Any]
-    whole: dict[str, Any]  # what a fresh child is sent instead
-    sent_to: int  # the child it was written to, by its :attr:`JsonLineWorker.starts` count
+    whole: dict[str, Any]  # what a child that did not see the requests before it is sent instead
+    short_for: int | None  # the child (by :attr:`JsonLineWorker.starts`) that ``message`` is meant for
+    written_to: int | None = None  # the child it was written to; None: not written yet
+    size: int = 0  # the bytes written
 
 
 class JsonLineWorker:
@@ -321,14 +329,17 @@ class JsonLineWorker:
         of ``message`` what it sent to the child before, as of the child
         :attr:`starts` counted ``generation``): it goes instead of ``message``
         to a child started since, and when requests are sent again to a fresh
-        child after a crash or a timeout.
+        child after a crash or a timeout. A request is written at once while
+        the requests not answered before it hold :data:`AHEAD_BYTES` or fewer,
+        else once they are answered.
         """
         with self._lock:
             fresh = self._ensure_started()
             self._next_id += 1
-            pending = _Pending(self._next_id, message, whole if whole is not None else message, self.starts)
+            short_for = None if fresh or generation is None or generation != self.starts else self.starts
+            pending = _Pending(self._next_id, message, whole if whole is not None else message, short_for)
             self._pending.append(pending)
-            self._write(pending, whole=fresh or (generation is not None and generation != self.starts))
+            self._write_pending()
             return pending.id
 
     def receive(self, ticket: int, *, timeout: float) -> dict[str, Any]:
@@ -346,11 +357,15 @@ class JsonLineWorker:
             try:
                 if self._closed:
                     raise RuntimeFailure(f"{self.name} was stopped")
-                if self._process is None or head.sent_to != self.starts:  # its child was stopped: a fresh one
+                if self._process is None:  # its child was stopped (a failure before it): a fresh one
                     self._send_again()
+                elif head.written_to is None:
+                    self._write_pending()
                 return self._await_answer(head.id, timeout)
             finally:
                 self._pending.popleft()
+                if self._process is not None and not self._closed:
+                    self._write_pending()
 
     def _ensure_started(self) -> bool:
         """Under the lock: a child running (started now if need be); whether it was started now."""
@@ -373,19 +388,35 @@ class JsonLineWorker:
         self._stop()
         self._ensure_started()
         for pending in self._pending:
-            pending.sent_to = self.starts
-            self._write(pending, whole=True)
+            pending.written_to = None
+        self._write_pending()
 
-    def _write(self, pending: "_Pending", *, whole: bool) -> None:
-        """Under the lock: one request to the child; a child gone is seen when its answer is awaited."""
-        line = json.dumps(dict(pending.whole if whole else pending.message, id=pending.id), separators=(",", ":")) + "\n"
-        debug(f"-> {self.name}: {line.rstrip()[:2000]}")
-        try:
-            assert self._process is not None and self._process.stdin is not None
-            self._process.stdin.write(line.encode("utf-8"))
-            self._process.stdin.flush()
-        except (BrokenPipeError, OSError):
-            pass
+    def _write_pending(self) -> None:
+        """Under the lock: write the requests not written yet, in order, while :data:`AHEAD_BYTES` allows.
+
+        The first request not answered is always written (the child reads it
+        as soon as it is free); those after it only while the bytes ahead of
+        it stay within the bound. A child gone is seen when an answer is awaited.
+        """
+        ahead = 0
+        for position, pending in enumerate(self._pending):
+            if pending.written_to == self.starts:
+                ahead += pending.size if position else 0
+                continue
+            whole = pending.short_for != self.starts
+            line = json.dumps(dict(pending.whole if whole else pending.message, id=pending.id),
+                              separators=(",", ":")).encode("utf-8") + b"\n"
+            if position and ahead + len(line) > AHEAD_BYTES:
+                return
+            debug(f"-> {self.name}: {line.decode('utf-8', 'replace').rstrip()[:2000]}")
+            pending.written_to, pending.size = self.starts, len(line)
+            ahead += len(line) if position else 0
+            try:
+                assert self._process is not None and self._process.stdin is not None
+                self._process.stdin.write(line)
+                self._process.stdin.flush()
+            except (BrokenPipeError, OSError):
+                pass
 
     def _await_answer(self, request_id: int, timeout: float) -> dict[str, Any]:
         try:
