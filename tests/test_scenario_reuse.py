@@ -26,6 +26,7 @@ from harness.pipeline.model_pool import ModelPool
 from harness.pipeline.targets import Target
 from harness.runtimes.discovery import Runtime
 from harness.runtimes.protocol import parse_answer, request
+from harness.scenarios import decoded as decoded_modules
 from harness.scenarios.decoded import decoded, forget_all
 from harness.scenarios.format import ScenarioError, load_scenario
 from harness.scenarios.on_model import run_reference
@@ -209,6 +210,7 @@ def test_a_module_sent_before_a_hang_is_sent_again_to_the_driver_that_replaces_t
 def test_translations_kept_on_disk_serve_a_later_process_and_give_the_same_observations(
         tmp_path: Path, compiler: Compiler, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LINMEM_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(decoded_modules, "_reuse_translations", True)  # as in a model worker process
     item = prepare(load_scenario(write_file(tmp_path, "s.scenario.toml", store_text(7))), compiler)
     forget_all()  # as a fresh process: nothing decoded, nothing translated
     first = run_reference(item.scenario, list(item.binaries))
@@ -222,6 +224,7 @@ def test_translations_kept_on_disk_serve_a_later_process_and_give_the_same_obser
 def test_a_damaged_translations_file_is_ignored(tmp_path: Path, compiler: Compiler,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LINMEM_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(decoded_modules, "_reuse_translations", True)  # as in a model worker process
     item = prepare(load_scenario(write_file(tmp_path, "s.scenario.toml", store_text(2))), compiler)
     forget_all()
     run_reference(item.scenario, list(item.binaries))

@@ -49,6 +49,7 @@ from ..errors import InputError, RuntimeFailure
 from ..model.deep_stack import run_deep
 from ..model.interpreter import _FRAMES_PER_CALL, _HEADROOM, MAX_CALL_DEPTH
 from ..runtimes.process import debug, describe_exit, kill_group, start_child
+from ..scenarios.decoded import reuse_translations
 from ..scenarios.suite import PreparedScenario, reference_for
 from ..scenarios.verdict import Reference
 
@@ -348,6 +349,7 @@ _BOOTSTRAP = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
 def serve_references(fd: int, parent_pid: int) -> None:
     """A worker's life: the reference of each scenario received on socket ``fd``, until it closes."""
     connection = Connection(fd)
+    reuse_translations()  # this process only computes references: each module translated once, kept on disk
     threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
     connection.send(("ready", None, ""))
     while True:

@@ -6,9 +6,10 @@ their bytes and the spec version that decodes them, so each is decoded once
 per process however many scenarios use it. A decoded :class:`~harness.model.binary.Module`
 is never changed by instantiating it; the one thing it gains is each function
 body's translation to Python (``FunctionBody.compiled``, made on its first
-call), so a module kept here is translated once too; and across processes,
-with :mod:`harness.model.translation_cache` (a decoded module gets the
-translations kept on disk, :func:`save_translations` keeps new ones). A module
+call), so where references run on the modules kept here
+(:func:`reuse_translations`) a module is translated once too; and across
+processes, with :mod:`harness.model.translation_cache` (a decoded module gets
+the translations kept on disk, :func:`save_translations` keeps new ones). A module
 that does not decode is not kept: its error is raised again, from a fresh
 decode, each time.
 """
@@ -32,6 +33,29 @@ _on_disk: dict[int, tuple[str, int]] = {}
 _lock = threading.Lock()
 
 
+_reuse_translations = False
+
+
+def reuse_translations(enabled: bool = True) -> bool:
+    """Whether references share translations: the previous setting, ``enabled`` from now on.
+
+    A model worker process (:mod:`harness.pipeline.model_pool`) turns it on:
+    its references run on the modules kept here, so each body is translated
+    once, and decoded modules get their translations from disk and keep new
+    ones there. Off (the default, e.g. a reference computed in a test's
+    own process, where a test may change the translator), each reference
+    decodes its modules afresh and translates what it calls.
+    """
+    global _reuse_translations
+    previous, _reuse_translations = _reuse_translations, enabled
+    return previous
+
+
+def translations_reused() -> bool:
+    """Whether :func:`reuse_translations` is on."""
+    return _reuse_translations
+
+
 def decoded(wasm_bytes: bytes, *, version: SpecVersion = DEFAULT_VERSION) -> Module:
     """``wasm_bytes`` decoded by ``version``'s rules, the same object each time for the same bytes.
 
@@ -45,7 +69,7 @@ def decoded(wasm_bytes: bytes, *, version: SpecVersion = DEFAULT_VERSION) -> Mod
             return module
     module = decode_module(key[0], version=version)
     disk_key = translation_cache.cache_key(key[0], version)
-    loaded = translation_cache.load_into(module, disk_key)
+    loaded = translation_cache.load_into(module, disk_key) if _reuse_translations else 0
     with _lock:
         if key not in _kept:  # another thread may have decoded it meanwhile: keep one
             _kept[key] = module
@@ -59,6 +83,8 @@ def decoded(wasm_bytes: bytes, *, version: SpecVersion = DEFAULT_VERSION) -> Mod
 
 def save_translations(modules: Iterable[Module]) -> None:
     """Keep on disk the translations ``modules`` (from :func:`decoded`) gained since they were decoded or saved."""
+    if not _reuse_translations:
+        return
     for module in modules:
         with _lock:
             known = _on_disk.get(id(module))

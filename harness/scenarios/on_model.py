@@ -37,7 +37,7 @@ from ..values.codec import (
     f64_bits_to_number,
 )
 from ..values.elements import COMPACT_MIN, Elements
-from .decoded import decoded, save_translations
+from .decoded import decoded, save_translations, translations_reused
 from .expressions import Expression, ExpressionError, evaluate
 from .format import ImportDecl, Scenario, Step, TextSpec
 from .linking import memory_of, text_memory
@@ -530,7 +530,7 @@ def run_reference(scenario: Scenario, binaries: list[bytes]) -> ModelRun:
     modules: list[Module] = []
     for position, wasm_bytes in enumerate(binaries):
         try:
-            modules.append(decoded(wasm_bytes))
+            modules.append(decoded(wasm_bytes) if translations_reused() else model.decode_module(wasm_bytes))
         except WasmDecodeError as error:
             failure = _InstantiationFailed(position, JsException("CompileError", error.message))
             return ModelRun({"instantiate": _instantiation_observation(scenario, failure), "steps": []})
