@@ -6,7 +6,7 @@ var expressions = require('./expressions');
 // step's observation as lossless JSON. Plain ECMAScript with no dependencies,
 // so that the oldest runtime in the matrix runs it unchanged.
 //
-// request: {op: "scenario", modules: [{name, wasm_b64, text_memory}], imports: [declaration...],
+// request: {op: "scenario", modules: [{name, wasm_b64?, wasm_key?, text_memory}], imports: [declaration...],
 //           wasi: config | null, multi: bool, memory64_js_api: "address" | "index" | null,
 //           steps: [{op, ...keys, instance, memory, name_as, param_types?, result_types?}]}
 // (harness/scenarios/on_runtime.py builds it; harness/scenarios/on_model.py is the model's twin.)
@@ -209,13 +209,54 @@ Session.prototype.text = function (position, spec, args) {
   return new TextDecoder('utf-16le').decode(new Uint8Array(buffer, pointer, size));
 };
 
+// Modules by the key linmem gives them (`wasm_key`, their bytes' SHA-256): a module's bytes come
+// once per process, with the first request that uses it, and it is compiled once; later requests
+// name it by its key alone. A module without a key comes with its bytes and is compiled every time.
+var bytesByKey = {};
+var compiledByKey = {};
+
+function rememberBytes(source) {
+  if (source.wasm_key !== undefined && source.wasm_b64 !== undefined && !bytesByKey[source.wasm_key]) {
+    bytesByKey[source.wasm_key] = decodeBase64(source.wasm_b64);
+  }
+}
+
+// A request that names a module this process has no bytes for is linmem's mistake: the request
+// fails (an error of the run), it is not an observation.
+function checkKnown(source) {
+  if (source.wasm_key !== undefined && !bytesByKey[source.wasm_key]) {
+    throw new Error('linmem sent no bytes for the module ' + source.wasm_key);
+  }
+}
+
+function bytesOf(source) {
+  return source.wasm_key === undefined ? decodeBase64(source.wasm_b64) : bytesByKey[source.wasm_key];
+}
+
+// WebAssembly.instantiate's result for the module `source`: its compiled WebAssembly.Module is kept
+// by key and instantiated again. Bytes that do not compile go to instantiate(bytes) as before, so the
+// CompileError (and its message) is the one a first compile gives.
+function instantiateSource(source, imports) {
+  var bytes = bytesOf(source);
+  if (source.wasm_key === undefined) return WebAssembly.instantiate(bytes, imports);
+  var compiled = compiledByKey[source.wasm_key];
+  var module = compiled ? Promise.resolve(compiled) : WebAssembly.compile(bytes).then(function (made) {
+    compiledByKey[source.wasm_key] = made;
+    return made;
+  }, function () { return null; });
+  return module.then(function (made) {
+    if (made === null) return WebAssembly.instantiate(bytes, imports);
+    return WebAssembly.instantiate(made, imports).then(function (instance) { return { module: made, instance: instance }; });
+  });
+}
+
 Session.prototype.instantiateAll = function () {
   var session = this;
   var chain = Promise.resolve();
   this.request.modules.forEach(function (source, position) {
     chain = chain.then(function () {
       var imports = session.importObjects[position] = session.importObject(position);
-      return WebAssembly.instantiate(decodeBase64(source.wasm_b64), imports).then(function (result) {
+      return instantiateSource(source, imports).then(function (result) {
         session.instances.push(result.instance);
         if (session.wasi && source.imports_wasi && result.instance.exports.memory instanceof WebAssembly.Memory) {
           session.wasi.setMemory(result.instance.exports.memory);
@@ -476,6 +517,8 @@ Session.prototype.run = function (step) {
 };
 
 function runScenario(request) {
+  request.modules.forEach(rememberBytes);
+  request.modules.forEach(checkKnown);
   return new Promise(function (resolve) {
     var session = new Session(request);
     resolve(session.instantiateAll().then(function () {

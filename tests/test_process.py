@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -114,3 +115,70 @@ def test_describe_exit_names_signals() -> None:
 
 def test_tail_keeps_the_last_non_empty_lines() -> None:
     assert tail("a\n\nb\nc\n", lines=2) == "b\nc"
+
+
+def test_requests_sent_ahead_are_answered_in_order(worker: JsonLineWorker) -> None:
+    tickets = [worker.send(request("echo", payload=n)) for n in range(4)]
+    assert [worker.receive(ticket, timeout=10)["result"] for ticket in tickets] == [{"echoed": n} for n in range(4)]
+
+
+def test_answers_cannot_be_received_out_of_order(worker: JsonLineWorker) -> None:
+    first, second = worker.send(request("echo", payload=1)), worker.send(request("echo", payload=2))
+    with pytest.raises(ValueError, match="in the order their requests were sent"):
+        worker.receive(second, timeout=10)
+    assert worker.receive(first, timeout=10)["result"] == {"echoed": 1}
+
+
+def test_a_crash_is_the_crashing_request_s_and_the_requests_sent_after_it_go_to_a_fresh_worker(
+        worker: JsonLineWorker) -> None:
+    before = worker.send(request("pid"))
+    crash = worker.send(request("crash"))
+    after = [worker.send(request("pid")) for _ in range(2)]
+    first_pid = worker.receive(before, timeout=10)["result"]["pid"]
+    with pytest.raises(RuntimeFailure, match="exit code 7"):
+        worker.receive(crash, timeout=10)
+    later_pids = {worker.receive(ticket, timeout=10)["result"]["pid"] for ticket in after}
+    assert len(later_pids) == 1 and first_pid not in later_pids
+    assert worker.restarts == 1
+
+
+def test_a_hang_is_the_hanging_request_s_and_the_requests_sent_after_it_are_answered(worker: JsonLineWorker) -> None:
+    hang = worker.send(request("hang"))
+    after = worker.send(request("echo", payload="after"))
+    with pytest.raises(ToolTimeout, match="did not answer within 0.5 s"):
+        worker.receive(hang, timeout=0.5)
+    assert worker.receive(after, timeout=10)["result"] == {"echoed": "after"}
+
+
+def test_a_fresh_worker_gets_the_whole_request_and_a_known_one_the_short_one(worker: JsonLineWorker) -> None:
+    def echo(payload: str, whole: str) -> int:
+        return worker.send(request("echo", payload=payload), whole=request("echo", payload=whole),
+                           generation=worker.starts)
+    first = echo("short 1", "whole 1")  # the worker starts with it
+    second = echo("short 2", "whole 2")
+    crash = worker.send(request("crash"))
+    third = echo("short 3", "whole 3")  # sent to the worker that crashes, then again to its successor
+    assert worker.receive(first, timeout=10)["result"] == {"echoed": "whole 1"}
+    assert worker.receive(second, timeout=10)["result"] == {"echoed": "short 2"}
+    with pytest.raises(RuntimeFailure):
+        worker.receive(crash, timeout=10)
+    assert worker.receive(third, timeout=10)["result"] == {"echoed": "whole 3"}
+
+
+def test_requests_sent_behind_a_hung_one_never_block_the_sender_and_are_answered_after_it(
+        worker: JsonLineWorker) -> None:
+    big = "x" * 40_000  # each is more than a pipe holds beyond what the hung child already read
+    hang = worker.send(request("spin"))  # busy for good: it reads nothing more
+    read_before = worker.send(request("echo", payload="read before it spins"))
+    time.sleep(0.5)
+    sender = threading.Thread(target=lambda: tickets.extend(worker.send(request("echo", payload=big + str(n)))
+                                                            for n in range(8)), daemon=True)
+    tickets: list[int] = []
+    sender.start()
+    sender.join(timeout=10)
+    assert not sender.is_alive(), "a write blocked on the hung child's full pipe"
+    with pytest.raises(ToolTimeout):
+        worker.receive(hang, timeout=0.5)
+    assert worker.receive(read_before, timeout=10)["result"] == {"echoed": "read before it spins"}
+    assert [worker.receive(ticket, timeout=10)["result"]["echoed"] for ticket in tickets] == [
+        big + str(n) for n in range(8)]

@@ -43,10 +43,14 @@ import time
 import traceback
 from concurrent.futures import Future
 from multiprocessing.connection import Connection
+from typing import Any, Callable
 
 from ..errors import InputError, RuntimeFailure
+from ..model.deep_stack import run_deep
+from ..model.interpreter import _FRAMES_PER_CALL, _HEADROOM, MAX_CALL_DEPTH
 from ..runtimes.process import debug, describe_exit, kill_group, start_child
-from ..scenarios.suite import PreparedScenario, reference_of
+from ..scenarios.decoded import reuse_translations
+from ..scenarios.suite import PreparedScenario, reference_for
 from ..scenarios.verdict import Reference
 
 #: seconds the model may spend on one scenario before its reference is a gap (``--model-timeout``)
@@ -109,15 +113,26 @@ class ModelPool:
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._live: set[_Worker] = set()
+        self._by_content: dict[bytes, Future[Reference]] = {}  # every reference submitted, by its scenario's content
         self._closed = False
 
     def submit(self, prepared: PreparedScenario) -> Future[Reference]:
-        """The future reference of ``prepared``, computed after everything submitted before it."""
-        future: Future[Reference] = Future()
+        """The future reference of ``prepared``, computed after everything submitted before it.
+
+        A scenario the same as one submitted before (the same steps, imports and
+        modules' bytes, under any file name) shares that one's future: the model
+        is deterministic, so each distinct reference is computed once.
+        """
+        key = prepared.content_key
         with self._lock:
+            known = self._by_content.get(key)
+            if known is not None:
+                return known
+            future: Future[Reference] = Future()
             if self._closed:
                 future.set_result(_stopped())
                 return future
+            self._by_content[key] = future
             if len(self._threads) < self.workers:
                 self._add_thread()
             self._jobs.put((prepared, future))
@@ -281,7 +296,7 @@ class _Worker:
     def compute(self, prepared: PreparedScenario, timeout: float) -> Reference:
         """``prepared``'s reference; raises :class:`_NoResult`, :class:`_WorkerLost` or :class:`_ModelBug`."""
         try:
-            self.connection.send(prepared)
+            self.connection.send((prepared.scenario, prepared.binaries))  # the worker decodes (once per module)
             answered = self.connection.poll(timeout)
         except OSError:
             raise _WorkerLost(self._ended()) from None
@@ -334,17 +349,34 @@ _BOOTSTRAP = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
 def serve_references(fd: int, parent_pid: int) -> None:
     """A worker's life: the reference of each scenario received on socket ``fd``, until it closes."""
     connection = Connection(fd)
+    reuse_translations()  # this process only computes references: each module translated once, kept on disk
     threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
     connection.send(("ready", None, ""))
     while True:
         try:
-            prepared = connection.recv()
+            scenario, binaries = connection.recv()
         except (EOFError, OSError):
             return
         try:
-            connection.send(("reference", reference_of(prepared), ""))
+            connection.send(("reference", _on_deep_stack(reference_for, scenario, binaries), ""))
         except Exception as bug:  # noqa: BLE001 - a bug in the model: the parent raises it again
             _send_bug(connection, bug)
+
+
+#: Python frames a scenario's own machinery may take below the model's calls (the wasm calls' own are counted apart)
+_SCENARIO_FRAMES = 200
+
+
+def _on_deep_stack(compute: Callable[..., Reference], *args: Any) -> Reference:
+    """``compute(*args)`` on the model's deep stack (:mod:`harness.model.deep_stack`), as a whole.
+
+    Each call into wasm runs on that stack anyway; running the whole scenario
+    there hands it over once instead of once per call, which was most of a small
+    scenario's time on the model. The recursion limit allows the same depth of
+    wasm calls as it does for each call on its own, plus the scenario's frames.
+    """
+    frames = MAX_CALL_DEPTH * _FRAMES_PER_CALL + _HEADROOM + _SCENARIO_FRAMES
+    return run_deep(lambda: compute(*args), frames)
 
 
 def _send_bug(connection: Connection, bug: Exception) -> None:

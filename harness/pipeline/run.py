@@ -202,9 +202,8 @@ class RunInterrupted(Interrupted):
 def _cases_on(target: Target, inputs: Inputs, references: list[Future[Reference]], on_case: OnCase) -> list[Case]:
     cases: list[Case] = []
     if inputs.runs_scenarios_on(target):
-        for prepared, reference in zip(inputs.scenarios, references):
-            cases.append(target.scenario_case(prepared, reference.result))
-            on_case(target, cases[-1])
+        cases += target.scenario_cases(inputs.scenarios, [reference.result for reference in references],
+                                       lambda case: on_case(target, case))
     for script in inputs.scripts:
         cases += target.wast_cases(script.path, lambda case: on_case(target, case), script.commands)
     if not target.is_reference:

@@ -27,6 +27,7 @@ from ..scenarios.suite import (
     Reference,
     judge_on_reference,
     judge_on_runtime,
+    runs_on,
 )
 from ..wast.on_model import OnCase, run_on_model
 from ..wast.on_runtime import WastDriver
@@ -34,6 +35,8 @@ from ..wast.script import Command
 
 #: the ``--node`` spec that names the reference model
 REFERENCE_SPEC = "reference"
+#: scenarios a runtime is sent beyond the one being judged (:meth:`Target.scenario_cases`)
+SEND_AHEAD = 32
 
 
 def check_specs(specs: Sequence[str]) -> list[str]:
@@ -84,9 +87,36 @@ class Target:
         """
         if self.runtime is None:
             return judge_on_reference(prepared, reference() if callable(reference) else reference)
+        return judge_on_runtime(prepared, self._scenario_session(), reference)
+
+    def scenario_cases(self, scenarios: Sequence[PreparedScenario],
+                       references: Sequence[Reference | Callable[[], Reference]],
+                       on_case: OnCase = lambda case: None) -> list[Case]:
+        """Every scenario here, in order, as :meth:`scenario_case` judges each (``on_case`` sees each as it is judged).
+
+        A runtime is sent up to :data:`SEND_AHEAD` scenarios beyond the one being
+        judged, so it runs them while linmem judges (answers still come in order;
+        a crash or a hang is still the case's own, and the scenarios sent after
+        it go to the restarted runtime).
+        """
+        cases: list[Case] = []
+        session = self._scenario_session() if self.runtime is not None else None
+        sent = 0
+        for position, (prepared, reference) in enumerate(zip(scenarios, references)):
+            if session is not None:
+                while sent < len(scenarios) and sent <= position + SEND_AHEAD:
+                    if runs_on(scenarios[sent], session):
+                        session.send_ahead(scenarios[sent].scenario, scenarios[sent].binaries, scenarios[sent].modules)
+                    sent += 1
+            cases.append(self.scenario_case(prepared, reference))
+            on_case(cases[-1])
+        return cases
+
+    def _scenario_session(self) -> RuntimeSession:
+        assert self.runtime is not None
         if self._session is None:
             self._session = RuntimeSession(self.runtime, timeout=self.timeout)
-        return judge_on_runtime(prepared, self._session, reference)
+        return self._session
 
     def wast_cases(self, script: Path, on_case: OnCase = lambda case: None,
                    commands: Sequence[Command] | None = None) -> list[Case]:

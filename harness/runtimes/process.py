@@ -196,6 +196,24 @@ def run_tool(
     return result
 
 
+#: bytes of requests written to a child beyond the one it is answering: so little that a child that is
+#: not reading (hung on that one) never fills its stdin pipe (16 KiB at the least, on the systems linmem
+#: runs on), so a write never blocks and the hung request's time limit is always seen
+AHEAD_BYTES = 16 * 1024
+
+
+@dataclass
+class _Pending:
+    """A request sent to a :class:`JsonLineWorker` and not answered yet."""
+
+    id: int
+    message: dict[str, Any]
+    whole: dict[str, Any]  # what a child that did not see the requests before it is sent instead
+    short_for: int | None  # the child (by :attr:`JsonLineWorker.starts`) that ``message`` is meant for
+    written_to: int | None = None  # the child it was written to; None: not written yet
+    size: int = 0  # the bytes written
+
+
 class JsonLineWorker:
     """A long-lived child that answers one JSON line per JSON line it reads.
 
@@ -217,7 +235,8 @@ class JsonLineWorker:
         self._stderr: collections.deque[str] = collections.deque(maxlen=200)
         self._stderr_thread: threading.Thread | None = None
         self._next_id = 0
-        self._lock = threading.Lock()
+        self._pending: collections.deque[_Pending] = collections.deque()  # sent, not yet received, in order
+        self._lock = threading.RLock()
         self._closed = False
 
     # -- life cycle -------------------------------------------------------
@@ -296,28 +315,108 @@ class JsonLineWorker:
         a JSON answer with the request's id.
         """
         with self._lock:
-            if self._closed:
-                raise RuntimeFailure(f"{self.name} was stopped")
-            if self._process is None or self._process.poll() is not None:
-                self._stop()
-                if self.starts:
-                    self.restarts += 1
-                self._process = self._start()
-                self.starts += 1
-                if self._closed:  # closed from another thread while it started: it must not outlive the close
-                    self._stop(grace=0)
-                    raise RuntimeFailure(f"{self.name} was stopped")
+            if self._pending:
+                raise ValueError(f"{self.name}: a request cannot pass the {len(self._pending)} sent before it")
+            return self.receive(self.send(message), timeout=timeout)
+
+    def send(self, message: dict[str, Any], *, whole: dict[str, Any] | None = None,
+             generation: int | None = None) -> int:
+        """Send ``message`` without waiting for its answer; the ticket to :meth:`receive` it with.
+
+        Requests are answered in the order they are sent, and their answers
+        are received in that order. ``whole`` is the same request complete
+        for a child that has seen no earlier request (the caller may leave out
+        of ``message`` what it sent to the child before, as of the child
+        :attr:`starts` counted ``generation``): it goes instead of ``message``
+        to a child started since, and when requests are sent again to a fresh
+        child after a crash or a timeout. A request is written at once while
+        the requests not answered before it hold :data:`AHEAD_BYTES` or fewer,
+        else once they are answered.
+        """
+        with self._lock:
+            fresh = self._ensure_started()
             self._next_id += 1
-            envelope = dict(message, id=self._next_id)
-            line = json.dumps(envelope, separators=(",", ":")) + "\n"
-            debug(f"-> {self.name}: {line.rstrip()[:2000]}")
+            short_for = None if fresh or generation is None or generation != self.starts else self.starts
+            pending = _Pending(self._next_id, message, whole if whole is not None else message, short_for)
+            self._pending.append(pending)
+            self._write_pending()
+            return pending.id
+
+    def receive(self, ticket: int, *, timeout: float) -> dict[str, Any]:
+        """The answer to the request :meth:`send` gave ``ticket`` for, within ``timeout`` seconds of this call.
+
+        Answers are received in the order their requests were sent. A
+        request whose child crashes or hangs raises as :meth:`request` says;
+        the requests sent after it are not lost: they go to a fresh child,
+        whole, when their answers are received.
+        """
+        with self._lock:
+            if not self._pending or self._pending[0].id != ticket:
+                raise ValueError(f"{self.name}: answers are received in the order their requests were sent")
+            head = self._pending[0]
             try:
-                assert self._process.stdin is not None
-                self._process.stdin.write(line.encode("utf-8"))
+                if self._closed:
+                    raise RuntimeFailure(f"{self.name} was stopped")
+                if self._process is None:  # its child was stopped (a failure before it): a fresh one
+                    self._send_again()
+                elif head.written_to is None:
+                    self._write_pending()
+                return self._await_answer(head.id, timeout)
+            finally:
+                self._pending.popleft()
+                if self._process is not None and not self._closed:
+                    self._write_pending()
+
+    def _ensure_started(self) -> bool:
+        """Under the lock: a child running (started now if need be); whether it was started now."""
+        if self._closed:
+            raise RuntimeFailure(f"{self.name} was stopped")
+        if self._process is not None and (self._process.poll() is None or self._pending):
+            return False  # running; or it ended with requests unanswered, and receiving them will see the end
+        self._stop()
+        if self.starts:
+            self.restarts += 1
+        self._process = self._start()
+        self.starts += 1
+        if self._closed:  # closed from another thread while it started: it must not outlive the close
+            self._stop(grace=0)
+            raise RuntimeFailure(f"{self.name} was stopped")
+        return True
+
+    def _send_again(self) -> None:
+        """Under the lock: every request not answered yet, whole, to a fresh child (the last one ended or hung)."""
+        self._stop()
+        self._ensure_started()
+        for pending in self._pending:
+            pending.written_to = None
+        self._write_pending()
+
+    def _write_pending(self) -> None:
+        """Under the lock: write the requests not written yet, in order, while :data:`AHEAD_BYTES` allows.
+
+        The first request not answered is always written (the child reads it
+        as soon as it is free); those after it only while the bytes ahead of
+        it stay within the bound. A child gone is seen when an answer is awaited.
+        """
+        ahead = 0
+        for position, pending in enumerate(self._pending):
+            if pending.written_to == self.starts:
+                ahead += pending.size if position else 0
+                continue
+            whole = pending.short_for != self.starts
+            line = json.dumps(dict(pending.whole if whole else pending.message, id=pending.id),
+                              separators=(",", ":")).encode("utf-8") + b"\n"
+            if position and ahead + len(line) > AHEAD_BYTES:
+                return
+            debug(f"-> {self.name}: {line.decode('utf-8', 'replace').rstrip()[:2000]}")
+            pending.written_to, pending.size = self.starts, len(line)
+            ahead += len(line) if position else 0
+            try:
+                assert self._process is not None and self._process.stdin is not None
+                self._process.stdin.write(line)
                 self._process.stdin.flush()
             except (BrokenPipeError, OSError):
-                return self._fail_dead()
-            return self._await_answer(envelope["id"], timeout)
+                pass
 
     def _await_answer(self, request_id: int, timeout: float) -> dict[str, Any]:
         try:

@@ -15,7 +15,9 @@ import binascii
 import json
 import re
 import sys
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -347,10 +349,10 @@ def _fail(path: Path, where: str, message: str) -> ScenarioError:
     return ScenarioError(f"{where}: {message}" if where else message, path=path)
 
 
-def parse_document(path: Path) -> dict[str, Any]:
-    """The file's data; syntax errors carry the line and column."""
+def parse_document(path: Path, raw: bytes | None = None) -> dict[str, Any]:
+    """The file's data (its bytes ``raw`` when they were read already); syntax errors carry the line and column."""
     try:
-        raw = path.read_bytes()
+        raw = path.read_bytes() if raw is None else raw
     except FileNotFoundError:
         raise ScenarioError("no such file", path=path) from None
     try:
@@ -801,10 +803,45 @@ def _import_names(raw: dict[str, Any]) -> list[tuple[str, str, Any]]:
     return entries
 
 
+#: scenarios read already, by their file's bytes and kind (JSON or TOML): the text of each is parsed once
+#: per process. Only scenarios whose modules are all inline WAT are kept (a ``module`` file is looked up
+#: again each time, relative to the scenario's own path), and at most :data:`KEPT_TEXTS` of them.
+_read_texts: OrderedDict[tuple[bytes, bool], tuple[Scenario, bool]] = OrderedDict()
+_read_lock = threading.Lock()
+KEPT_TEXTS = 256
+
+
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate one scenario file; raise :class:`ScenarioError` naming what is wrong."""
+    """Read and validate one scenario file; raise :class:`ScenarioError` naming what is wrong.
+
+    A text read before (the same bytes, under any name) is not parsed again: its scenario is
+    reused under this ``path`` (the title defaults to the file's name).
+    """
     path = Path(path)
-    document = parse_document(path)
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        raw = None  # parse_document says what is wrong with it
+    key = (raw, path.name.endswith(".json"))
+    with _read_lock:
+        known = _read_texts.get(key) if raw is not None else None
+        if known is not None:
+            _read_texts.move_to_end(key)
+    if known is not None:
+        scenario, titled = known
+        return replace(scenario, path=path, title=scenario.title if titled else path.name)
+    scenario, titled = _load_scenario(path, raw)
+    if raw is not None and all(source.path is None for source in scenario.modules):
+        with _read_lock:
+            _read_texts[key] = (scenario, titled)
+            while len(_read_texts) > KEPT_TEXTS:
+                _read_texts.popitem(last=False)
+    return scenario
+
+
+def _load_scenario(path: Path, raw: bytes | None) -> tuple[Scenario, bool]:
+    """The scenario at ``path``, and whether its file gives a title."""
+    document = parse_document(path, raw)
     unknown = sorted(set(document) - _TOP_LEVEL_KEYS)
     if unknown:
         raise _fail(path, f"key '{unknown[0]}'", f"not a scenario key; expected one of {', '.join(sorted(_TOP_LEVEL_KEYS))}")
@@ -825,7 +862,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if not isinstance(title, str):
         raise _fail(path, "key 'title'", "expected a string")
     return Scenario(path, title, modules, memory_spec, memory_export,
-                    document.get("expect_instantiate", NO_EXPECT), steps, imports, wasi)
+                    document.get("expect_instantiate", NO_EXPECT), steps, imports, wasi), "title" in document
 
 
 def _string_key(path: Path, document: dict[str, Any], key: str, where: str = "") -> str:

@@ -37,6 +37,7 @@ from ..values.codec import (
     f64_bits_to_number,
 )
 from ..values.elements import COMPACT_MIN, Elements
+from .decoded import decoded, save_translations, translations_reused
 from .expressions import Expression, ExpressionError, evaluate
 from .format import ImportDecl, Scenario, Step, TextSpec
 from .linking import memory_of, text_memory
@@ -529,12 +530,19 @@ def run_reference(scenario: Scenario, binaries: list[bytes]) -> ModelRun:
     modules: list[Module] = []
     for position, wasm_bytes in enumerate(binaries):
         try:
-            modules.append(model.decode_module(wasm_bytes))
+            modules.append(decoded(wasm_bytes) if translations_reused() else model.decode_module(wasm_bytes))
         except WasmDecodeError as error:
             failure = _InstantiationFailed(position, JsException("CompileError", error.message))
             return ModelRun({"instantiate": _instantiation_observation(scenario, failure), "steps": []})
         except UnsupportedInstruction as gap:
             return ModelRun(None, str(gap))
+    try:
+        return _run_steps(scenario, modules)
+    finally:
+        save_translations(modules)
+
+
+def _run_steps(scenario: Scenario, modules: list[Module]) -> ModelRun:
     session = ReferenceSession(scenario, modules)
     try:
         session.instantiate_all()

@@ -8,6 +8,9 @@ answer each). A scenario that crashes or hangs the runtime raises
 from __future__ import annotations
 
 import base64
+import collections
+import functools
+import hashlib
 from typing import Any, Sequence
 
 from ..errors import ProtocolError, RuntimeFailure
@@ -68,12 +71,24 @@ def step_request(scenario: Scenario, modules: Sequence[Module | None], step: Ste
     return entry
 
 
-def module_request(source: Any, wasm_bytes: bytes, module: Module | None) -> dict[str, Any]:
-    """One module of the request: its bytes and what its host functions need to know."""
+@functools.lru_cache(maxsize=256)
+def _wire_form(wasm_bytes: bytes) -> tuple[str, str]:
+    """A module's key (the SHA-256 of its bytes) and its bytes in base64, worked out once per distinct module."""
+    return hashlib.sha256(wasm_bytes).hexdigest(), base64.b64encode(wasm_bytes).decode("ascii")
+
+
+def module_request(source: Any, wasm_bytes: bytes, module: Module | None, *, keyed: bool = False) -> dict[str, Any]:
+    """One module of the request: its bytes and what its host functions need to know.
+
+    ``keyed`` adds ``wasm_key``, the bytes' SHA-256: the driver keeps the module compiled under it,
+    and a later request may name the module by its key alone (:meth:`RuntimeSession.send_ahead`).
+    """
     imports = module.imports if module is not None else []
+    key, wasm_b64 = _wire_form(bytes(wasm_bytes))
     return {
         "name": source.name,
-        "wasm_b64": base64.b64encode(wasm_bytes).decode("ascii"),
+        **({"wasm_key": key} if keyed else {}),
+        "wasm_b64": wasm_b64,
         "text_memory": text_memory(module),
         "imports_wasi": any(entry.module in WASI_MODULES for entry in imports),
         "import_results": {f"{e.module}.{e.name}": list(module.types[e.desc].results)
@@ -88,24 +103,29 @@ def _wasi_json(config: WasiConfig) -> dict[str, Any]:
 
 
 def scenario_request(scenario: Scenario, binaries: Sequence[bytes], modules: Sequence[Module | None],
-                     *, memory64_js_api: str | None = "address") -> dict[str, Any]:
+                     *, memory64_js_api: str | None = "address", keyed: bool = False) -> dict[str, Any]:
     """The whole request document for one scenario.
 
     ``memory64_js_api`` is how the runtime's JS API asks for a 64-bit memory
     (its probe's answer): ``"address"``, the standard's ``{address: "i64"}``
     with BigInts, or ``"index"``, the memory64 proposal's earlier ``{index: "i64"}``
-    with Numbers.
+    with Numbers. ``keyed``: each module carries its key (:func:`module_request`).
     """
     return request(
         "scenario",
         memory64_js_api=memory64_js_api,
-        modules=[module_request(source, wasm, module)
+        modules=[module_request(source, wasm, module, keyed=keyed)
                  for source, wasm, module in zip(scenario.modules, binaries, modules)],
         imports=[declared.as_json() for declared in scenario.imports],
         wasi=_wasi_json(scenario.wasi) if scenario.wasi is not None else None,
         multi=len(scenario.modules) > 1,
         steps=[step_request(scenario, modules, step) for step in scenario.steps],
     )
+
+
+def _without_bytes(source: dict[str, Any]) -> dict[str, Any]:
+    """A module of a request named by its key alone (the driver has its bytes)."""
+    return {key: value for key, value in source.items() if key != "wasm_b64"}
 
 
 class RuntimeSession:
@@ -117,6 +137,9 @@ class RuntimeSession:
         argv = runtime.command(JS_DIR / "worker.js", str(JS_DIR / "driver.js"))
         self.worker = JsonLineWorker(argv, name=f"{runtime.label()} driver")
         self._features: dict[str, Any] | None = None
+        self._ahead: collections.deque[tuple[Scenario, int]] = collections.deque()  # sent, not answered yet
+        self._known: set[str] = set()  # the keys of the modules the driver process was sent
+        self._known_generation = -1  # which process that is (the worker's start count)
 
     def features(self) -> dict[str, Any]:
         """What the runtime can do (probed once per executable; see :mod:`harness.runtimes.probes`)."""
@@ -129,12 +152,19 @@ class RuntimeSession:
         """The runtime's observation document, with trap kinds recognised from messages."""
         return self.normalised(self.answer(scenario, binaries, modules), reference)
 
+    def send_ahead(self, scenario: Scenario, binaries: Sequence[bytes], modules: Sequence[Module | None]) -> None:
+        """Send the scenario's request now; :meth:`answer` for it, later and in the same order, waits for its answer.
+
+        The runtime works on it while linmem judges the scenarios before it.
+        """
+        self._ahead.append((scenario, self._send(scenario, binaries, modules)))
+
     def answer(self, scenario: Scenario, binaries: Sequence[bytes], modules: Sequence[Module | None]) -> dict[str, Any]:
         """The driver's observation document as it came, before :meth:`normalised` sees the reference."""
-        shape = self.features().get("memory64_js_api")
-        answer = self.worker.request(scenario_request(scenario, binaries, modules, memory64_js_api=shape),
-                                     timeout=self.timeout)
-        outcome = parse_answer(answer, who=self.worker.name)
+        while self._ahead and self._ahead[0][0] is not scenario:  # sent ahead, then not asked for: not waited for
+            self._drop(self._ahead.popleft()[1])
+        ticket = self._ahead.popleft()[1] if self._ahead else self._send(scenario, binaries, modules)
+        outcome = parse_answer(self.worker.receive(ticket, timeout=self.timeout), who=self.worker.name)
         if isinstance(outcome, JsError):
             raise RuntimeFailure(f"{self.worker.name} failed: {outcome.name}: {outcome.message}",
                                  detail=outcome.stack)
@@ -144,6 +174,25 @@ class RuntimeSession:
             return {**outcome, "steps": [from_wire(step) for step in outcome["steps"]]}
         except ValueError as bad:
             raise ProtocolError(f"{self.worker.name} answered with a malformed large read: {bad}") from None
+
+    def _send(self, scenario: Scenario, binaries: Sequence[bytes], modules: Sequence[Module | None]) -> int:
+        """Send the request, each module's bytes only if this driver process was not sent them before."""
+        whole = scenario_request(scenario, binaries, modules, memory64_js_api=self.features().get("memory64_js_api"),
+                                 keyed=True)
+        generation = self.worker.starts
+        if generation != self._known_generation:  # a fresh process knows no module
+            self._known, self._known_generation = set(), generation
+        message = dict(whole, modules=[_without_bytes(source) if source["wasm_key"] in self._known else source
+                                       for source in whole["modules"]])
+        self._known.update(source["wasm_key"] for source in whole["modules"])
+        return self.worker.send(message, whole=whole, generation=generation)
+
+    def _drop(self, ticket: int) -> None:
+        """Receive an answer nobody asked for, whatever it is (the requests after it are answered in order)."""
+        try:
+            self.worker.receive(ticket, timeout=self.timeout)
+        except RuntimeFailure:
+            pass
 
     def normalised(self, document: dict[str, Any], reference: dict[str, Any] | None) -> dict[str, Any]:
         """A driver's document with trap kinds recognised from messages (the reference's kinds as hints)."""

@@ -10,6 +10,8 @@ scenario once; a runtime's run is judged against it and against every
 
 from __future__ import annotations
 
+import functools
+import pickle
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -17,11 +19,11 @@ from typing import Any, Callable, Iterable, Sequence
 from ..case import REFERENCE, Case, CaseKind, RuntimeId, Status
 from ..compiler.wabt import Compiler, load_module_bytes
 from ..errors import HarnessError, InputErrors, RuntimeFailure
-from ..model import decode_module
 from ..model.binary import Module
 from ..model.traps import UnsupportedInstruction
 from ..runtimes.engine_errors import engine_limit
 from ..runtimes.probes import missing_features
+from .decoded import decoded
 from .format import ModuleSource, Scenario, load_scenario
 from .linking import check_against_modules
 from .on_model import run_reference
@@ -48,6 +50,18 @@ class PreparedScenario:
         """The main (last) module, decoded."""
         return self.modules[-1]
 
+    @functools.cached_property
+    def content_key(self) -> bytes:
+        """What the scenario's reference and its requests depend on: all of it but its file's path and its
+        title, and its modules' bytes (two scenarios with the same key give the same reference and requests)."""
+        return pickle.dumps((replace(self.scenario, path=Path(), title=""), self.binaries),
+                            protocol=pickle.HIGHEST_PROTOCOL)
+
+    @functools.cached_property
+    def needs(self) -> dict[str, Any]:
+        """The runtime features the scenario needs (:func:`~.requirements.requirements`), worked out once."""
+        return requirements(self.scenario, self.modules)
+
 
 def load_all(files: Iterable[Path]) -> list[Scenario]:
     """Every scenario file loaded; all load errors at once as :class:`InputErrors`."""
@@ -62,24 +76,39 @@ def load_all(files: Iterable[Path]) -> list[Scenario]:
     return scenarios
 
 
-def _binary(scenario: Scenario, source: ModuleSource, compiler: Compiler) -> bytes:
+#: inline WAT compiled during one :func:`prepare_all`, by its text and features (a text that does not
+#: compile is compiled again, so that its error names each file it is in)
+CompiledTexts = dict[tuple[str, tuple[str, ...]], bytes]
+
+
+def _binary(scenario: Scenario, source: ModuleSource, compiler: Compiler, compiled: CompiledTexts) -> bytes:
     if source.wat is not None:
+        known = compiled.get((source.wat, source.features))
+        if known is not None:
+            return known
         label = f"{scenario.path} (wat{' of ' + source.name if source.name else ''})"
-        return compiler.compile_text(source.wat.encode("utf-8"), filename=label, features=source.features).wasm_bytes
+        wasm_bytes = compiler.compile_text(source.wat.encode("utf-8"), filename=label,
+                                           features=source.features).wasm_bytes
+        compiled[(source.wat, source.features)] = wasm_bytes
+        return wasm_bytes
     assert source.path is not None
     return load_module_bytes(source.path, compiler, source.features).wasm_bytes
 
 
 def _decoded(wasm_bytes: bytes) -> Module | None:
     try:
-        return decode_module(wasm_bytes)
+        return decoded(wasm_bytes)
     except (HarnessError, UnsupportedInstruction):
         return None  # the runtimes' CompileError, or the model's gap, is the observation
 
 
-def prepare(scenario: Scenario, compiler: Compiler) -> PreparedScenario:
-    """Compile (or read) the scenario's modules and check its imports and steps against them."""
-    binaries = tuple(_binary(scenario, source, compiler) for source in scenario.modules)
+def prepare(scenario: Scenario, compiler: Compiler, compiled: CompiledTexts | None = None) -> PreparedScenario:
+    """Compile (or read) the scenario's modules and check its imports and steps against them.
+
+    ``compiled`` holds inline WAT compiled before (by :func:`prepare_all`), and gains what is compiled here.
+    """
+    compiled = {} if compiled is None else compiled
+    binaries = tuple(_binary(scenario, source, compiler, compiled) for source in scenario.modules)
     modules = tuple(_decoded(wasm_bytes) for wasm_bytes in binaries)
     check_against_modules(scenario, modules)
     return PreparedScenario(scenario, binaries, modules)
@@ -88,9 +117,10 @@ def prepare(scenario: Scenario, compiler: Compiler) -> PreparedScenario:
 def prepare_all(scenarios: Sequence[Scenario], compiler: Compiler) -> list[PreparedScenario]:
     """Prepare every scenario; all errors at once as :class:`InputErrors`."""
     prepared, errors = [], []
+    compiled: CompiledTexts = {}
     for scenario in scenarios:
         try:
-            prepared.append(prepare(scenario, compiler))
+            prepared.append(prepare(scenario, compiler, compiled))
         except HarnessError as error:
             errors.append(error)
     if errors:
@@ -100,7 +130,12 @@ def prepare_all(scenarios: Sequence[Scenario], compiler: Compiler) -> list[Prepa
 
 def reference_of(prepared: PreparedScenario) -> Reference:
     """The reference's observations, or why the model cannot run the scenario."""
-    run = run_reference(prepared.scenario, list(prepared.binaries))
+    return reference_for(prepared.scenario, prepared.binaries)
+
+
+def reference_for(scenario: Scenario, binaries: Sequence[bytes]) -> Reference:
+    """:func:`reference_of` from the scenario and its modules' bytes alone (what a model worker is sent)."""
+    run = run_reference(scenario, list(binaries))
     gap = run.gap if not run.gap or run.gap.startswith("reference model") else f"reference model: {run.gap}"
     return Reference(run.document, gap)
 
@@ -110,6 +145,11 @@ def to_case(scenario: Scenario, runtime: RuntimeId, verdict: Verdict, *,
     """The case record of one scenario on one runtime."""
     return Case(CaseKind.SCENARIO, scenario.id, scenario.path, runtime, verdict.status, detail=verdict.reason,
                 observed=observed, reference=reference, differences=tuple(verdict.differences))
+
+
+def runs_on(prepared: PreparedScenario, session: RuntimeSession) -> bool:
+    """Whether :func:`judge_on_runtime` sends the scenario to the runtime (it has every feature it needs)."""
+    return not missing_features(prepared.needs, session.features())
 
 
 def judge_on_runtime(prepared: PreparedScenario, session: RuntimeSession,
@@ -122,7 +162,7 @@ def judge_on_runtime(prepared: PreparedScenario, session: RuntimeSession,
     runtime = RuntimeId(session.runtime.name, session.runtime.version)
     scenario = prepared.scenario
     awaited = reference if callable(reference) else lambda: reference
-    needs = requirements(scenario, prepared.modules)
+    needs = prepared.needs
     lacking = missing_features(needs, session.features())
     if lacking:
         reason = f"{session.runtime.label()}: " + "; ".join(lacking)
