@@ -26,12 +26,14 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from ..errors import ProtocolError, RuntimeFailure, ToolTimeout
 from ..interrupts import deferred
 
 STDERR_TAIL_LINES = 12
+#: the most bytes of requests :meth:`JsonLineWorker.requests` sends before their answers (half a Linux pipe)
+PIPELINE_WINDOW = 32 * 1024
 
 
 def debug_enabled() -> bool:
@@ -296,28 +298,79 @@ class JsonLineWorker:
         a JSON answer with the request's id.
         """
         with self._lock:
-            if self._closed:
-                raise RuntimeFailure(f"{self.name} was stopped")
-            if self._process is None or self._process.poll() is not None:
-                self._stop()
-                if self.starts:
-                    self.restarts += 1
-                self._process = self._start()
-                self.starts += 1
-                if self._closed:  # closed from another thread while it started: it must not outlive the close
-                    self._stop(grace=0)
-                    raise RuntimeFailure(f"{self.name} was stopped")
-            self._next_id += 1
-            envelope = dict(message, id=self._next_id)
-            line = json.dumps(envelope, separators=(",", ":")) + "\n"
-            debug(f"-> {self.name}: {line.rstrip()[:2000]}")
+            self._ensure_started()
+            request_id, line = self._envelope(message)
+            self._send(line.encode("utf-8"))
+            return self._await_answer(request_id, timeout)
+
+    def requests(self, messages: Sequence[dict[str, Any]], *, timeout: float) -> Iterator[dict[str, Any]]:
+        """Send ``messages`` without waiting for each answer (pipelined), and yield the answers in order.
+
+        Each answer has ``timeout`` seconds from the one before it, as if it
+        were sent alone. The first failure raises as :meth:`request` does (the
+        child is then stopped, and later messages are never answered). At most
+        :data:`PIPELINE_WINDOW` bytes are ever sent unanswered, so writing
+        never blocks on a child that hangs. Answers left unread when the
+        caller stops early are waited for and dropped.
+        """
+        with self._lock:
+            self._ensure_started()
+            pending: collections.deque[tuple[int, int]] = collections.deque()  # (id, size) sent, unanswered
+            unsent = collections.deque(messages)
+            outstanding = 0
             try:
-                assert self._process.stdin is not None
-                self._process.stdin.write(line.encode("utf-8"))
-                self._process.stdin.flush()
-            except (BrokenPipeError, OSError):
-                return self._fail_dead()
-            return self._await_answer(envelope["id"], timeout)
+                while unsent or pending:
+                    if unsent and outstanding <= PIPELINE_WINDOW // 2:  # refill the window, in one write
+                        batch = []
+                        while unsent and (not batch or outstanding < PIPELINE_WINDOW):
+                            request_id, line = self._envelope(unsent.popleft())
+                            batch.append(line.encode("utf-8"))
+                            pending.append((request_id, len(batch[-1])))
+                            outstanding += len(batch[-1])
+                        self._send(b"".join(batch))
+                    request_id, size = pending.popleft()
+                    outstanding -= size
+                    yield self._await_answer(request_id, timeout)
+            finally:
+                self._drain([request_id for request_id, _ in pending], timeout)
+
+    def _drain(self, request_ids: list[int], timeout: float) -> None:
+        """Wait for (and drop) the answers to requests sent but no longer wanted, so none is read out of turn."""
+        for request_id in request_ids:
+            if self._process is None:
+                return
+            try:
+                self._await_answer(request_id, timeout)
+            except (RuntimeFailure, ToolTimeout, ProtocolError):
+                return
+
+    def _ensure_started(self) -> None:
+        if self._closed:
+            raise RuntimeFailure(f"{self.name} was stopped")
+        if self._process is None or self._process.poll() is not None:
+            self._stop()
+            if self.starts:
+                self.restarts += 1
+            self._process = self._start()
+            self.starts += 1
+            if self._closed:  # closed from another thread while it started: it must not outlive the close
+                self._stop(grace=0)
+                raise RuntimeFailure(f"{self.name} was stopped")
+
+    def _envelope(self, message: dict[str, Any]) -> tuple[int, str]:
+        """The next request id, and the message's line carrying it."""
+        self._next_id += 1
+        line = json.dumps(dict(message, id=self._next_id), separators=(",", ":")) + "\n"
+        debug(f"-> {self.name}: {line.rstrip()[:2000]}")
+        return self._next_id, line
+
+    def _send(self, lines: bytes) -> None:
+        try:
+            assert self._process is not None and self._process.stdin is not None
+            self._process.stdin.write(lines)
+            self._process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            self._fail_dead()
 
     def _await_answer(self, request_id: int, timeout: float) -> dict[str, Any]:
         try:

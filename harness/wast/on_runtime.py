@@ -15,8 +15,10 @@ itself and the state it may have changed.
 from __future__ import annotations
 
 import base64
+import collections
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from .. import model
 from ..case import Case, RuntimeId
@@ -52,7 +54,7 @@ from .on_model import (
     result_matches,
     wast_case,
 )
-from .replay import SPECTEST, ScriptState, restart_reason
+from .replay import SPECTEST, Held, ScriptState, restart_reason
 from .script import (
     Action,
     Assertion,
@@ -107,10 +109,23 @@ class WastDriver:
 
     def ask(self, op: str, **fields: Any) -> dict[str, Any]:
         """One request to the driver; a JS-side failure of the driver itself raises."""
-        answer = parse_answer(self.worker.request(request(op, **fields), timeout=self.timeout), who=self.worker.name)
-        if isinstance(answer, JsError):
-            raise RuntimeFailure(f"{self.worker.name}: {answer.name}: {answer.message}")
-        return answer
+        return self.result(self.worker.request(request(op, **fields), timeout=self.timeout))
+
+    def ask_all(self, requests: Sequence[tuple[str, dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+        """Several requests sent at once (pipelined, :meth:`JsonLineWorker.requests`); their results in order.
+
+        The first failure raises, as :meth:`ask` does; the later requests are then never run.
+        """
+        messages = [request(op, **fields) for op, fields in requests]
+        for answer in self.worker.requests(messages, timeout=self.timeout):
+            yield self.result(answer)
+
+    def result(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """The result of one of the driver's answers; a JS-side failure of the driver itself raises."""
+        result = parse_answer(answer, who=self.worker.name)
+        if isinstance(result, JsError):
+            raise RuntimeFailure(f"{self.worker.name}: {result.name}: {result.message}")
+        return result
 
     def wrapper(self, subject: FuncType | GlobalType) -> str:
         """The base64 wrapper module for a signature or a global type, compiled once per driver."""
@@ -152,6 +167,9 @@ class JsScript:
         self.current: Module | None = None
         #: modules that could not be instantiated here (by name; None for the latest), and why
         self.gaps: dict[str | None, str] = {}
+        #: actions whose requests were sent ahead (:meth:`send_ahead`), in order, and the answers' stream
+        self.sent_ahead: collections.deque[tuple[Action, Invocation]] = collections.deque()
+        self.answers: Iterator[dict[str, Any]] | None = None
 
     def rebuild_if_restarted(self) -> None:
         """After the driver process ended, build the script's state again in a fresh one (:mod:`.replay`)."""
@@ -301,7 +319,8 @@ class JsScript:
         self.state.logged("wast_register", fields)
         self.state.register(command.as_name, command.module)
 
-    def invoke(self, action: Action) -> dict[str, Any]:
+    def prepare(self, action: Action) -> "Invocation | dict[str, Any]":
+        """What an action needs from the driver, or its outcome when it cannot or need not ask it."""
         self.rebuild_if_restarted()  # before asking what is lost
         held = self.state.reached(action.module)
         if held is not None and held.lost:
@@ -325,13 +344,85 @@ class JsScript:
         lacking = self.lacking(params, results)
         if lacking:
             return {"unsupported": f"{self.runtime.label()} lacks {lacking}"}
-        if action.kind == "invoke":
-            self.state.invoking(held)
-        answer = self.ask("wast_invoke", kind=action.kind, module=action.module, name=action.name,
-                          args=js_arguments(params, action.args), results=list(carriers_of(results)),
-                          wrapper_b64=self.wrapper(subject))
+        fields = dict(kind=action.kind, module=action.module, name=action.name,
+                      args=js_arguments(params, action.args), results=list(carriers_of(results)),
+                      wrapper_b64=self.wrapper(subject))
+        return Invocation(held, action.kind, fields, results)
+
+    def send_ahead(self, actions: Sequence[Action]) -> None:
+        """Send the requests of the script's next actions at once, before judging any (pipelined).
+
+        Only while the driver runs (a restart rebuilds first, one request at a
+        time), and only up to the first action that asks nothing of the driver
+        or cannot be prepared: each is then judged by :meth:`invoke` in order,
+        exactly as if asked alone. After a failure the rest are asked again, one by one.
+        """
+        if self.sent_ahead or not self.driver.worker.running():
+            return
+        for action in actions:
+            try:
+                prepared = self.prepare(action)
+            except (HarnessError, UnsupportedInstruction):
+                break
+            if not isinstance(prepared, Invocation):
+                break
+            self.sent_ahead.append((action, prepared))
+        if len(self.sent_ahead) > 1:
+            self.answers = self.driver.ask_all([("wast_invoke", invocation.fields) for _, invocation in self.sent_ahead])
+        else:
+            self.sent_ahead.clear()
+
+    def _answer_sent_ahead(self, action: Action) -> dict[str, Any] | None:
+        """The answer to ``action`` when its request was sent ahead (None when it was not)."""
+        if not self.sent_ahead or self.sent_ahead[0][0] is not action:
+            return None
+        _, invocation = self.sent_ahead.popleft()
+        assert self.answers is not None
+        if invocation.kind == "invoke":
+            self.state.invoking(invocation.held)
+        try:
+            answer = next(self.answers)
+        except HarnessError as failure:
+            self.stop_sending_ahead()
+            if not self.driver.worker.running():
+                self.restarted_after = restart_reason(failure, self.line)
+            raise
+        if not self.sent_ahead:
+            self.stop_sending_ahead()
+        return invocation.answered(answer)
+
+    def stop_sending_ahead(self) -> None:
+        """Forget the requests sent ahead (after a failure none of them ran; otherwise none is left)."""
+        self.sent_ahead.clear()
+        if self.answers is not None:
+            self.answers.close()  # type: ignore[attr-defined]
+            self.answers = None
+
+    def invoke(self, action: Action) -> dict[str, Any]:
+        ahead = self._answer_sent_ahead(action)
+        if ahead is not None:
+            return ahead
+        prepared = self.prepare(action)
+        if not isinstance(prepared, Invocation):
+            return prepared
+        if prepared.kind == "invoke":
+            self.state.invoking(prepared.held)
+        return prepared.answered(self.ask("wast_invoke", **prepared.fields))
+
+
+@dataclass
+class Invocation:
+    """An invoke or get ready for the driver: its request's fields, and what reading its answer needs."""
+
+    held: Held | None
+    kind: str
+    fields: dict[str, Any]
+    results: tuple[str, ...]
+
+    def answered(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """The driver's answer, its results joined back into the action's values."""
         if "results" in answer:
-            answer["results"] = join_results(results, [canonical_result(result) for result in answer["results"]])
+            answer["results"] = join_results(self.results, [canonical_result(result) for result in answer["results"]])
         return answer
 
 
@@ -435,21 +526,45 @@ def _run_script(script: JsScript, on_case: OnCase, commands: Sequence[Command]) 
     runtime = RuntimeId(script.runtime.name, script.runtime.version)
     cases: list[Case] = []
     skipped: Case | None = None  # the first command the runtime could not run: later state may differ
-    for command in commands:
-        if is_malformed_text(command):
-            continue
-        script.line = command.line
-        try:
-            name, status, detail = _judge(script, command)
-        except UnsupportedInstruction as gap:
-            name, status, detail = type(command).__name__, "error", f"reference model: {gap}"
-        except HarnessError as failure:
-            name, status, detail = type(command).__name__, "error", failure.one_line()
-        if status == "fail" and skipped is not None:
-            status, detail = "unsupported", f"may depend on line {skipped.line}, which {label} could not run ({detail})"
-        case = wast_case(path, command.line, name, runtime, status, detail)
-        if status == "unsupported" and skipped is None and script.may_change_shared_state(command):
-            skipped = case
-        cases.append(case)
-        on_case(case)
+    try:
+        for position, command in enumerate(commands):
+            if is_malformed_text(command):
+                continue
+            script.line = command.line
+            if not script.sent_ahead:
+                script.send_ahead(_upcoming_actions(commands, position))
+            try:
+                name, status, detail = _judge(script, command)
+            except UnsupportedInstruction as gap:
+                name, status, detail = type(command).__name__, "error", f"reference model: {gap}"
+            except HarnessError as failure:
+                name, status, detail = type(command).__name__, "error", failure.one_line()
+            if status == "fail" and skipped is not None:
+                status, detail = "unsupported", f"may depend on line {skipped.line}, which {label} could not run ({detail})"
+            case = wast_case(path, command.line, name, runtime, status, detail)
+            if status == "unsupported" and skipped is None and script.may_change_shared_state(command):
+                skipped = case
+            cases.append(case)
+            on_case(case)
+    finally:
+        script.stop_sending_ahead()
     return cases
+
+
+#: the most actions whose requests are sent to the driver before the first of them is judged
+SEND_AHEAD = 256
+
+
+def _upcoming_actions(commands: Sequence[Command], position: int) -> list[Action]:
+    """The actions of the commands from ``position`` on, up to the first command that is not one (an invoke,
+    a get, or an assertion on one): their requests can be sent at once."""
+    actions: list[Action] = []
+    for command in commands[position:position + SEND_AHEAD]:
+        if isinstance(command, Assertion) and command.kind in ("assert_return", "assert_trap", "assert_exhaustion") \
+                and isinstance(command.subject, Action):
+            actions.append(command.subject)
+        elif isinstance(command, Action):
+            actions.append(command)
+        else:
+            break
+    return actions
