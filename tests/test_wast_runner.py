@@ -10,6 +10,7 @@ import pytest
 from harness.compiler.wabt import Compiler
 from harness.model.versions import SpecVersion
 from harness.pipeline.targets import Target
+from harness.runtimes.discovery import Runtime, find_compiler_node
 from harness.wast.on_model import run_on_model
 from tests.conftest import MEMORY64_FILES, MEMORY_FILES
 
@@ -122,3 +123,23 @@ def test_our_v128_values_script_holds_on_the_model_as_on_the_runtimes(compiler: 
     assert _problems(run_on_model(WAST / "simd_values.wast", compiler)) == []
     wrong = run_on_model(BAD_WAST / "wrong-simd.wast", compiler)
     assert [case.line for case in wrong if case.status == "fail"] == [7, 8, 9, 10, 11, 13]
+
+
+MALFORMED_SCRIPT = b"""(assert_malformed (module quote "(func (i32.const 1) (i32.ad))") "unknown operator")
+(assert_malformed (module quote "(func (result i32) (i32.const 1))") "a module wabt parses")
+"""
+
+
+def test_wabt_rejecting_malformed_text_is_remembered_and_asks_no_wabt_process_next_time(
+        tmp_path: Path, node_runtime: Runtime) -> None:
+    script = tmp_path / "malformed.wast"
+    script.write_bytes(MALFORMED_SCRIPT)
+    statuses = []
+    for run in range(2):
+        with Compiler(find_compiler_node(node_runtime), cache_dir=tmp_path / "cache") as compiler:
+            cases = run_on_model(script, compiler)
+            statuses.append({case.line: case.status for case in cases if case.runtime.label == "wabt"})
+            if run == 1:  # both texts answered from the cache: the rejection, and the module wabt accepted
+                assert compiler.compilations == 0 and compiler._worker is None
+    # wabt rejects the unknown operator (pass); it parses the second text, which the script calls malformed (fail)
+    assert statuses == [{1: "pass", 2: "fail"}] * 2

@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 from .. import model
 from ..case import REFERENCE, WABT, Case, CaseKind, RuntimeId, Status
 from ..compiler.wabt import Compiler
-from ..errors import HarnessError, WasmDecodeError, WatError
+from ..errors import HarnessError, WasmDecodeError
 from ..model.binary import FuncType, GlobalType
 from ..model.floats import F32, F64, Format
 from ..model.instance import invoke_function
@@ -42,6 +42,7 @@ from ..model.traps import (
 )
 from ..model.validate import validate
 from ..model.versions import DEFAULT_VERSION, SpecVersion
+from .malformed import wabt_rejects
 from .script import (
     Action,
     Assertion,
@@ -342,9 +343,7 @@ def run_on_model(path: Path, compiler: Compiler, on_case: OnCase = lambda case: 
 def _malformed_text(path: Path, command: Assertion, compiler: Compiler, version: SpecVersion) -> Case:
     """Malformed text is a property of the text parser: judged against wabt (with ``version``'s features)."""
     assert isinstance(command.subject, ModuleCommand)
-    try:
-        compiler.compile_text(command.subject.source, filename=f"{path}:{command.line}",
-                              features=version.wabt_features, validate=False)
-    except WatError:
+    if wabt_rejects(compiler, command.subject.source, filename=f"{path}:{command.line}",
+                    features=version.wabt_features):
         return wast_case(path, command.line, "assert_malformed", WABT, "pass")
     return wast_case(path, command.line, "assert_malformed", WABT, "fail", "wabt parsed text the script calls malformed")
