@@ -168,7 +168,8 @@ class JsScript:
         #: modules that could not be instantiated here (by name; None for the latest), and why
         self.gaps: dict[str | None, str] = {}
         #: actions whose requests were sent ahead (:meth:`send_ahead`), in order, and the answers' stream
-        self.sent_ahead: collections.deque[tuple[Action, Invocation]] = collections.deque()
+        self.sent_ahead: collections.deque[tuple[Action | ModuleCommand, Invocation | CompileCheck]] = \
+            collections.deque()
         self.answers: Iterator[dict[str, Any]] | None = None
 
     def rebuild_if_restarted(self) -> None:
@@ -232,7 +233,21 @@ class JsScript:
             return []
         return []
 
+    def compile_check(self, command: ModuleCommand) -> "CompileCheck":
+        """What compiling a module only (``assert_invalid``, ``assert_malformed``) asks of the driver."""
+        wasm = self.wasm(command, validate=False)
+        fields: dict[str, Any] = dict(wasm_b64=base64.b64encode(wasm).decode(), name=command.name, compile_only=True)
+        decoded = _decoded_or_none(wasm)
+        self.rebuild_if_restarted()  # before asking what is lost
+        return CompileCheck(fields, self.state.lost_import(decoded))
+
     def module(self, command: ModuleCommand, **flags: bool) -> dict[str, Any]:
+        if flags == {"compile_only": True}:  # changes nothing in the driver: no log, no held module
+            ahead = self._answer_sent_ahead(command)
+            if ahead is not None:
+                return ahead
+            check = self.compile_check(command)
+            return check.answered(self.ask("wast_module", **check.fields))
         wasm = self.wasm(command, validate=not flags.get("compile_only", False))
         fields: dict[str, Any] = dict(wasm_b64=base64.b64encode(wasm).decode(), name=command.name, **flags)
         decoded = _decoded_or_none(wasm)
@@ -349,37 +364,39 @@ class JsScript:
                       wrapper_b64=self.wrapper(subject))
         return Invocation(held, action.kind, fields, results)
 
-    def send_ahead(self, actions: Sequence[Action]) -> None:
-        """Send the requests of the script's next actions at once, before judging any (pipelined).
+    def send_ahead(self, subjects: Sequence[Action | ModuleCommand]) -> None:
+        """Send the requests of the script's next actions and compile-only modules at once, before judging any
+        (pipelined): none of them changes what the others ask.
 
         Only while the driver runs (a restart rebuilds first, one request at a
-        time), and only up to the first action that asks nothing of the driver
-        or cannot be prepared: each is then judged by :meth:`invoke` in order,
-        exactly as if asked alone. After a failure the rest are asked again, one by one.
+        time), and only up to the first one that asks nothing of the driver
+        or cannot be prepared: each is then judged by :meth:`invoke` or
+        :meth:`module` in order, exactly as if asked alone. After a failure
+        the rest are asked again, one by one.
         """
         if self.sent_ahead or not self.driver.worker.running():
             return
-        for action in actions:
+        for subject in subjects:
             try:
-                prepared = self.prepare(action)
+                prepared = self.compile_check(subject) if isinstance(subject, ModuleCommand) else self.prepare(subject)
             except (HarnessError, UnsupportedInstruction):
                 break
-            if not isinstance(prepared, Invocation):
+            if not isinstance(prepared, (Invocation, CompileCheck)):
                 break
-            self.sent_ahead.append((action, prepared))
+            self.sent_ahead.append((subject, prepared))
         if len(self.sent_ahead) > 1:
-            self.answers = self.driver.ask_all([("wast_invoke", invocation.fields) for _, invocation in self.sent_ahead])
+            self.answers = self.driver.ask_all([(prepared.op, prepared.fields) for _, prepared in self.sent_ahead])
         else:
             self.sent_ahead.clear()
 
-    def _answer_sent_ahead(self, action: Action) -> dict[str, Any] | None:
-        """The answer to ``action`` when its request was sent ahead (None when it was not)."""
-        if not self.sent_ahead or self.sent_ahead[0][0] is not action:
+    def _answer_sent_ahead(self, subject: Action | ModuleCommand) -> dict[str, Any] | None:
+        """The answer to ``subject`` when its request was sent ahead (None when it was not)."""
+        if not self.sent_ahead or self.sent_ahead[0][0] is not subject:
             return None
-        _, invocation = self.sent_ahead.popleft()
+        _, prepared = self.sent_ahead.popleft()
         assert self.answers is not None
-        if invocation.kind == "invoke":
-            self.state.invoking(invocation.held)
+        if isinstance(prepared, Invocation) and prepared.kind == "invoke":
+            self.state.invoking(prepared.held)
         try:
             answer = next(self.answers)
         except HarnessError as failure:
@@ -389,7 +406,7 @@ class JsScript:
             raise
         if not self.sent_ahead:
             self.stop_sending_ahead()
-        return invocation.answered(answer)
+        return prepared.answered(answer)
 
     def stop_sending_ahead(self) -> None:
         """Forget the requests sent ahead (after a failure none of them ran; otherwise none is left)."""
@@ -418,12 +435,26 @@ class Invocation:
     kind: str
     fields: dict[str, Any]
     results: tuple[str, ...]
+    op = "wast_invoke"
 
     def answered(self, answer: dict[str, Any]) -> dict[str, Any]:
         """The driver's answer, its results joined back into the action's values."""
         if "results" in answer:
             answer["results"] = join_results(self.results, [canonical_result(result) for result in answer["results"]])
         return answer
+
+
+@dataclass
+class CompileCheck:
+    """A module to compile only, ready for the driver, and why its answer cannot be judged (``lost``, if so)."""
+
+    fields: dict[str, Any]
+    lost: str
+    op = "wast_module"
+
+    def answered(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """The driver's answer, saying first when the module imports lost state."""
+        return {"lost": self.lost, **answer} if self.lost else answer
 
 
 def _trap_problem(answer: dict[str, Any], message: str) -> str:
@@ -532,7 +563,7 @@ def _run_script(script: JsScript, on_case: OnCase, commands: Sequence[Command]) 
                 continue
             script.line = command.line
             if not script.sent_ahead:
-                script.send_ahead(_upcoming_actions(commands, position))
+                script.send_ahead(_upcoming_subjects(commands, position))
             try:
                 name, status, detail = _judge(script, command)
             except UnsupportedInstruction as gap:
@@ -551,20 +582,26 @@ def _run_script(script: JsScript, on_case: OnCase, commands: Sequence[Command]) 
     return cases
 
 
-#: the most actions whose requests are sent to the driver before the first of them is judged
+#: the most commands whose requests are sent to the driver before the first of them is judged
 SEND_AHEAD = 256
 
 
-def _upcoming_actions(commands: Sequence[Command], position: int) -> list[Action]:
-    """The actions of the commands from ``position`` on, up to the first command that is not one (an invoke,
-    a get, or an assertion on one): their requests can be sent at once."""
-    actions: list[Action] = []
+def _upcoming_subjects(commands: Sequence[Command], position: int) -> list[Action | ModuleCommand]:
+    """What the commands from ``position`` on ask of the driver, up to the first that changes the script's
+    modules: actions (an invoke, a get, or an assertion on one) and modules only compiled (``assert_invalid``,
+    ``assert_malformed``); malformed text is skipped (wabt's). Their requests can be sent at once."""
+    subjects: list[Action | ModuleCommand] = []
     for command in commands[position:position + SEND_AHEAD]:
-        if isinstance(command, Assertion) and command.kind in ("assert_return", "assert_trap", "assert_exhaustion") \
+        if is_malformed_text(command):
+            continue
+        if isinstance(command, Action):
+            subjects.append(command)
+        elif isinstance(command, Assertion) and command.kind in ("assert_return", "assert_trap", "assert_exhaustion") \
                 and isinstance(command.subject, Action):
-            actions.append(command.subject)
-        elif isinstance(command, Action):
-            actions.append(command)
+            subjects.append(command.subject)
+        elif isinstance(command, Assertion) and command.kind in ("assert_invalid", "assert_malformed") \
+                and isinstance(command.subject, ModuleCommand):
+            subjects.append(command.subject)
         else:
             break
-    return actions
+    return subjects
