@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from harness.model.versions import SpecVersion
 from harness.pipeline.targets import Target
 from harness.runtimes.discovery import Runtime, find_compiler_node
 from harness.wast.on_model import run_on_model
+from harness.wast.script import WastError
+from harness.wast.signatures import read_checked
 from tests.conftest import MEMORY64_FILES, MEMORY_FILES
 
 WAST = Path(__file__).parent / "wast"
@@ -143,3 +146,29 @@ def test_wabt_rejecting_malformed_text_is_remembered_and_asks_no_wabt_process_ne
                 assert compiler.compilations == 0 and compiler._worker is None
     # wabt rejects the unknown operator (pass); it parses the second text, which the script calls malformed (fail)
     assert statuses == [{1: "pass", 2: "fail"}] * 2
+
+
+CHECKED_SCRIPT = b"""(module (func (export "f") (param i32) (result i32) (local.get 0)))
+(assert_return (invoke "f" (i32.const 7)) (i32.const 7))
+"""
+
+
+def test_a_script_read_once_is_loaded_from_the_cache_until_its_bytes_change(tmp_path: Path,
+                                                                            node_runtime: Runtime) -> None:
+    script = tmp_path / "checked.wast"
+    script.write_bytes(CHECKED_SCRIPT)
+    runtime = find_compiler_node(node_runtime)
+    with Compiler(runtime, cache_dir=tmp_path / "cache") as first:
+        commands = read_checked(script, first)
+        assert first.compilations == 1  # the module, compiled to check the action against its export
+    assert len(list((tmp_path / "cache" / "scripts").rglob("*.pickle"))) == 1
+    with Compiler(runtime, cache_dir=tmp_path / "cache") as second:
+        shutil.rmtree(tmp_path / "cache" / next(iter(
+            path.name for path in (tmp_path / "cache").iterdir() if path.name != "scripts")))  # no compiled module left
+        assert read_checked(script, second) == commands
+        assert second.compilations == 0 and second._worker is None
+        # one argument too many: the edited script is read (and checked) again, and its error said again
+        script.write_bytes(CHECKED_SCRIPT.replace(b"(i32.const 7)) (i32", b"(i32.const 7) (i32.const 8)) (i32"))
+        for _ in range(2):
+            with pytest.raises(WastError, match="2 arguments given, the function takes"):
+                read_checked(script, second)
