@@ -23,6 +23,8 @@ from ..case import REFERENCE, WABT, Case, CaseKind, RuntimeId, Status
 from ..compiler.wabt import Compiler
 from ..errors import HarnessError, WasmDecodeError
 from ..model.binary import FuncType, GlobalType
+from ..model.codegen import MAX_CALL_DEPTH
+from ..model.deep_stack import run_deep
 from ..model.floats import F32, F64, Format
 from ..model.instance import invoke_function
 from ..model.store import (
@@ -316,7 +318,21 @@ def _judge_assertion(script: ModelScript, assertion: Assertion) -> tuple[str, st
 def run_on_model(path: Path, compiler: Compiler, on_case: OnCase = lambda case: None,
                  commands: Sequence[Command] | None = None, *, version: SpecVersion = DEFAULT_VERSION) -> list[Case]:
     """Every command of a script (``commands``, when it was read already), judged on the reference
-    model by ``version``'s rules (malformed text on wabt)."""
+    model by ``version``'s rules (malformed text on wabt).
+
+    The whole script runs on the model's deep-stack thread (:mod:`harness.model.deep_stack`), so its
+    thousands of invocations are direct calls there instead of one hand-off between threads each.
+    """
+    return run_deep(lambda: _run_commands(path, compiler, on_case, commands, version), SCRIPT_FRAMES)
+
+
+#: the Python frames a script may need on the deep thread: a full wasm call chain (as
+#: :func:`harness.model.interpreter.invoke` asks for it), with room for the script's own frames below it
+SCRIPT_FRAMES = MAX_CALL_DEPTH + 1000 + 100
+
+
+def _run_commands(path: Path, compiler: Compiler, on_case: OnCase, commands: Sequence[Command] | None,
+                  version: SpecVersion) -> list[Case]:
     script = ModelScript(path, compiler, version)
     cases = []
     for command in read_checked(path, compiler, version) if commands is None else commands:
