@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import collections
+import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
 
 from harness.compiler.wabt import Compiler
+from harness.errors import RuntimeFailure
 from harness.model.versions import SpecVersion
 from harness.pipeline.targets import Target
 from harness.runtimes.discovery import Runtime, find_compiler_node
@@ -172,3 +175,43 @@ def test_a_script_read_once_is_loaded_from_the_cache_until_its_bytes_change(tmp_
         for _ in range(2):
             with pytest.raises(WastError, match="2 arguments given, the function takes"):
                 read_checked(script, second)
+
+
+APART_SCRIPT = b"""(module (memory 1) (func (export "load") (param i32) (result i32) (i32.load8_u (local.get 0)))
+  (data (i32.const 3) "\\2a"))
+(assert_return (invoke "load" (i32.const 3)) (i32.const 42))
+(assert_return (invoke "load" (i32.const 4)) (i32.const 42))
+(assert_trap (invoke "load" (i32.const 65536)) "out of bounds memory access")
+"""
+
+
+def test_the_model_in_a_process_of_its_own_judges_a_script_as_in_this_one(tmp_path: Path, compiler: Compiler) -> None:
+    script = tmp_path / "apart.wast"
+    script.write_bytes(APART_SCRIPT)
+    seen: list[int] = []
+    target = Target(None, compiler, model_apart=True)
+    try:
+        apart = target.wast_cases(script, lambda case: seen.append(case.line))
+        pid = target._model_process._process.pid  # type: ignore[union-attr]
+    finally:
+        target.close()
+    here = run_on_model(script, compiler)
+    # line 4 expects 42 where the data segment left 0: a failure, on both sides
+    assert [(case.line, case.status, case.detail) for case in apart] == \
+        [(case.line, case.status, case.detail) for case in here]
+    assert [case.status for case in apart] == ["pass", "pass", "fail", "pass"] and seen == [1, 3, 4, 5]
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # closed with its target
+
+
+def test_a_model_process_that_dies_is_a_runtime_failure(tmp_path: Path, compiler: Compiler) -> None:
+    script = tmp_path / "apart.wast"
+    script.write_bytes(APART_SCRIPT)
+    target = Target(None, compiler, model_apart=True)
+    try:
+        target.wast_cases(script)
+        os.kill(target._model_process._process.pid, signal.SIGKILL)  # type: ignore[union-attr]
+        with pytest.raises(RuntimeFailure, match="reference model's process ended .*SIGKILL"):
+            target.wast_cases(script)
+    finally:
+        target.close()
