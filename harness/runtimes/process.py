@@ -361,7 +361,8 @@ class JsonLineWorker:
         """The next request id, and the message's line carrying it."""
         self._next_id += 1
         line = json.dumps(dict(message, id=self._next_id), separators=(",", ":")) + "\n"
-        debug(f"-> {self.name}: {line.rstrip()[:2000]}")
+        if debug_enabled():  # the echo is built only when it is shown: this runs for every request
+            debug(f"-> {self.name}: {line.rstrip()[:2000]}")
         return self._next_id, line
 
     def _send(self, lines: bytes) -> None:
@@ -381,7 +382,8 @@ class JsonLineWorker:
                               "and will be restarted", detail=self.stderr_tail()) from None
         if raw is None:
             return self._fail_dead()
-        debug(f"<- {self.name}: {raw.decode('utf-8', 'replace').rstrip()[:2000]}")
+        if debug_enabled():
+            debug(f"<- {self.name}: {raw.decode('utf-8', 'replace').rstrip()[:2000]}")
         try:
             answer = json.loads(raw)
         except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
