@@ -237,9 +237,10 @@ class JsScript:
         """What compiling a module only (``assert_invalid``, ``assert_malformed``) asks of the driver."""
         wasm = self.wasm(command, validate=False)
         fields: dict[str, Any] = dict(wasm_b64=base64.b64encode(wasm).decode(), name=command.name, compile_only=True)
-        decoded = _decoded_or_none(wasm)
         self.rebuild_if_restarted()  # before asking what is lost
-        return CompileCheck(fields, self.state.lost_import(decoded))
+        # only a module importing from a registered module whose state was lost is lost: decode it only then
+        anything_lost = any(held is not None and held.lost for held in self.state.registered.values())
+        return CompileCheck(fields, self.state.lost_import(_decoded_or_none(wasm)) if anything_lost else "")
 
     def module(self, command: ModuleCommand, **flags: bool) -> dict[str, Any]:
         if flags == {"compile_only": True}:  # changes nothing in the driver: no log, no held module
