@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from harness.cli import main
 from harness.compiler.wabt import Compiler
-from harness.errors import RuntimeFailure
+from harness.errors import EXIT_BAD_INPUT, RuntimeFailure
 from harness.model.versions import SpecVersion
 from harness.pipeline.targets import Target
 from harness.runtimes.discovery import Runtime, find_compiler_node
+from harness.wast import model_process
 from harness.wast.on_model import run_on_model
 from harness.wast.script import WastError
 from harness.wast.signatures import read_checked
@@ -215,3 +217,15 @@ def test_a_model_process_that_dies_is_a_runtime_failure(tmp_path: Path, compiler
             target.wast_cases(script)
     finally:
         target.close()
+
+
+def test_a_run_that_stops_at_bad_input_leaves_no_model_process_behind(tmp_path: Path, capsys,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "bad.wast").write_text('(module (func (export "f")))\n(assert_return (invoke "g"))\n')
+    started = []
+    spawn = model_process._spawn
+    monkeypatch.setattr(model_process, "_spawn", lambda: started.append(spawn()) or started[-1])
+    assert main(["run", str(tmp_path / "bad.wast")]) == EXIT_BAD_INPUT
+    assert "bad.wast:2:" in capsys.readouterr().err
+    [(process, connection)] = started  # started ahead, while the script was read
+    assert process.returncode is not None and connection.closed and model_process._spare is None

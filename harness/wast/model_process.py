@@ -76,20 +76,11 @@ class ModelProcess:
             if self._closed:
                 raise RuntimeFailure("the reference model's process was stopped")
             if self._connection is None:
-                parent_end, child_end = socket.socketpair()
-                argv = [sys.executable, "-c", _BOOTSTRAP, json.dumps(sys.path), str(child_end.fileno()),
-                        str(os.getpid())]
+                self._process, self._connection = _take_spare() or _spawn()
                 try:
-                    self._process = start_child(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                                pass_fds=(child_end.fileno(),))
-                except OSError as error:
-                    parent_end.close()
-                    raise RuntimeFailure(f"cannot start the reference model's process ({sys.executable}): "
-                                         f"{error.strerror or error}") from None
-                finally:
-                    child_end.close()
-                self._connection = Connection(parent_end.detach())
-                self._connection.send((self.compiler.runtime, self.compiler.cache_dir, self.compiler.use_cache))
+                    self._connection.send((self.compiler.runtime, self.compiler.cache_dir, self.compiler.use_cache))
+                except OSError:
+                    raise RuntimeFailure(self._ended()) from None
             return self._connection
 
     def _receive(self, connection: Connection) -> tuple[str, Any, str]:
@@ -123,6 +114,55 @@ class ModelProcess:
             except subprocess.TimeoutExpired:
                 pass
             kill_group(process)
+
+
+def _spawn() -> tuple[subprocess.Popen[bytes], Connection]:
+    """A fresh model process, and the parent's end of its socket."""
+    parent_end, child_end = socket.socketpair()
+    argv = [sys.executable, "-c", _BOOTSTRAP, json.dumps(sys.path), str(child_end.fileno()), str(os.getpid())]
+    try:
+        process = start_child(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              pass_fds=(child_end.fileno(),))
+    except OSError as error:
+        parent_end.close()
+        raise RuntimeFailure(f"cannot start the reference model's process ({sys.executable}): "
+                             f"{error.strerror or error}") from None
+    finally:
+        child_end.close()
+    return process, Connection(parent_end.detach())
+
+
+#: a model process started ahead of its use (:func:`prestart`), for the next :class:`ModelProcess` to take
+_spare: tuple[subprocess.Popen[bytes], Connection] | None = None
+_spare_lock = threading.Lock()
+
+
+def prestart() -> None:
+    """Start a model process now, so that its interpreter starts (imports the model) while the caller reads
+    the scripts; the next :class:`ModelProcess` takes it. One that cannot start is left to that one to say."""
+    global _spare
+    with _spare_lock:
+        if _spare is None:
+            try:
+                _spare = _spawn()
+            except RuntimeFailure:
+                pass
+
+
+def discard_spare() -> None:
+    """Stop the process :func:`prestart` started, if nothing took it (a run that ended before it ran)."""
+    taken = _take_spare()
+    if taken is not None:
+        process, connection = taken
+        connection.close()
+        kill_group(process)
+
+
+def _take_spare() -> tuple[subprocess.Popen[bytes], Connection] | None:
+    global _spare
+    with _spare_lock:
+        taken, _spare = _spare, None
+    return taken
 
 
 class RemoteTraceback(Exception):
