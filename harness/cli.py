@@ -19,7 +19,7 @@ from typing import Sequence
 from . import __version__
 from .article.examples import DEMO, EXAMPLES, SUM, ExampleResult, compare_example
 from .article.report import render_terminal, result_document, write_json
-from .case import Case, exit_status
+from .case import Case, CaseKind, exit_status
 from .compiler.wabt import Compiler, check_features, load_module_bytes
 from .errors import (
     EXIT_AGREE,
@@ -53,6 +53,7 @@ from .runtimes.process import debug_enabled, kill_every_child, live_children
 from .scenarios.suite import PreparedScenario
 from .scenarios.update import update_expectations
 from .scenarios.verdict import Reference
+from .wast import model_process
 
 
 def display_path(path: Path) -> str:
@@ -172,6 +173,8 @@ def command_run(arguments: argparse.Namespace) -> int:
     files = collect(arguments.paths)
     runtimes, wants_reference = resolve_specs(arguments.node)
     compiler_node = find_compiler_node(runtimes[0] if runtimes else find_node(None))
+    if runtimes and files.of(CaseKind.WAST):
+        model_process.prestart()  # the model's process for the scripts starts while they are read
     try:
         with Compiler(compiler_node) as compiler:
             inputs = load_inputs(files, compiler, scenarios_on_reference=wants_reference, version=version,
@@ -187,6 +190,8 @@ def command_run(arguments: argparse.Namespace) -> int:
     except RunInterrupted as stopped:  # the cases that ran are reported, saying the run was cut short
         _report(stopped.cases, runtimes, reports, version, interrupted=stopped.signal_name)
         raise
+    finally:
+        model_process.discard_spare()
     _report(cases, runtimes, reports, version)
     return exit_status(cases)
 

@@ -113,13 +113,29 @@ function fromResult(carrier, value) {
   return String((value >>> 0));
 }
 
+// A wrapper instance per export and signature, made once: it imports the export itself (a global as the
+// Global object, whose value it reads at each call), so it serves every later call as a fresh one would.
+var wrapperInstances = new WeakMap();
+function wrapperFor(request, target) {
+  var byWrapper = (target !== null && (typeof target === 'object' || typeof target === 'function'))
+    ? wrapperInstances.get(target) : undefined;
+  var wrapper = byWrapper && byWrapper.get(request.wrapper_b64);
+  if (wrapper) return wrapper;
+  // the wrapper imports the export (a function as t.f, a global as t.g) and reads it as bits
+  var imports = request.kind === 'get' ? { t: { g: target } } : { t: { f: target } };
+  wrapper = new WebAssembly.Instance(wrapperModule(request.wrapper_b64), imports);
+  if (target !== null && (typeof target === 'object' || typeof target === 'function')) {
+    if (!byWrapper) wrapperInstances.set(target, byWrapper = new Map());
+    byWrapper.set(request.wrapper_b64, wrapper);
+  }
+  return wrapper;
+}
+
 function invoke(request) {
   var instance = request.module ? state.named[request.module] : state.current;
   try {
     var target = instance.exports[request.name];
-    // the wrapper imports the export (a function as t.f, a global as t.g) and reads it as bits
-    var imports = request.kind === 'get' ? { t: { g: target } } : { t: { f: target } };
-    var wrapper = new WebAssembly.Instance(wrapperModule(request.wrapper_b64), imports);
+    var wrapper = wrapperFor(request, target);
     var args = request.args.map(toArgument);
     var result = wrapper.exports.w.apply(null, args);
     var values = request.results.length === 1 ? [result] : (result || []);

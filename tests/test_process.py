@@ -57,6 +57,33 @@ def test_a_hung_worker_is_killed_after_its_timeout_and_restarted(worker: JsonLin
     assert ask(worker, "echo", payload="after") == {"echoed": "after"}
 
 
+def test_pipelined_requests_are_answered_in_order_past_the_window(worker: JsonLineWorker) -> None:
+    payload = "x" * 1000  # 500 requests of about 1 KiB: many times the bytes sent before an answer is read
+    messages = [request("echo", payload=f"{n}{payload}") for n in range(500)]
+    answers = [parse_answer(answer, who=worker.name) for answer in worker.requests(messages, timeout=10)]
+    assert answers == [{"echoed": f"{n}{payload}"} for n in range(500)]
+    assert worker.starts == 1
+
+
+def test_a_pipelined_request_that_hangs_times_out_alone_and_the_next_request_restarts(
+        worker: JsonLineWorker) -> None:
+    messages = [request("echo", payload=1), request("hang"), request("echo", payload=3)]
+    answers = worker.requests(messages, timeout=0.5)
+    assert parse_answer(next(answers), who=worker.name) == {"echoed": 1}
+    with pytest.raises(ToolTimeout, match="did not answer within 0.5 s"):
+        next(answers)
+    assert ask(worker, "echo", payload="after") == {"echoed": "after"}  # not the third request's answer
+    assert worker.restarts == 1
+
+
+def test_answers_left_unread_by_a_pipeline_are_not_read_out_of_turn(worker: JsonLineWorker) -> None:
+    answers = worker.requests([request("echo", payload=n) for n in range(5)], timeout=10)
+    assert parse_answer(next(answers), who=worker.name) == {"echoed": 0}
+    answers.close()  # type: ignore[attr-defined]
+    assert ask(worker, "echo", payload="next") == {"echoed": "next"}
+    assert worker.restarts == 0
+
+
 def test_output_that_is_not_json_is_a_protocol_error(worker: JsonLineWorker) -> None:
     with pytest.raises(ProtocolError, match="not JSON: 'this is not json'"):
         ask(worker, "garbage")

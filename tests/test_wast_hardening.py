@@ -284,7 +284,7 @@ KILL_SCRIPT = """(module $counter (global $n (mut i32) (i32.const 0))
 (register "pure" $pure)
 (assert_return (invoke $counter "bump") (i32.const 1))
 (assert_return (invoke $pure "one") (i32.const 1))
-(assert_return (invoke $pure "one") (i32.const 1))
+(register "pure again" $pure)
 (assert_return (invoke $counter "bump") (i32.const 2))
 (module (import "pure" "one" (func (result i32))) (func (export "two") (result i32) (i32.const 2)))
 (assert_return (invoke "two") (i32.const 2))
@@ -308,6 +308,7 @@ def test_a_driver_killed_between_and_during_commands_is_rebuilt(tmp_path: Path, 
                 time.sleep(0.01)
 
         def on_case(case: Case) -> None:
+            # a run of actions is sent at once (pipelined): the register of line 7 is asked alone, after it
             if case.line == 6:  # between two commands
                 kill_driver()
             if case.line == 10:  # during the next one, which spins until then

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import collections
+import os
+import shutil
+import signal
 from pathlib import Path
 
 import pytest
 
+from harness.cli import main
 from harness.compiler.wabt import Compiler
+from harness.errors import EXIT_BAD_INPUT, RuntimeFailure
 from harness.model.versions import SpecVersion
 from harness.pipeline.targets import Target
+from harness.runtimes.discovery import Runtime, find_compiler_node
+from harness.wast import model_process
 from harness.wast.on_model import run_on_model
+from harness.wast.script import WastError
+from harness.wast.signatures import read_checked
 from tests.conftest import MEMORY64_FILES, MEMORY_FILES
 
 WAST = Path(__file__).parent / "wast"
@@ -122,3 +131,101 @@ def test_our_v128_values_script_holds_on_the_model_as_on_the_runtimes(compiler: 
     assert _problems(run_on_model(WAST / "simd_values.wast", compiler)) == []
     wrong = run_on_model(BAD_WAST / "wrong-simd.wast", compiler)
     assert [case.line for case in wrong if case.status == "fail"] == [7, 8, 9, 10, 11, 13]
+
+
+MALFORMED_SCRIPT = b"""(assert_malformed (module quote "(func (i32.const 1) (i32.ad))") "unknown operator")
+(assert_malformed (module quote "(func (result i32) (i32.const 1))") "a module wabt parses")
+"""
+
+
+def test_wabt_rejecting_malformed_text_is_remembered_and_asks_no_wabt_process_next_time(
+        tmp_path: Path, node_runtime: Runtime) -> None:
+    script = tmp_path / "malformed.wast"
+    script.write_bytes(MALFORMED_SCRIPT)
+    statuses = []
+    for run in range(2):
+        with Compiler(find_compiler_node(node_runtime), cache_dir=tmp_path / "cache") as compiler:
+            cases = run_on_model(script, compiler)
+            statuses.append({case.line: case.status for case in cases if case.runtime.label == "wabt"})
+            if run == 1:  # both texts answered from the cache: the rejection, and the module wabt accepted
+                assert compiler.compilations == 0 and compiler._worker is None
+    # wabt rejects the unknown operator (pass); it parses the second text, which the script calls malformed (fail)
+    assert statuses == [{1: "pass", 2: "fail"}] * 2
+
+
+CHECKED_SCRIPT = b"""(module (func (export "f") (param i32) (result i32) (local.get 0)))
+(assert_return (invoke "f" (i32.const 7)) (i32.const 7))
+"""
+
+
+def test_a_script_read_once_is_loaded_from_the_cache_until_its_bytes_change(tmp_path: Path,
+                                                                            node_runtime: Runtime) -> None:
+    script = tmp_path / "checked.wast"
+    script.write_bytes(CHECKED_SCRIPT)
+    runtime = find_compiler_node(node_runtime)
+    with Compiler(runtime, cache_dir=tmp_path / "cache") as first:
+        commands = read_checked(script, first)
+        assert first.compilations == 1  # the module, compiled to check the action against its export
+    assert len(list((tmp_path / "cache" / "scripts").rglob("*.pickle"))) == 1
+    with Compiler(runtime, cache_dir=tmp_path / "cache") as second:
+        shutil.rmtree(tmp_path / "cache" / next(iter(
+            path.name for path in (tmp_path / "cache").iterdir() if path.name != "scripts")))  # no compiled module left
+        assert read_checked(script, second) == commands
+        assert second.compilations == 0 and second._worker is None
+        # one argument too many: the edited script is read (and checked) again, and its error said again
+        script.write_bytes(CHECKED_SCRIPT.replace(b"(i32.const 7)) (i32", b"(i32.const 7) (i32.const 8)) (i32"))
+        for _ in range(2):
+            with pytest.raises(WastError, match="2 arguments given, the function takes"):
+                read_checked(script, second)
+
+
+APART_SCRIPT = b"""(module (memory 1) (func (export "load") (param i32) (result i32) (i32.load8_u (local.get 0)))
+  (data (i32.const 3) "\\2a"))
+(assert_return (invoke "load" (i32.const 3)) (i32.const 42))
+(assert_return (invoke "load" (i32.const 4)) (i32.const 42))
+(assert_trap (invoke "load" (i32.const 65536)) "out of bounds memory access")
+"""
+
+
+def test_the_model_in_a_process_of_its_own_judges_a_script_as_in_this_one(tmp_path: Path, compiler: Compiler) -> None:
+    script = tmp_path / "apart.wast"
+    script.write_bytes(APART_SCRIPT)
+    seen: list[int] = []
+    target = Target(None, compiler, model_apart=True)
+    try:
+        apart = target.wast_cases(script, lambda case: seen.append(case.line))
+        pid = target._model_process._process.pid  # type: ignore[union-attr]
+    finally:
+        target.close()
+    here = run_on_model(script, compiler)
+    # line 4 expects 42 where the data segment left 0: a failure, on both sides
+    assert [(case.line, case.status, case.detail) for case in apart] == \
+        [(case.line, case.status, case.detail) for case in here]
+    assert [case.status for case in apart] == ["pass", "pass", "fail", "pass"] and seen == [1, 3, 4, 5]
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # closed with its target
+
+
+def test_a_model_process_that_dies_is_a_runtime_failure(tmp_path: Path, compiler: Compiler) -> None:
+    script = tmp_path / "apart.wast"
+    script.write_bytes(APART_SCRIPT)
+    target = Target(None, compiler, model_apart=True)
+    try:
+        target.wast_cases(script)
+        os.kill(target._model_process._process.pid, signal.SIGKILL)  # type: ignore[union-attr]
+        with pytest.raises(RuntimeFailure, match="reference model's process ended .*SIGKILL"):
+            target.wast_cases(script)
+    finally:
+        target.close()
+
+
+def test_a_run_that_stops_at_bad_input_leaves_no_model_process_behind(tmp_path: Path, capsys,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "bad.wast").write_text('(module (func (export "f")))\n(assert_return (invoke "g"))\n')
+    started = []
+    spawn = model_process._spawn
+    monkeypatch.setattr(model_process, "_spawn", lambda: started.append(spawn()) or started[-1])
+    assert main(["run", str(tmp_path / "bad.wast")]) == EXIT_BAD_INPUT
+    assert "bad.wast:2:" in capsys.readouterr().err
+    [(process, connection)] = started  # started ahead, while the script was read
+    assert process.returncode is not None and connection.closed and model_process._spare is None

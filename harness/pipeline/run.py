@@ -215,7 +215,8 @@ def _cases_on(target: Target, inputs: Inputs, references: list[Future[Reference]
 def targets_for(inputs: Inputs, runtimes: Sequence[Runtime], compiler: Compiler, *,
                 timeout: float = SCENARIO_TIMEOUT) -> list[Target]:
     """The columns of a run: the reference model when it has cases to run, then each runtime."""
-    reference = [Target(None, compiler, version=inputs.version)] if inputs.scenarios_on_reference or inputs.scripts else []
+    reference = [Target(None, compiler, version=inputs.version, model_apart=bool(runtimes))] \
+        if inputs.scenarios_on_reference or inputs.scripts else []
     return reference + [Target(runtime, compiler, timeout=timeout, version=inputs.version) for runtime in runtimes]
 
 

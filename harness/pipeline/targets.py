@@ -29,9 +29,11 @@ from ..scenarios.suite import (
     judge_on_runtime,
     runs_on,
 )
+from ..wast.model_process import ModelProcess
 from ..wast.on_model import OnCase, run_on_model
 from ..wast.on_runtime import WastDriver
 from ..wast.script import Command
+from ..wast.signatures import read_checked
 
 #: the ``--node`` spec that names the reference model
 REFERENCE_SPEC = "reference"
@@ -60,11 +62,15 @@ class Target:
     """One column of a run: the reference model (``runtime`` is ``None``) or a JS runtime."""
 
     def __init__(self, runtime: Runtime | None, compiler: Compiler, *, timeout: float = SCENARIO_TIMEOUT,
-                 version: SpecVersion = DEFAULT_VERSION) -> None:
+                 version: SpecVersion = DEFAULT_VERSION, model_apart: bool = False) -> None:
         self.runtime = runtime
         self.compiler = compiler
         self.timeout = timeout
         self.version = version  # whose rules judge .wast scripts here
+        #: on the reference model: run scripts in a process of its own (:mod:`harness.wast.model_process`),
+        #: worth its start when runtimes run beside it
+        self.model_apart = model_apart
+        self._model_process: ModelProcess | None = None
         self._session: RuntimeSession | None = None
         self._wast_driver: WastDriver | None = None
         self._jsapi_driver: JsApiDriver | None = None
@@ -124,6 +130,12 @@ class Target:
 
         ``commands`` are the script's, when it was read already (every target of a run shares them).
         """
+        if self.runtime is None and self.model_apart:
+            if self._model_process is None:
+                self._model_process = ModelProcess(self.compiler)
+            if commands is None:
+                commands = read_checked(script, self.compiler, self.version)
+            return self._model_process.run(script, commands, on_case, self.version)
         if self.runtime is None:
             return run_on_model(script, self.compiler, on_case, commands, version=self.version)
         if self._wast_driver is None:
@@ -140,6 +152,6 @@ class Target:
 
     def close(self, *, grace: float = 2.0) -> None:
         """Stop every process this target started, for good (killed after ``grace`` seconds)."""
-        for process in (self._session, self._wast_driver, self._jsapi_driver):
+        for process in (self._session, self._wast_driver, self._jsapi_driver, self._model_process):
             if process is not None:
                 process.close(grace=grace)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -32,8 +33,14 @@ COMPACT_LIMIT = 2000
 
 def display_file(path: Path) -> str:
     """A path relative to the working directory when it lies below it."""
+    return _display_file(path, os.getcwd())
+
+
+@lru_cache(maxsize=4096)
+def _display_file(path: Path, working_directory: str) -> str:
+    """:func:`display_file` once per file and working directory (a report shows each file on thousands of rows)."""
     try:
-        relative = os.path.relpath(path)
+        relative = os.path.relpath(path, working_directory)
     except ValueError:
         return str(path)
     return str(path) if relative.startswith("..") else relative

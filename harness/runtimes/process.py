@@ -26,7 +26,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from ..errors import ProtocolError, RuntimeFailure, ToolTimeout
 from ..interrupts import deferred
@@ -211,7 +211,8 @@ class _Pending:
     whole: dict[str, Any]  # what a child that did not see the requests before it is sent instead
     short_for: int | None  # the child (by :attr:`JsonLineWorker.starts`) that ``message`` is meant for
     written_to: int | None = None  # the child it was written to; None: not written yet
-    size: int = 0  # the bytes written
+    line: bytes = b""  # the line for the child :attr:`line_for` (kept while it waits for room to be written)
+    line_for: int | None = None
 
 
 class JsonLineWorker:
@@ -236,6 +237,8 @@ class JsonLineWorker:
         self._stderr_thread: threading.Thread | None = None
         self._next_id = 0
         self._pending: collections.deque[_Pending] = collections.deque()  # sent, not yet received, in order
+        self._written = 0  # how many of the first pending requests the running child was given
+        self._ahead = 0  # their bytes, the first one's aside
         self._lock = threading.RLock()
         self._closed = False
 
@@ -359,13 +362,22 @@ class JsonLineWorker:
                     raise RuntimeFailure(f"{self.name} was stopped")
                 if self._process is None:  # its child was stopped (a failure before it): a fresh one
                     self._send_again()
-                elif head.written_to is None:
+                elif head.written_to != self.starts:
                     self._write_pending()
                 return self._await_answer(head.id, timeout)
             finally:
-                self._pending.popleft()
+                self._pop_head()
                 if self._process is not None and not self._closed:
                     self._write_pending()
+
+    def _pop_head(self) -> _Pending:
+        """Under the lock: the first pending request, taken off (the counts of what was written follow)."""
+        head = self._pending.popleft()
+        if self._written and head.written_to == self.starts:
+            self._written -= 1
+            if self._written:  # the next one is the head now: not ahead any more
+                self._ahead -= len(self._pending[0].line)
+        return head
 
     def _ensure_started(self) -> bool:
         """Under the lock: a child running (started now if need be); whether it was started now."""
@@ -378,6 +390,7 @@ class JsonLineWorker:
             self.restarts += 1
         self._process = self._start()
         self.starts += 1
+        self._written = self._ahead = 0
         if self._closed:  # closed from another thread while it started: it must not outlive the close
             self._stop(grace=0)
             raise RuntimeFailure(f"{self.name} was stopped")
@@ -398,25 +411,62 @@ class JsonLineWorker:
         as soon as it is free); those after it only while the bytes ahead of
         it stay within the bound. A child gone is seen when an answer is awaited.
         """
-        ahead = 0
-        for position, pending in enumerate(self._pending):
-            if pending.written_to == self.starts:
-                ahead += pending.size if position else 0
-                continue
-            whole = pending.short_for != self.starts
-            line = json.dumps(dict(pending.whole if whole else pending.message, id=pending.id),
-                              separators=(",", ":")).encode("utf-8") + b"\n"
-            if position and ahead + len(line) > AHEAD_BYTES:
+        while self._written < len(self._pending):
+            position = self._written
+            pending = self._pending[position]
+            if pending.line_for != self.starts:
+                whole = pending.short_for != self.starts
+                pending.line = json.dumps(dict(pending.whole if whole else pending.message, id=pending.id),
+                                          separators=(",", ":")).encode("utf-8") + b"\n"
+                pending.line_for = self.starts
+            line = pending.line
+            if position and self._ahead + len(line) > AHEAD_BYTES:
                 return
-            debug(f"-> {self.name}: {line.decode('utf-8', 'replace').rstrip()[:2000]}")
-            pending.written_to, pending.size = self.starts, len(line)
-            ahead += len(line) if position else 0
+            if debug_enabled():  # the echo is built only when it is shown: this runs for every request
+                debug(f"-> {self.name}: {line.decode('utf-8', 'replace').rstrip()[:2000]}")
+            pending.written_to = self.starts
+            self._written += 1
+            self._ahead += len(line) if position else 0
             try:
                 assert self._process is not None and self._process.stdin is not None
                 self._process.stdin.write(line)
                 self._process.stdin.flush()
             except (BrokenPipeError, OSError):
                 pass
+
+    def requests(self, messages: Sequence[dict[str, Any]], *, timeout: float) -> Iterator[dict[str, Any]]:
+        """Send ``messages`` without waiting for each answer (pipelined), and yield the answers in order.
+
+        They are written as :meth:`send` writes (never more than
+        :data:`AHEAD_BYTES` ahead of the one being answered, so writing never
+        blocks on a child that hangs), and each answer has ``timeout`` seconds,
+        as if it were sent alone. The first failure raises as :meth:`request`
+        does; the messages after it are then dropped, never sent again (the
+        caller decides what to ask next). Answers left unread when the caller
+        stops early are waited for and dropped, so none is read out of turn.
+        """
+        with self._lock:
+            if self._pending:
+                raise ValueError(f"{self.name}: a request cannot pass the {len(self._pending)} sent before it")
+            tickets = collections.deque(self.send(message) for message in messages)
+            try:
+                while tickets:
+                    yield self.receive(tickets.popleft(), timeout=timeout)
+            finally:
+                self._abandon(len(tickets), timeout)
+
+    def _abandon(self, count: int, timeout: float) -> None:
+        """Under the lock: drop the first ``count`` requests not answered; those the running child was
+        given are awaited first (their answers dropped), the others are never written."""
+        abandoned = [self._pop_head() for _ in range(count)]
+        for pending in abandoned:
+            if self._process is not None and pending.written_to == self.starts:
+                try:
+                    self._await_answer(pending.id, timeout)
+                except (RuntimeFailure, ToolTimeout, ProtocolError):
+                    pass  # the child is stopped now: the rest are only dropped
+        if self._process is not None and not self._closed:
+            self._write_pending()
 
     def _await_answer(self, request_id: int, timeout: float) -> dict[str, Any]:
         try:
@@ -427,7 +477,8 @@ class JsonLineWorker:
                               "and will be restarted", detail=self.stderr_tail()) from None
         if raw is None:
             return self._fail_dead()
-        debug(f"<- {self.name}: {raw.decode('utf-8', 'replace').rstrip()[:2000]}")
+        if debug_enabled():
+            debug(f"<- {self.name}: {raw.decode('utf-8', 'replace').rstrip()[:2000]}")
         try:
             answer = json.loads(raw)
         except (ValueError, RecursionError):  # RecursionError: nested past Python's limit

@@ -21,8 +21,10 @@ from typing import Any, Callable, Sequence
 from .. import model
 from ..case import REFERENCE, WABT, Case, CaseKind, RuntimeId, Status
 from ..compiler.wabt import Compiler
-from ..errors import HarnessError, WasmDecodeError, WatError
+from ..errors import HarnessError, WasmDecodeError
 from ..model.binary import FuncType, GlobalType
+from ..model.codegen import MAX_CALL_DEPTH
+from ..model.deep_stack import run_deep
 from ..model.floats import F32, F64, Format
 from ..model.instance import invoke_function
 from ..model.store import (
@@ -42,6 +44,7 @@ from ..model.traps import (
 )
 from ..model.validate import validate
 from ..model.versions import DEFAULT_VERSION, SpecVersion
+from .malformed import wabt_rejects
 from .script import (
     Action,
     Assertion,
@@ -315,7 +318,21 @@ def _judge_assertion(script: ModelScript, assertion: Assertion) -> tuple[str, st
 def run_on_model(path: Path, compiler: Compiler, on_case: OnCase = lambda case: None,
                  commands: Sequence[Command] | None = None, *, version: SpecVersion = DEFAULT_VERSION) -> list[Case]:
     """Every command of a script (``commands``, when it was read already), judged on the reference
-    model by ``version``'s rules (malformed text on wabt)."""
+    model by ``version``'s rules (malformed text on wabt).
+
+    The whole script runs on the model's deep-stack thread (:mod:`harness.model.deep_stack`), so its
+    thousands of invocations are direct calls there instead of one hand-off between threads each.
+    """
+    return run_deep(lambda: _run_commands(path, compiler, on_case, commands, version), SCRIPT_FRAMES)
+
+
+#: the Python frames a script may need on the deep thread: a full wasm call chain (as
+#: :func:`harness.model.interpreter.invoke` asks for it), with room for the script's own frames below it
+SCRIPT_FRAMES = MAX_CALL_DEPTH + 1000 + 100
+
+
+def _run_commands(path: Path, compiler: Compiler, on_case: OnCase, commands: Sequence[Command] | None,
+                  version: SpecVersion) -> list[Case]:
     script = ModelScript(path, compiler, version)
     cases = []
     for command in read_checked(path, compiler, version) if commands is None else commands:
@@ -342,9 +359,7 @@ def run_on_model(path: Path, compiler: Compiler, on_case: OnCase = lambda case: 
 def _malformed_text(path: Path, command: Assertion, compiler: Compiler, version: SpecVersion) -> Case:
     """Malformed text is a property of the text parser: judged against wabt (with ``version``'s features)."""
     assert isinstance(command.subject, ModuleCommand)
-    try:
-        compiler.compile_text(command.subject.source, filename=f"{path}:{command.line}",
-                              features=version.wabt_features, validate=False)
-    except WatError:
+    if wabt_rejects(compiler, command.subject.source, filename=f"{path}:{command.line}",
+                    features=version.wabt_features):
         return wast_case(path, command.line, "assert_malformed", WABT, "pass")
     return wast_case(path, command.line, "assert_malformed", WABT, "fail", "wabt parsed text the script calls malformed")

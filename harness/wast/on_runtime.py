@@ -15,8 +15,10 @@ itself and the state it may have changed.
 from __future__ import annotations
 
 import base64
+import collections
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from .. import model
 from ..case import Case, RuntimeId
@@ -52,7 +54,7 @@ from .on_model import (
     result_matches,
     wast_case,
 )
-from .replay import SPECTEST, ScriptState, restart_reason
+from .replay import SPECTEST, Held, ScriptState, restart_reason
 from .script import (
     Action,
     Assertion,
@@ -107,10 +109,23 @@ class WastDriver:
 
     def ask(self, op: str, **fields: Any) -> dict[str, Any]:
         """One request to the driver; a JS-side failure of the driver itself raises."""
-        answer = parse_answer(self.worker.request(request(op, **fields), timeout=self.timeout), who=self.worker.name)
-        if isinstance(answer, JsError):
-            raise RuntimeFailure(f"{self.worker.name}: {answer.name}: {answer.message}")
-        return answer
+        return self.result(self.worker.request(request(op, **fields), timeout=self.timeout))
+
+    def ask_all(self, requests: Sequence[tuple[str, dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+        """Several requests sent at once (pipelined, :meth:`JsonLineWorker.requests`); their results in order.
+
+        The first failure raises, as :meth:`ask` does; the later requests are then never run.
+        """
+        messages = [request(op, **fields) for op, fields in requests]
+        for answer in self.worker.requests(messages, timeout=self.timeout):
+            yield self.result(answer)
+
+    def result(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """The result of one of the driver's answers; a JS-side failure of the driver itself raises."""
+        result = parse_answer(answer, who=self.worker.name)
+        if isinstance(result, JsError):
+            raise RuntimeFailure(f"{self.worker.name}: {result.name}: {result.message}")
+        return result
 
     def wrapper(self, subject: FuncType | GlobalType) -> str:
         """The base64 wrapper module for a signature or a global type, compiled once per driver."""
@@ -152,6 +167,10 @@ class JsScript:
         self.current: Module | None = None
         #: modules that could not be instantiated here (by name; None for the latest), and why
         self.gaps: dict[str | None, str] = {}
+        #: actions whose requests were sent ahead (:meth:`send_ahead`), in order, and the answers' stream
+        self.sent_ahead: collections.deque[tuple[Action | ModuleCommand, Invocation | CompileCheck]] = \
+            collections.deque()
+        self.answers: Iterator[dict[str, Any]] | None = None
 
     def rebuild_if_restarted(self) -> None:
         """After the driver process ended, build the script's state again in a fresh one (:mod:`.replay`)."""
@@ -214,7 +233,22 @@ class JsScript:
             return []
         return []
 
+    def compile_check(self, command: ModuleCommand) -> "CompileCheck":
+        """What compiling a module only (``assert_invalid``, ``assert_malformed``) asks of the driver."""
+        wasm = self.wasm(command, validate=False)
+        fields: dict[str, Any] = dict(wasm_b64=base64.b64encode(wasm).decode(), name=command.name, compile_only=True)
+        self.rebuild_if_restarted()  # before asking what is lost
+        # only a module importing from a registered module whose state was lost is lost: decode it only then
+        anything_lost = any(held is not None and held.lost for held in self.state.registered.values())
+        return CompileCheck(fields, self.state.lost_import(_decoded_or_none(wasm)) if anything_lost else "")
+
     def module(self, command: ModuleCommand, **flags: bool) -> dict[str, Any]:
+        if flags == {"compile_only": True}:  # changes nothing in the driver: no log, no held module
+            ahead = self._answer_sent_ahead(command)
+            if ahead is not None:
+                return ahead
+            check = self.compile_check(command)
+            return check.answered(self.ask("wast_module", **check.fields))
         wasm = self.wasm(command, validate=not flags.get("compile_only", False))
         fields: dict[str, Any] = dict(wasm_b64=base64.b64encode(wasm).decode(), name=command.name, **flags)
         decoded = _decoded_or_none(wasm)
@@ -301,7 +335,8 @@ class JsScript:
         self.state.logged("wast_register", fields)
         self.state.register(command.as_name, command.module)
 
-    def invoke(self, action: Action) -> dict[str, Any]:
+    def prepare(self, action: Action) -> "Invocation | dict[str, Any]":
+        """What an action needs from the driver, or its outcome when it cannot or need not ask it."""
         self.rebuild_if_restarted()  # before asking what is lost
         held = self.state.reached(action.module)
         if held is not None and held.lost:
@@ -325,14 +360,102 @@ class JsScript:
         lacking = self.lacking(params, results)
         if lacking:
             return {"unsupported": f"{self.runtime.label()} lacks {lacking}"}
-        if action.kind == "invoke":
-            self.state.invoking(held)
-        answer = self.ask("wast_invoke", kind=action.kind, module=action.module, name=action.name,
-                          args=js_arguments(params, action.args), results=list(carriers_of(results)),
-                          wrapper_b64=self.wrapper(subject))
+        fields = dict(kind=action.kind, module=action.module, name=action.name,
+                      args=js_arguments(params, action.args), results=list(carriers_of(results)),
+                      wrapper_b64=self.wrapper(subject))
+        return Invocation(held, action.kind, fields, results)
+
+    def send_ahead(self, subjects: Sequence[Action | ModuleCommand]) -> None:
+        """Send the requests of the script's next actions and compile-only modules at once, before judging any
+        (pipelined): none of them changes what the others ask.
+
+        Only while the driver runs (a restart rebuilds first, one request at a
+        time), and only up to the first one that asks nothing of the driver
+        or cannot be prepared: each is then judged by :meth:`invoke` or
+        :meth:`module` in order, exactly as if asked alone. After a failure
+        the rest are asked again, one by one.
+        """
+        if self.sent_ahead or not self.driver.worker.running():
+            return
+        for subject in subjects:
+            try:
+                prepared = self.compile_check(subject) if isinstance(subject, ModuleCommand) else self.prepare(subject)
+            except (HarnessError, UnsupportedInstruction):
+                break
+            if not isinstance(prepared, (Invocation, CompileCheck)):
+                break
+            self.sent_ahead.append((subject, prepared))
+        if len(self.sent_ahead) > 1:
+            self.answers = self.driver.ask_all([(prepared.op, prepared.fields) for _, prepared in self.sent_ahead])
+        else:
+            self.sent_ahead.clear()
+
+    def _answer_sent_ahead(self, subject: Action | ModuleCommand) -> dict[str, Any] | None:
+        """The answer to ``subject`` when its request was sent ahead (None when it was not)."""
+        if not self.sent_ahead or self.sent_ahead[0][0] is not subject:
+            return None
+        _, prepared = self.sent_ahead.popleft()
+        assert self.answers is not None
+        if isinstance(prepared, Invocation) and prepared.kind == "invoke":
+            self.state.invoking(prepared.held)
+        try:
+            answer = next(self.answers)
+        except HarnessError as failure:
+            self.stop_sending_ahead()
+            if not self.driver.worker.running():
+                self.restarted_after = restart_reason(failure, self.line)
+            raise
+        if not self.sent_ahead:
+            self.stop_sending_ahead()
+        return prepared.answered(answer)
+
+    def stop_sending_ahead(self) -> None:
+        """Forget the requests sent ahead (after a failure none of them ran; otherwise none is left)."""
+        self.sent_ahead.clear()
+        if self.answers is not None:
+            self.answers.close()  # type: ignore[attr-defined]
+            self.answers = None
+
+    def invoke(self, action: Action) -> dict[str, Any]:
+        ahead = self._answer_sent_ahead(action)
+        if ahead is not None:
+            return ahead
+        prepared = self.prepare(action)
+        if not isinstance(prepared, Invocation):
+            return prepared
+        if prepared.kind == "invoke":
+            self.state.invoking(prepared.held)
+        return prepared.answered(self.ask("wast_invoke", **prepared.fields))
+
+
+@dataclass
+class Invocation:
+    """An invoke or get ready for the driver: its request's fields, and what reading its answer needs."""
+
+    held: Held | None
+    kind: str
+    fields: dict[str, Any]
+    results: tuple[str, ...]
+    op = "wast_invoke"
+
+    def answered(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """The driver's answer, its results joined back into the action's values."""
         if "results" in answer:
-            answer["results"] = join_results(results, [canonical_result(result) for result in answer["results"]])
+            answer["results"] = join_results(self.results, [canonical_result(result) for result in answer["results"]])
         return answer
+
+
+@dataclass
+class CompileCheck:
+    """A module to compile only, ready for the driver, and why its answer cannot be judged (``lost``, if so)."""
+
+    fields: dict[str, Any]
+    lost: str
+    op = "wast_module"
+
+    def answered(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """The driver's answer, saying first when the module imports lost state."""
+        return {"lost": self.lost, **answer} if self.lost else answer
 
 
 def _trap_problem(answer: dict[str, Any], message: str) -> str:
@@ -435,21 +558,51 @@ def _run_script(script: JsScript, on_case: OnCase, commands: Sequence[Command]) 
     runtime = RuntimeId(script.runtime.name, script.runtime.version)
     cases: list[Case] = []
     skipped: Case | None = None  # the first command the runtime could not run: later state may differ
-    for command in commands:
+    try:
+        for position, command in enumerate(commands):
+            if is_malformed_text(command):
+                continue
+            script.line = command.line
+            if not script.sent_ahead:
+                script.send_ahead(_upcoming_subjects(commands, position))
+            try:
+                name, status, detail = _judge(script, command)
+            except UnsupportedInstruction as gap:
+                name, status, detail = type(command).__name__, "error", f"reference model: {gap}"
+            except HarnessError as failure:
+                name, status, detail = type(command).__name__, "error", failure.one_line()
+            if status == "fail" and skipped is not None:
+                status, detail = "unsupported", f"may depend on line {skipped.line}, which {label} could not run ({detail})"
+            case = wast_case(path, command.line, name, runtime, status, detail)
+            if status == "unsupported" and skipped is None and script.may_change_shared_state(command):
+                skipped = case
+            cases.append(case)
+            on_case(case)
+    finally:
+        script.stop_sending_ahead()
+    return cases
+
+
+#: the most commands whose requests are sent to the driver before the first of them is judged
+SEND_AHEAD = 256
+
+
+def _upcoming_subjects(commands: Sequence[Command], position: int) -> list[Action | ModuleCommand]:
+    """What the commands from ``position`` on ask of the driver, up to the first that changes the script's
+    modules: actions (an invoke, a get, or an assertion on one) and modules only compiled (``assert_invalid``,
+    ``assert_malformed``); malformed text is skipped (wabt's). Their requests can be sent at once."""
+    subjects: list[Action | ModuleCommand] = []
+    for command in commands[position:position + SEND_AHEAD]:
         if is_malformed_text(command):
             continue
-        script.line = command.line
-        try:
-            name, status, detail = _judge(script, command)
-        except UnsupportedInstruction as gap:
-            name, status, detail = type(command).__name__, "error", f"reference model: {gap}"
-        except HarnessError as failure:
-            name, status, detail = type(command).__name__, "error", failure.one_line()
-        if status == "fail" and skipped is not None:
-            status, detail = "unsupported", f"may depend on line {skipped.line}, which {label} could not run ({detail})"
-        case = wast_case(path, command.line, name, runtime, status, detail)
-        if status == "unsupported" and skipped is None and script.may_change_shared_state(command):
-            skipped = case
-        cases.append(case)
-        on_case(case)
-    return cases
+        if isinstance(command, Action):
+            subjects.append(command)
+        elif isinstance(command, Assertion) and command.kind in ("assert_return", "assert_trap", "assert_exhaustion") \
+                and isinstance(command.subject, Action):
+            subjects.append(command.subject)
+        elif isinstance(command, Assertion) and command.kind in ("assert_invalid", "assert_malformed") \
+                and isinstance(command.subject, ModuleCommand):
+            subjects.append(command.subject)
+        else:
+            break
+    return subjects

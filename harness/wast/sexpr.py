@@ -19,8 +19,6 @@ from typing import Union
 
 from ..errors import InputError
 
-_DELIMITERS = b"()\";"
-_SPACE = b" \t\n\r"
 _ESCAPES = {ord("n"): b"\n", ord("t"): b"\t", ord("r"): b"\r", ord("\\"): b"\\", ord("'"): b"'", ord('"'): b'"'}
 #: ``\u{hexnum}``: hex digits, an underscore only between two of them
 _UNICODE_ESCAPE = re.compile(rb"u\{([0-9a-fA-F](?:_?[0-9a-fA-F])*)\}")
@@ -83,85 +81,93 @@ def column_at(source: bytes, offset: int) -> int:
     return len(source[line_start:offset].decode("utf-8", "replace")) + 1
 
 
+#: white space and line comments, as one run (block comments nest, so the reader skips those itself)
+_BLANK = re.compile(rb"(?:[ \t\n\r]+|;;[^\n]*)+")
+#: a keyword, identifier or number: up to a delimiter or white space
+_ATOM = re.compile(rb"[^()\"; \t\n\r]+")
+#: the bytes of a string that stand for themselves (no quote, backslash or control character)
+_PLAIN = re.compile(rb"[^\"\\\x00-\x1f\x7f]+")
+#: blanks, then one common token: an opening parenthesis (not a block comment's), a closing one, an atom,
+#: or a string with no escape (its bytes as they are). The blanks match one way only (a byte at a time, a
+#: line comment to its end), so a failed match backtracks in linear time and never into a comment.
+_TOKEN = re.compile(rb"(?:[ \t\n\r]|;;[^\n]*(?=\n|\Z))*(?:(\((?!;))|(\))|([^()\"; \t\n\r]+)|\"([^\"\\\x00-\x1f\x7f]*)\")")
+#: where a block comment's depth changes
+_BLOCK_MARK = re.compile(rb"\(;|;\)")
+
+
 class Reader:
-    """A cursor over a script's bytes."""
+    """A cursor over a script's bytes, read token by token with regular expressions.
+
+    ``line`` is the line of the last node read; it is brought up to date (by
+    counting the newlines passed) only where a node starts, not byte by byte.
+    """
 
     def __init__(self, source: bytes, path: str) -> None:
         self.source = source
         self.path = path
         self.offset = 0
         self.line = 1
+        self._counted = 0  # the offset ``line`` was counted up to
 
     def fail(self, message: str, at: int | None = None) -> SexprError:
         """An error at the current (or the given) byte offset, with its line and column."""
         line, column = position(self.source, self.offset if at is None else at)
         return SexprError(message, path=self.path, line=line, column=column)
 
-    def _advance(self, count: int = 1) -> None:
-        self.line += self.source.count(b"\n", self.offset, self.offset + count)
-        self.offset += count
-
     def skip_blank(self) -> None:
         """Skip white space and both kinds of comment."""
-        while self.offset < len(self.source):
-            if self.source[self.offset] in _SPACE:
-                self._advance()
-            elif self.source.startswith(b";;", self.offset):
-                end = self.source.find(b"\n", self.offset)
-                self._advance((end if end >= 0 else len(self.source)) - self.offset)
-            elif self.source.startswith(b"(;", self.offset):
-                self._skip_block_comment()
-            else:
+        source = self.source
+        while True:
+            blank = _BLANK.match(source, self.offset)
+            if blank:
+                self.offset = blank.end()
+            if not source.startswith(b"(;", self.offset):
                 return
+            self._skip_block_comment()
 
     def _skip_block_comment(self) -> None:
         start, depth = self.offset, 0
-        while self.offset < len(self.source):
-            if self.source.startswith(b"(;", self.offset):
-                depth += 1
-                self._advance(2)
-            elif self.source.startswith(b";)", self.offset):
-                depth -= 1
-                self._advance(2)
-                if depth == 0:
-                    return
-            else:
-                self._advance()
+        for mark in _BLOCK_MARK.finditer(self.source, start):
+            depth += 1 if mark[0] == b"(;" else -1
+            if depth == 0:
+                self.offset = mark.end()
+                return
         raise self.fail("unterminated block comment", start)
 
     def read_string(self) -> String:
         """A string literal starting at the current quote."""
-        start, line = self.offset, self.line
-        self._advance()
+        source = self.source
+        start, line = self.offset, self._line_at(self.offset)
+        self.offset += 1
         value = bytearray()
         while True:
-            if self.offset >= len(self.source):
+            plain = _PLAIN.match(source, self.offset)
+            if plain:
+                value += plain[0]
+                self.offset = plain.end()
+            if self.offset >= len(source):
                 raise self.fail("unterminated string", start)
-            byte = self.source[self.offset]
+            byte = source[self.offset]
             if byte == ord('"'):
-                self._advance()
+                self.offset += 1
                 return String(bytes(value), line, start)
             if byte == ord("\n"):
                 raise self.fail("newline in a string (write it as \\n)")
             if byte in _CONTROL:
                 raise self.fail(f"control character 0x{byte:02x} in a string (write it as an escape)")
-            if byte == ord("\\"):
-                value += self._escape()
-            else:
-                value.append(byte)
-                self._advance()
+            value += self._escape()  # the only byte left: a backslash
 
     def _escape(self) -> bytes:
         following = self.source[self.offset + 1:self.offset + 2]
         if following and following[0] in _ESCAPES:
-            self._advance(2)
+            self.offset += 2
             return _ESCAPES[following[0]]
         if following == b"u":
             return self._unicode_escape()
         pair = self.source[self.offset + 1:self.offset + 3]
         if len(pair) != 2 or not all(digit in _HEX_DIGITS for digit in pair):
             raise self.fail(f"unknown escape \\{pair.decode('utf-8', 'replace')}")
-        self._advance(3)
+        self.offset += 3
         return bytes([int(pair, 16)])
 
     def _unicode_escape(self) -> bytes:
@@ -174,45 +180,72 @@ class Reader:
         if code >= 0x110000 or 0xD800 <= code < 0xE000:
             raise self.fail(f"\\u{{{match[1].decode()}}} is not a Unicode scalar value "
                             "(a surrogate, or above 10FFFF)")
-        self._advance(match.end() - self.offset)
+        self.offset = match.end()
         return chr(code).encode("utf-8")
 
     def read_atom(self) -> Atom:
         """A run of characters up to a delimiter or white space (at least one)."""
-        start, line = self.offset, self.line
-        while self.offset < len(self.source) and self.source[self.offset] not in _DELIMITERS + _SPACE:
-            self._advance()
-        return Atom(self.source[start:self.offset].decode("utf-8", "replace"), line, start)
+        start = self.offset
+        atom = _ATOM.match(self.source, start)
+        self.offset = atom.end() if atom else start
+        return Atom(self.source[start:self.offset].decode("utf-8", "replace"), self._line_at(start), start)
+
+    def _line_at(self, offset: int) -> int:
+        """The line of ``offset``, at or after the offset the line was last counted to."""
+        self.line += self.source.count(b"\n", self._counted, offset)
+        self._counted = offset
+        return self.line
 
     def read_all(self) -> list[Node]:
-        """Every top-level node, each list holding its items (read without recursion)."""
+        """Every top-level node, each list holding its items (read without recursion).
+
+        One regular expression reads the common tokens (after any blanks): a
+        parenthesis, an atom, a string without escapes. Anything else (a block
+        comment, a string with escapes, the end, an error) is read by the
+        methods above.
+        """
+        source, size, token = self.source, len(self.source), _TOKEN.match
         top: list[Node] = []
         open_lists: list[SList] = []
+        siblings = top
+        offset = 0
         while True:
-            self.skip_blank()
-            if self.offset >= len(self.source):
-                if open_lists:
-                    raise self.fail("unclosed '('", open_lists[-1].start)
-                return top
-            byte = self.source[self.offset]
-            if byte == ord(")"):
+            match = token(source, offset)
+            if match is None:
+                self.offset = offset
+                self.skip_blank()
+                offset = self.offset
+                if offset >= size:
+                    if open_lists:
+                        raise self.fail("unclosed '('", open_lists[-1].start)
+                    return top
+                if source[offset] == 0x22:  # a string with escapes (or a bad one)
+                    siblings.append(self.read_string())
+                    offset = self.offset
+                elif source[offset] == 0x3B:
+                    raise self.fail("unexpected ';' (a comment starts with ';;' or '(;')")
+                continue  # after a block comment
+            kind = match.lastindex
+            start, offset = match.start(kind), match.end()
+            if kind == 2:  # )
                 if not open_lists:
-                    raise self.fail("unexpected ')'")
-                self._advance()
-                open_lists.pop().end = self.offset
+                    raise self.fail("unexpected ')'", start)
+                open_lists.pop().end = offset
+                siblings = open_lists[-1].items if open_lists else top
                 continue
-            siblings = open_lists[-1].items if open_lists else top
-            if byte == ord("("):
-                opened = SList(line=self.line, start=self.offset)
-                self._advance()
+            if kind == 4:  # the quote opens just before the string's bytes
+                start -= 1
+            self.line += source.count(b"\n", self._counted, start)  # :meth:`_line_at`, inline: it is hot
+            self._counted = start
+            if kind == 1:  # (
+                opened = SList(line=self.line, start=start)
                 siblings.append(opened)
                 open_lists.append(opened)
-            elif byte == ord('"'):
-                siblings.append(self.read_string())
-            elif byte == ord(";"):
-                raise self.fail("unexpected ';' (a comment starts with ';;' or '(;')")
+                siblings = opened.items
+            elif kind == 3:
+                siblings.append(Atom(match[3].decode("utf-8", "replace"), self.line, start))
             else:
-                siblings.append(self.read_atom())
+                siblings.append(String(match[4], self.line, start))
 
 
 def read_all(source: bytes, path: str) -> list[Node]:

@@ -19,10 +19,11 @@ from typing import Sequence, Union
 
 from .. import model
 from ..compiler.wabt import Compiler
-from ..errors import HarnessError
+from ..errors import HarnessError, InputError
 from ..model.binary import FuncType, GlobalType, Module
 from ..model.traps import UnsupportedInstruction
 from ..model.versions import DEFAULT_VERSION, SpecVersion
+from .read_cache import cached_read
 from .script import (
     Action,
     Assertion,
@@ -45,20 +46,28 @@ def read_checked(path: Path, compiler: Compiler, version: SpecVersion = DEFAULT_
     Text modules are compiled with the wabt features of ``version`` (the spec version that judges the run)
     and decoded by its rules.
     """
-    commands = read_script(path)
-    check_script(path, commands, compiler, version)
-    return commands
+    def read() -> tuple[list[Command], bool]:
+        commands = read_script(path)
+        return commands, check_script(path, commands, compiler, version)
+    return cached_read(Path(path), compiler, version.value, read)
 
 
 def check_script(path: Path, commands: Sequence[Command], compiler: Compiler,
-                 version: SpecVersion = DEFAULT_VERSION) -> None:
-    """Raise :class:`WastError` at the first action that does not fit the export it reaches."""
+                 version: SpecVersion = DEFAULT_VERSION) -> bool:
+    """Raise :class:`WastError` at the first action that does not fit the export it reaches.
+
+    Returns whether the check depended on the script's bytes alone: False when a module went unchecked
+    because wabt's process failed (not because wabt or the decoder rejected the module).
+    """
     current: tuple[int, Module | None] | None = None
     named: dict[str, tuple[int, Module | None]] = {}
+    complete = True
     for command in commands:
         if isinstance(command, ModuleCommand):
             if not command.definition:
-                current = (command.line, _decoded(path, command, compiler, version))
+                decoded, settled = _decoded(path, command, compiler, version)
+                complete = complete and settled
+                current = (command.line, decoded)
                 if command.name:
                     named[command.name] = current
             continue
@@ -76,6 +85,7 @@ def check_script(path: Path, commands: Sequence[Command], compiler: Compiler,
                                  and command.kind == "assert_return" else None)
         if problem:
             raise _error(path, action, f"{action.kind} {action.name!r} (module of line {line}): {problem}")
+    return complete
 
 
 def action_problem(action: Action, module: Module, results: Sequence[Result] | None) -> str:
@@ -125,14 +135,18 @@ def _kind(value: Value) -> str:
     return f"{value.type} (ref.{value.reference})" if value.reference is not None else value.type
 
 
-def _decoded(path: Path, command: ModuleCommand, compiler: Compiler, version: SpecVersion) -> Module | None:
-    """The module as the reference decoder reads it; ``None`` when it does not compile or decode here."""
+def _decoded(path: Path, command: ModuleCommand, compiler: Compiler,
+             version: SpecVersion) -> tuple[Module | None, bool]:
+    """The module as the reference decoder reads it (``None`` when it does not compile or decode here), and
+    whether that depends on its bytes alone (not on a wabt process that failed)."""
     try:
         wasm = command.source if command.form == "binary" else compiler.compile_text(
             command.source, filename=f"{path}:{command.line}", features=version.wabt_features).wasm_bytes
-        return model.decode_module(wasm, version=version)
-    except (HarnessError, UnsupportedInstruction):
-        return None
+        return model.decode_module(wasm, version=version), True
+    except (InputError, UnsupportedInstruction):
+        return None, True
+    except HarnessError:
+        return None, False
 
 
 def _error(path: Path, action: Action, message: str) -> WastError:
