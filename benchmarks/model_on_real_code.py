@@ -39,10 +39,10 @@ from timing import best_of  # noqa: E402
 
 from harness.compiler.wabt import Compiler  # noqa: E402
 from harness.model import MemoryObject, TypedArrayModel, view_kind  # noqa: E402
-from harness.runtimes.discovery import find_compiler_node, find_node  # noqa: E402
-from harness.scenarios.format import load_scenario  # noqa: E402
 from harness.pipeline.model_pool import on_deep_stack  # noqa: E402
+from harness.runtimes.discovery import find_compiler_node, find_node  # noqa: E402
 from harness.scenarios import decoded  # noqa: E402
+from harness.scenarios.format import load_scenario  # noqa: E402
 from harness.scenarios.suite import PreparedScenario, prepare, reference_for  # noqa: E402
 from harness.scenarios.verdict import Reference  # noqa: E402
 from tests.real_modules import extract_all  # noqa: E402

@@ -351,3 +351,72 @@ def test_the_operands_of_a_gap_are_evaluated_before_it_is_reached(compiler: Comp
     with pytest.raises(UnsupportedInstruction, match="i32x4.relaxed_laneselect"):
         call_export(instance, "f", [])
     assert instance.exports["calls"].value == 1
+
+
+# -- runs of loads read at once (harness.model.load_runs) -------------------------------------
+
+#: four fields at 8..23: 0x11111111, 0x22222222, 0x33333333, 0x44444444 (little-endian bytes)
+FIELDS = r'(data (i32.const 8) "\11\11\11\11\22\22\22\22\33\33\33\33\44\44\44\44")'
+
+
+def test_loads_of_a_structure_field_by_field_read_each_field(compiler: Compiler) -> None:
+    wat = f"""(module (memory 1) {FIELDS}
+      (func (export "f") (param $p i32) (result i32 i32 i32 i32)
+        (i32.load (i32.add (local.get $p) (i32.const 4)))
+        (i32.load (local.get $p))
+        (i32.xor (i32.load offset=8 (local.get $p)) (i32.const 1))
+        (i32.load offset=12 (local.get $p))))"""
+    assert "read_run" in _translated_source(compiler, wat, "f")  # the four loads are one run
+    assert run(compiler, wat, "f", 8) == [0x22222222, 0x11111111, 0x33333332, 0x44444444]
+
+
+def test_a_run_of_loads_partly_past_the_memory_traps_though_its_first_load_is_inside(compiler: Compiler) -> None:
+    wat = """(module (memory 1)
+      (func (export "f") (param $p i32) (result i32)
+        (i32.store (i32.const 0) (i32.const 7))
+        (i32.add (i32.add (i32.load (local.get $p)) (i32.load offset=4 (local.get $p)))
+                 (i32.load offset=8 (local.get $p)))))"""
+    module = decode_module(compiler.compile_text(wat.encode(), filename="t.wat").wasm_bytes)
+    instance = instantiate(module)
+    assert call_export(instance, "f", [65524]) == [0]  # 65524..65535: the last word ends at the memory's end
+    with pytest.raises(Trap) as caught:
+        call_export(instance, "f", [65528])  # the words at 65528 and 65532 are inside, the one at 65536 is not
+    assert caught.value.kind is TrapKind.OUT_OF_BOUNDS_MEMORY
+    assert instance.memory().load(0, 4) == (7).to_bytes(4, "little")  # the store before the loads happened
+
+
+def test_loads_whose_wasm_sum_wraps_past_2_to_the_32_read_from_the_start_of_memory(compiler: Compiler) -> None:
+    # (0xFFFFFFFC + 4) mod 2^32 = 0, + 8 -> 4, + 12 -> 8: an explicit i32.add wraps
+    wat = f"""(module (memory 1) {FIELDS}
+      (func (export "f") (param $p i32) (result i32 i32 i32)
+        (i32.load (i32.add (local.get $p) (i32.const 12)))
+        (i32.load (i32.add (local.get $p) (i32.const 16)))
+        (i32.load (i32.add (local.get $p) (i32.const 20)))))"""
+    assert run(compiler, wat, "f", 0xFFFFFFFC) == [0x11111111, 0x22222222, 0x33333333]
+
+
+def test_a_memarg_offset_does_not_wrap_so_a_run_past_2_to_the_32_traps(compiler: Compiler) -> None:
+    wat = """(module (memory 1)
+      (func (export "f") (param $p i32) (result i32)
+        (i32.add (i32.add (i32.load offset=4 (local.get $p)) (i32.load offset=8 (local.get $p)))
+                 (i32.load offset=12 (local.get $p)))))"""
+    with pytest.raises(Trap) as caught:
+        run(compiler, wat, "f", 0xFFFFFFF8)
+    assert caught.value.kind is TrapKind.OUT_OF_BOUNDS_MEMORY
+
+
+def test_a_store_between_two_loads_is_seen_by_the_second(compiler: Compiler) -> None:
+    wat = f"""(module (memory 1) {FIELDS}
+      (func (export "f") (param $p i32) (result i32 i32 i32 i32)
+        (i32.load (local.get $p)) (i32.load offset=4 (local.get $p))
+        (i32.store offset=8 (local.get $p) (i32.const 5))
+        (i32.load offset=8 (local.get $p)) (i32.load offset=12 (local.get $p))))"""
+    assert run(compiler, wat, "f", 8) == [0x11111111, 0x22222222, 5, 0x44444444]
+
+
+def _translated_source(compiler: Compiler, wat: str, export: str) -> str:
+    module = decode_module(compiler.compile_text(wat.encode(), filename="t.wat").wasm_bytes)
+    [index] = [entry.index for entry in module.exports if entry.name == export]
+    imported = len(module.function_types()) - len(module.bodies)
+    body = module.bodies[index - imported]
+    return codegen.translate(module, body, module.function_types()[index], "f").source
