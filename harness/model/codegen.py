@@ -257,7 +257,6 @@ def translation_context(module: Module, body: FunctionBody, signature: FuncType)
     Keep it in step with what :class:`Translator` reads from the module.
 
     >>> from .binary import FunctionBody, FuncType, Module
-from .load_runs import READERS, fuse_loads, read_run
     >>> module = Module(types=[FuncType(("i32",), ())], functions=[0])
     >>> body = FunctionBody(("i64",), ())
     >>> translation_context(module, body, module.types[0]) == translation_context(module, body, module.types[0])
