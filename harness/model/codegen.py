@@ -253,7 +253,7 @@ def translation_context(module: Module, body: FunctionBody, signature: FuncType)
     (given the same ``name``), so a cache of translations may key them by the two
     together. It holds the signature, the declared locals, the module's type
     section (block types, ``call_indirect``), the function index space's
-    signatures (``call``) and the memories' address types (``memory.grow``).
+    signatures (``call``) and the memories' address types (``memory.grow``, runs of loads).
     Keep it in step with what :class:`Translator` reads from the module.
 
     >>> from .binary import FunctionBody, FuncType, Module
