@@ -87,7 +87,7 @@ _CODES = {4: "I", 8: "Q"}
 #: the readers the generated code names: ``unpack_<width>x<count>``
 READERS: dict[str, Callable[[Any, int], tuple[int, ...]]] = {
     f"unpack_{width}x{count}": struct.Struct(f"<{count}{code}").unpack_from
-    for width, code in _CODES.items() for count in range(2, MAX_WORDS + 1)}
+    for width, code in _CODES.items() for count in range(1, MAX_WORDS + 1)}
 _WIDTHS = {reader: int(name.split("_")[1].split("x")[0]) for name, reader in READERS.items()}
 _SINGLE = {width: struct.Struct(f"<{code}").unpack_from for width, code in _CODES.items()}
 
@@ -136,8 +136,9 @@ class _Run:
         """Whether a load at ``offset`` may join: a whole number of words from the others, within MAX_WORDS."""
         if not self.offsets:
             return True
-        low, high = min(min(self.offsets.values()), offset), max(max(self.offsets.values()), offset)
-        return (offset - low) % self.width == 0 and (high - low) // self.width < MAX_WORDS
+        offsets = self.offsets.values()
+        low, high = min(min(offsets), offset), max(max(offsets), offset)
+        return (offset - next(iter(offsets))) % self.width == 0 and (high - low) // self.width < MAX_WORDS
 
 
 def _runs(lines: list[str], memories: frozenset[str]) -> list[_Run]:
