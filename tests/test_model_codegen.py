@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -351,3 +352,140 @@ def test_the_operands_of_a_gap_are_evaluated_before_it_is_reached(compiler: Comp
     with pytest.raises(UnsupportedInstruction, match="i32x4.relaxed_laneselect"):
         call_export(instance, "f", [])
     assert instance.exports["calls"].value == 1
+
+
+# -- runs of loads read at once (harness.model.load_runs) -------------------------------------
+
+#: four fields at 8..23: 0x11111111, 0x22222222, 0x33333333, 0x44444444 (little-endian bytes)
+FIELDS = r'(data (i32.const 8) "\11\11\11\11\22\22\22\22\33\33\33\33\44\44\44\44")'
+
+
+def test_loads_of_a_structure_field_by_field_read_each_field(compiler: Compiler) -> None:
+    wat = f"""(module (memory 1) {FIELDS}
+      (func (export "f") (param $p i32) (result i32 i32 i32 i32)
+        (i32.load (i32.add (local.get $p) (i32.const 4)))
+        (i32.load (local.get $p))
+        (i32.xor (i32.load offset=8 (local.get $p)) (i32.const 1))
+        (i32.load offset=12 (local.get $p))))"""
+    assert "read_run" in _translated_source(compiler, wat, "f")  # the four loads are one run
+    assert run(compiler, wat, "f", 8) == [0x22222222, 0x11111111, 0x33333332, 0x44444444]
+
+
+def test_a_run_of_loads_partly_past_the_memory_traps_though_its_first_load_is_inside(compiler: Compiler) -> None:
+    wat = """(module (memory 1)
+      (func (export "f") (param $p i32) (result i32)
+        (i32.store (i32.const 0) (i32.const 7))
+        (i32.add (i32.add (i32.load (local.get $p)) (i32.load offset=4 (local.get $p)))
+                 (i32.load offset=8 (local.get $p)))))"""
+    module = decode_module(compiler.compile_text(wat.encode(), filename="t.wat").wasm_bytes)
+    instance = instantiate(module)
+    assert call_export(instance, "f", [65524]) == [0]  # 65524..65535: the last word ends at the memory's end
+    with pytest.raises(Trap) as caught:
+        call_export(instance, "f", [65528])  # the words at 65528 and 65532 are inside, the one at 65536 is not
+    assert caught.value.kind is TrapKind.OUT_OF_BOUNDS_MEMORY
+    assert instance.memory().load(0, 4) == (7).to_bytes(4, "little")  # the store before the loads happened
+
+
+def test_loads_whose_wasm_sum_wraps_past_2_to_the_32_read_from_the_start_of_memory(compiler: Compiler) -> None:
+    # (0xFFFFFFFC + 4) mod 2^32 = 0, + 8 -> 4, + 12 -> 8: an explicit i32.add wraps
+    wat = f"""(module (memory 1) {FIELDS}
+      (func (export "f") (param $p i32) (result i32 i32 i32)
+        (i32.load (i32.add (local.get $p) (i32.const 12)))
+        (i32.load (i32.add (local.get $p) (i32.const 16)))
+        (i32.load (i32.add (local.get $p) (i32.const 20)))))"""
+    assert run(compiler, wat, "f", 0xFFFFFFFC) == [0x11111111, 0x22222222, 0x33333333]
+
+
+def test_a_memarg_offset_does_not_wrap_so_a_run_past_2_to_the_32_traps(compiler: Compiler) -> None:
+    wat = """(module (memory 1)
+      (func (export "f") (param $p i32) (result i32)
+        (i32.add (i32.add (i32.load offset=4 (local.get $p)) (i32.load offset=8 (local.get $p)))
+                 (i32.load offset=12 (local.get $p)))))"""
+    with pytest.raises(Trap) as caught:
+        run(compiler, wat, "f", 0xFFFFFFF8)
+    assert caught.value.kind is TrapKind.OUT_OF_BOUNDS_MEMORY
+
+
+def test_a_store_between_two_loads_is_seen_by_the_second(compiler: Compiler) -> None:
+    wat = f"""(module (memory 1) {FIELDS}
+      (func (export "f") (param $p i32) (result i32 i32 i32 i32)
+        (i32.load (local.get $p)) (i32.load offset=4 (local.get $p))
+        (i32.store offset=8 (local.get $p) (i32.const 5))
+        (i32.load offset=8 (local.get $p)) (i32.load offset=12 (local.get $p))))"""
+    assert run(compiler, wat, "f", 8) == [0x11111111, 0x22222222, 5, 0x44444444]
+
+
+def _translated_source(compiler: Compiler, wat: str, export: str) -> str:
+    module = decode_module(compiler.compile_text(wat.encode(), filename="t.wat").wasm_bytes)
+    [index] = [entry.index for entry in module.exports if entry.name == export]
+    imported = len(module.function_types()) - len(module.bodies)
+    body = module.bodies[index - imported]
+    return codegen.translate(module, body, module.function_types()[index], "f").source
+
+
+#: a page of bytes 0, 7, 14, ... (mod 256), so every word read is different
+PAGE_DATA = "".join(f"\\{(index * 7) & 0xFF:02x}" for index in range(256))
+#: bases for a run of loads: inside, across the page's end, where an explicit add wraps past 2^32, far out
+BASES = st.sampled_from([0, 4, 100, 65472, 65500, 65520, 65532, 65535, 65536, 0xFFFFFFC0, 0xFFFFFFF0, 0xFFFFFFFC])
+
+
+@st.composite
+def load_run(draw: st.DrawFn) -> str:
+    """A function summing (xor) 3..6 i32/i64 loads from its parameter: memarg offsets and explicit adds mixed."""
+    loads = []
+    for _ in range(draw(st.integers(3, 6))):
+        offset = draw(st.sampled_from([0, 4, 8, 12, 16, 24, 32, 60, 2, 6]))
+        address = "(local.get $p)" if draw(st.booleans()) else f"(i32.add (local.get $p) (i32.const {offset}))"
+        memarg = f"offset={offset} " if address == "(local.get $p)" and offset else ""
+        loads.append(f"(i32.load {memarg}{address})" if draw(st.integers(0, 3)) else
+                     f"(i32.wrap_i64 (i64.load {memarg}{address}))")
+    body = loads[0]
+    for load in loads[1:]:
+        body = f"(i32.xor {body} {load})"
+    return f"(func (export \"{{name}}\") (param $p i32) (result i32) {body})"
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(functions=st.lists(load_run(), min_size=8, max_size=8), bases=st.lists(BASES, min_size=4, max_size=4))
+def test_runs_of_loads_agree_with_v8(functions: list[str], bases: list[int], compiler: Compiler,
+                                     node_runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> None:
+    wasm = _load_runs_module(compiler, functions)
+    calls = [[f"f{index}", [signed(base, 32)]] for index in range(len(functions)) for base in bases]
+    on_v8 = _on_v8(node_runtime, tmp_path_factory.mktemp("loads"), wasm, calls)
+    instance = instantiate(decode_module(wasm))
+    for (name, args), expected in zip(calls, on_v8):
+        try:
+            on_model = {"value": signed(call_export(instance, name, [args[0] & 0xFFFFFFFF])[0], 32)}
+        except Trap as trap:
+            assert trap.kind is TrapKind.OUT_OF_BOUNDS_MEMORY
+            on_model = {"error": "RuntimeError"}
+        assert {key: expected[key] for key in on_model} == on_model, f"{name}{tuple(args)}"
+
+
+def test_a_wrongly_fused_run_of_loads_is_caught_by_the_v8_comparison(
+        compiler: Compiler, node_runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The property test's twin: a run read one word too far on disagrees with V8."""
+    from harness.model import load_runs
+    wrong = {name: (lambda data, address, reader=reader: reader(data, address + 4)) for name, reader in
+             load_runs.READERS.items()}
+    monkeypatch.setattr(codegen, "_GLOBALS", {**codegen._GLOBALS, **wrong})
+    function = ('(func (export "{name}") (param $p i32) (result i32) (i32.xor (i32.xor (i32.load (local.get $p))'
+                ' (i32.load offset=4 (local.get $p))) (i32.load offset=12 (local.get $p))))')
+    wasm = _load_runs_module(compiler, [function])
+    [on_v8] = _on_v8(node_runtime, tmp_path, wasm, [["f0", [0]]])
+    on_model = signed(call_export(instantiate(decode_module(wasm)), "f0", [0])[0], 32)
+    # bytes 0, 7, 14, ...: the words at 0, 4 and 12 are 0x150e0700, 0x312a231c and 0x69625b54
+    assert on_v8 == {"value": signed(0x150E0700 ^ 0x312A231C ^ 0x69625B54, 32)} and on_model != on_v8["value"]
+
+
+def _load_runs_module(compiler: Compiler, functions: list[str]) -> bytes:
+    source = (f'(module (memory 1) (data (i32.const 0) "{PAGE_DATA * 256}")\n'
+              + "\n".join(function.replace("{name}", f"f{index}") for index, function in enumerate(functions)) + ")")
+    return compiler.compile_text(source.encode(), filename="loads.wat").wasm_bytes
+
+
+def _on_v8(node_runtime: Runtime, directory: Path, wasm: bytes, calls: list[list[Any]]) -> list[dict[str, Any]]:
+    request_file = directory / "request.json"
+    request_file.write_text(json.dumps({"wasm_b64": base64.b64encode(wasm).decode(), "calls": calls}))
+    return json.loads(run_tool(node_runtime.command(CALL_EXPORTS, str(request_file)), timeout=60).stdout)

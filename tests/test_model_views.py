@@ -144,6 +144,20 @@ def test_set_converts_a_whole_list_as_element_by_element() -> None:
     TypedArrayModel(view_kind("Float64Array"), buffer, 8, 2).set([3, 0.5])
     assert memory.load(0, 24).hex() == "01ff00ff" "feff0080" "0000000000000840" "000000000000e03f"
     assert TypedArrayModel(view_kind("Int16Array"), buffer, 4, 2).to_list() == [-2, -32768]
-    with pytest.raises(JsException) as raised:
-        TypedArrayModel(view_kind("Uint8Array"), buffer, 0, 1).set([True])
-    assert raised.value.name == "TypeError"
+    TypedArrayModel(view_kind("Uint8Array"), buffer, 24, 3).set([0, 7, 255])  # all in range: converted at once
+    assert memory.load(24, 3).hex() == "0007ff"
+    for not_a_number in (True, "7"):
+        with pytest.raises(JsException) as raised:
+            TypedArrayModel(view_kind("Uint8Array"), buffer, 0, 2).set([1, not_a_number])
+        assert raised.value.name == "TypeError"
+
+
+def test_set_of_floats_into_an_integer_view_truncates_them_like_to_int_n() -> None:
+    """ToUint8/ToInt16 of a finite number is its truncation modulo 2^N; NaN and the infinities are 0."""
+    memory = Memory(Limits(1))
+    buffer = ArrayBufferModel(memory)
+    TypedArrayModel(view_kind("Uint8Array"), buffer, 0, 4).set([3.0, 255.9, -0.5, 7])
+    TypedArrayModel(view_kind("Uint8Array"), buffer, 4, 4).set([256.5, -1.5, math.nan, math.inf])
+    TypedArrayModel(view_kind("Int16Array"), buffer, 8, 3).set([-1.5, 32767.99, 40000.0])
+    # 256.5 -> 256 -> 0; -1.5 -> -1 -> 255; 40000 - 65536 = -25536 = 0x9c40
+    assert memory.load(0, 14).hex() == "03ff0007" "00ff0000" "ffff" "ff7f" "409c"

@@ -57,6 +57,7 @@ from typing import Any, Callable
 
 from . import bulk
 from .binary import FunctionBody, FuncType, Module
+from .load_runs import READERS, fuse_loads, read_run
 from .numeric import BINARY, MASK32, MASK64, UNARY
 from .opcodes import BY_NAME, OPCODES, VECTOR_BASE
 from .simd import VECTOR_INSTRUCTIONS
@@ -252,7 +253,7 @@ def translation_context(module: Module, body: FunctionBody, signature: FuncType)
     (given the same ``name``), so a cache of translations may key them by the two
     together. It holds the signature, the declared locals, the module's type
     section (block types, ``call_indirect``), the function index space's
-    signatures (``call``) and the memories' address types (``memory.grow``).
+    signatures (``call``) and the memories' address types (``memory.grow``, runs of loads).
     Keep it in step with what :class:`Translator` reads from the module.
 
     >>> from .binary import FunctionBody, FuncType, Module
@@ -304,7 +305,17 @@ class Translator:
             index = self._step(index)
         return Translation(self._assemble(), tuple(sorted(self.environment)), self.constants)
 
+    def _fused_blocks(self) -> None:
+        """Each block's runs of loads from one base read at once (:mod:`harness.model.load_runs`)."""
+        memories = frozenset(f"memory{index}" for index, limits in enumerate(self.module.memory_types())
+                             if limits.address == "i32")
+        names = 0
+        for number, block in enumerate(self.blocks):
+            self.blocks[number], names = fuse_loads(block, memories, names)
+
     def _assemble(self) -> str:
+        if self.has_access:
+            self._fused_blocks()
         params = "".join(f", l{index}" for index in range(len(self.signature.params)))
         names = sorted(self.environment)
         lines = [f"def bind({', '.join(names)}):" if names else "def bind():",
@@ -993,6 +1004,7 @@ _GLOBALS: dict[str, Any] = {
     "OUT_OF_BOUNDS_MEMORY": TrapKind.OUT_OF_BOUNDS_MEMORY, "ACCESS_ERRORS": (IndexError, struct.error, OverflowError),
     **{f"unpack_{width}": struct.Struct(f"<{code}").unpack_from for width, code in ((2, "H"), (4, "I"), (8, "Q"))},
     **{f"pack_{width}": struct.Struct(f"<{code}").pack_into for width, code in ((2, "H"), (4, "I"), (8, "Q"))},
+    "read_run": read_run, **READERS,
     **{f"binary_{opcode:x}": function for opcode, function in BINARY.items()},
     **{f"unary_{opcode:x}": function for opcode, function in UNARY.items()},
     **{f"vector_{opcode:x}": operation.function for opcode, operation in VECTOR_OPERATIONS.items()

@@ -70,6 +70,8 @@ class ViewKind:
     typecode: str | None = None
     #: the Python types whose values ``array(typecode, ...)`` converts exactly as ``encode`` would (in range)
     exact_types: frozenset[type] = frozenset({int})
+    #: whether a float converts as its truncation does (an integer view: ToIntN, in range)
+    truncates_floats: bool = False
 
 
 def _typecode(letters: str, size: int) -> str | None:
@@ -79,17 +81,42 @@ def _typecode(letters: str, size: int) -> str | None:
 
 def encode_all(kind: ViewKind, values: list[object]) -> bytes:
     """The bytes of ``values`` as elements of ``kind``: ``kind.encode`` of each, in one C-level conversion
-    when every value is of an exact type and in range (``array`` refuses the rest, which go one by one)."""
-    if kind.typecode is not None and set(map(type, values)) <= kind.exact_types:
-        try:
-            packed = array(kind.typecode, values)
-        except OverflowError:
-            pass  # out of range: wraps (ToIntN) one by one
+    when every value is of an exact type and in range (``array`` refuses the rest, which go one by one).
+
+    An integer view also takes floats at once: ToIntN of a finite number is its
+    truncation (``int``) modulo 2^N, so where the truncations are all in range
+    they are the elements (a NaN, an infinity or one out of range goes one by one).
+    """
+    if kind.typecode is not None:
+        types = set(map(type, values))
+        if types <= kind.exact_types:
+            packed = _packed(kind.typecode, values)
+        elif kind.truncates_floats and types <= _NUMBER_TYPES:
+            packed = _packed(kind.typecode, values, truncate=float in types)
         else:
-            if sys.byteorder != "little":
-                packed.byteswap()
-            return packed.tobytes()
+            packed = None
+        if packed is not None:
+            return packed
     return b"".join(kind.encode(value) for value in values)
+
+
+_NUMBER_TYPES = frozenset({int, float})
+
+
+def _packed(typecode: str, values: list[object], *, truncate: bool = False) -> bytes | None:
+    """``values`` (truncated to integers first if ``truncate``) as the machine values of ``typecode``,
+    little-endian; None when one does not fit (or is not finite)."""
+    try:
+        if truncate:
+            values = list(map(int, values))  # OverflowError for an infinity, ValueError for NaN
+        if typecode == "B":  # unsigned bytes: bytes() converts them as array("B") does, in a third of the time
+            return bytes(values)
+        packed = array(typecode, values)
+    except (OverflowError, ValueError):  # out of range (ValueError from bytes()), or int(NaN)
+        return None
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return packed.tobytes()
 
 
 def decode_all(kind: ViewKind, raw: bytes) -> list[JsNumber]:
@@ -110,7 +137,7 @@ def _integer_kind(name: str, size: int, signed: bool) -> ViewKind:
     def encode(value: object) -> bytes:
         return to_integer_modulo(_number(value, name), bits, signed).to_bytes(size, "little", signed=signed)
     return ViewKind(name, size, encode, lambda raw: int.from_bytes(raw, "little", signed=signed),
-                    typecode=_typecode("bhilq" if signed else "BHILQ", size))
+                    typecode=_typecode("bhilq" if signed else "BHILQ", size), truncates_floats=True)
 
 
 def _bigint_kind(name: str, signed: bool) -> ViewKind:

@@ -358,7 +358,7 @@ def serve_references(fd: int, parent_pid: int) -> None:
         except (EOFError, OSError):
             return
         try:
-            connection.send(("reference", _on_deep_stack(reference_for, scenario, binaries), ""))
+            connection.send(("reference", on_deep_stack(reference_for, scenario, binaries), ""))
         except Exception as bug:  # noqa: BLE001 - a bug in the model: the parent raises it again
             _send_bug(connection, bug)
 
@@ -367,7 +367,7 @@ def serve_references(fd: int, parent_pid: int) -> None:
 _SCENARIO_FRAMES = 200
 
 
-def _on_deep_stack(compute: Callable[..., Reference], *args: Any) -> Reference:
+def on_deep_stack(compute: Callable[..., Reference], *args: Any) -> Reference:
     """``compute(*args)`` on the model's deep stack (:mod:`harness.model.deep_stack`), as a whole.
 
     Each call into wasm runs on that stack anyway; running the whole scenario
