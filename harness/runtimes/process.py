@@ -202,13 +202,43 @@ def run_tool(
 AHEAD_BYTES = 16 * 1024
 
 
+class EncodedRequest:
+    """A request document encoded once, to be sent many times (each time with its own ``id``).
+
+    The line written for it is the same bytes as :class:`JsonLineWorker` writes for the document itself.
+    """
+
+    __slots__ = ("_head",)
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        if "id" in document:
+            raise ValueError("an encoded request gets its id when it is sent")
+        text = _encoded(document)
+        self._head = text[:-1] + (b',"id":' if len(text) > 2 else b'"id":')
+
+    def line(self, request_id: int) -> bytes:
+        """The request's line with ``request_id``."""
+        return self._head + str(request_id).encode("ascii") + b"}\n"
+
+
+def _encoded(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, separators=(",", ":")).encode("utf-8")
+
+
+def _line(message: dict[str, Any] | EncodedRequest, request_id: int) -> bytes:
+    """The line written for ``message`` under ``request_id``."""
+    if isinstance(message, EncodedRequest):
+        return message.line(request_id)
+    return _encoded(dict(message, id=request_id)) + b"\n"
+
+
 @dataclass
 class _Pending:
     """A request sent to a :class:`JsonLineWorker` and not answered yet."""
 
     id: int
-    message: dict[str, Any]
-    whole: dict[str, Any]  # what a child that did not see the requests before it is sent instead
+    message: dict[str, Any] | EncodedRequest
+    whole: dict[str, Any] | EncodedRequest  # what a child that did not see the requests before it is sent instead
     short_for: int | None  # the child (by :attr:`JsonLineWorker.starts`) that ``message`` is meant for
     written_to: int | None = None  # the child it was written to; None: not written yet
     line: bytes = b""  # the line for the child :attr:`line_for` (kept while it waits for room to be written)
@@ -322,7 +352,7 @@ class JsonLineWorker:
                 raise ValueError(f"{self.name}: a request cannot pass the {len(self._pending)} sent before it")
             return self.receive(self.send(message), timeout=timeout)
 
-    def send(self, message: dict[str, Any], *, whole: dict[str, Any] | None = None,
+    def send(self, message: dict[str, Any] | EncodedRequest, *, whole: dict[str, Any] | EncodedRequest | None = None,
              generation: int | None = None) -> int:
         """Send ``message`` without waiting for its answer; the ticket to :meth:`receive` it with.
 
@@ -334,7 +364,7 @@ class JsonLineWorker:
         to a child started since, and when requests are sent again to a fresh
         child after a crash or a timeout. A request is written at once while
         the requests not answered before it hold :data:`AHEAD_BYTES` or fewer,
-        else once they are answered.
+        else once they are answered. Either may be an :class:`EncodedRequest` (encoded once for many sends).
         """
         with self._lock:
             fresh = self._ensure_started()
@@ -383,7 +413,7 @@ class JsonLineWorker:
         """Under the lock: a child running (started now if need be); whether it was started now."""
         if self._closed:
             raise RuntimeFailure(f"{self.name} was stopped")
-        if self._process is not None and (self._process.poll() is None or self._pending):
+        if self._process is not None and (self._pending or self._process.poll() is None):
             return False  # running; or it ended with requests unanswered, and receiving them will see the end
         self._stop()
         if self.starts:
@@ -416,8 +446,7 @@ class JsonLineWorker:
             pending = self._pending[position]
             if pending.line_for != self.starts:
                 whole = pending.short_for != self.starts
-                pending.line = json.dumps(dict(pending.whole if whole else pending.message, id=pending.id),
-                                          separators=(",", ":")).encode("utf-8") + b"\n"
+                pending.line = _line(pending.whole if whole else pending.message, pending.id)
                 pending.line_for = self.starts
             line = pending.line
             if position and self._ahead + len(line) > AHEAD_BYTES:
