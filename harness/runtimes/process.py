@@ -271,6 +271,7 @@ class JsonLineWorker:
         self._ahead = 0  # their bytes, the first one's aside
         self._lock = threading.RLock()
         self._closed = False
+        self._last_line = b""  # the line of the answer received last
 
     # -- life cycle -------------------------------------------------------
     def _start(self) -> subprocess.Popen[bytes]:
@@ -383,6 +384,10 @@ class JsonLineWorker:
         the requests sent after it are not lost: they go to a fresh child,
         whole, when their answers are received.
         """
+        return self.receive_line(ticket, timeout=timeout)[0]
+
+    def receive_line(self, ticket: int, *, timeout: float) -> tuple[dict[str, Any], bytes]:
+        """:meth:`receive`, with the line the answer came as (its JSON text, as the child wrote it)."""
         with self._lock:
             if not self._pending or self._pending[0].id != ticket:
                 raise ValueError(f"{self.name}: answers are received in the order their requests were sent")
@@ -394,7 +399,7 @@ class JsonLineWorker:
                     self._send_again()
                 elif head.written_to != self.starts:
                     self._write_pending()
-                return self._await_answer(head.id, timeout)
+                return self._await_answer(head.id, timeout), self._last_line
             finally:
                 self._pop_head()
                 if self._process is not None and not self._closed:
@@ -518,6 +523,7 @@ class JsonLineWorker:
         if not isinstance(answer, dict) or answer.get("id") != request_id:
             self._stop()
             raise ProtocolError(f"{self.name} answered out of turn: {str(answer)[:200]}")
+        self._last_line = raw
         return answer
 
     def _fail_dead(self) -> dict[str, Any]:

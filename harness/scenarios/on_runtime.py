@@ -125,6 +125,14 @@ def scenario_request(scenario: Scenario, binaries: Sequence[bytes], modules: Seq
     )
 
 
+def keep(kept: collections.OrderedDict[bytes, Any], content: bytes, value: Any) -> None:
+    """Keep ``value`` for ``content`` in ``kept``, which holds the last :data:`KEPT_REQUESTS` contents."""
+    kept[content] = value
+    kept.move_to_end(content)
+    while len(kept) > KEPT_REQUESTS:
+        kept.popitem(last=False)
+
+
 def _without_bytes(source: dict[str, Any]) -> dict[str, Any]:
     """A module of a request named by its key alone (the driver has its bytes)."""
     return {key: value for key, value in source.items() if key != "wasm_b64"}
@@ -145,6 +153,11 @@ class RuntimeSession:
         #: requests by their scenario's content: the whole document, and its encodings by which modules carry bytes
         self._requests: collections.OrderedDict[bytes, tuple[dict[str, Any], dict[tuple[bool, ...], EncodedRequest]]] \
             = collections.OrderedDict()
+        #: the last answer by its scenario's content: the answer's line after its id, and the document read from it
+        self._answers: collections.OrderedDict[bytes, tuple[bytes, dict[str, Any]]] = collections.OrderedDict()
+        #: the last judgement by its scenario's content, kept by :func:`~.suite.judge_on_runtime`: the document
+        #: and the reference judged, and what they gave (the same objects again give the same judgement)
+        self.judged: collections.OrderedDict[bytes, tuple[Any, ...]] = collections.OrderedDict()
 
     def features(self) -> dict[str, Any]:
         """What the runtime can do (probed once per executable; see :mod:`harness.runtimes.probes`)."""
@@ -173,7 +186,20 @@ class RuntimeSession:
         while self._ahead and self._ahead[0][0] is not scenario:  # sent ahead, then not asked for: not waited for
             self._drop(self._ahead.popleft()[1])
         ticket = self._ahead.popleft()[1] if self._ahead else self._send(scenario, binaries, modules, content)
-        outcome = parse_answer(self.worker.receive(ticket, timeout=self.timeout), who=self.worker.name)
+        answer, line = self.worker.receive_line(ticket, timeout=self.timeout)
+        head = b'{"id":%d,' % ticket
+        after_id = line[len(head):] if content is not None and line.startswith(head) else None
+        known = self._answers.get(content) if after_id is not None else None  # type: ignore[arg-type]
+        if known is not None and known[0] == after_id:  # the same answer to the same request: the same document
+            return known[1]
+        document = self._document(answer)
+        if after_id is not None:
+            keep(self._answers, content, (after_id, document))  # type: ignore[arg-type]
+        return document
+
+    def _document(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """The observation document of the driver's answer (a failure raises, as :meth:`answer` says)."""
+        outcome = parse_answer(answer, who=self.worker.name)
         if isinstance(outcome, JsError):
             raise RuntimeFailure(f"{self.worker.name} failed: {outcome.name}: {outcome.message}",
                                  detail=outcome.stack)
@@ -211,9 +237,7 @@ class RuntimeSession:
                                  keyed=True)
         made: tuple[dict[str, Any], dict[tuple[bool, ...], EncodedRequest]] = (whole, {})
         if content is not None:
-            self._requests[content] = made
-            while len(self._requests) > KEPT_REQUESTS:
-                self._requests.popitem(last=False)
+            keep(self._requests, content, made)
         return made
 
     def _drop(self, ticket: int) -> None:

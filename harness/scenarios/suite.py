@@ -28,7 +28,7 @@ from .decoded import decoded
 from .format import ModuleSource, Scenario, load_scenario
 from .linking import check_against_modules
 from .on_model import run_reference
-from .on_runtime import RuntimeSession
+from .on_runtime import RuntimeSession, keep
 from .requirements import requirements
 from .verdict import Reference, Verdict, judge, judge_model_alone
 
@@ -210,10 +210,16 @@ def judge_on_runtime(prepared: PreparedScenario, session: RuntimeSession,
         return to_case(scenario, runtime, Verdict(Status.ERROR, reason=failure.one_line()),
                              reference=awaited().document)
     reference = awaited()
-    observed = session.normalised(answer, reference.document)
-    verdict = within_engine_limits(judge(scenario, observed, reference), session.runtime.label())
-    if "memory64_js_api" in needs and session.features().get("memory64_js_api") == "index":
-        verdict = with_older_memory64_shape(verdict, session.runtime.label())
+    content = prepared.content_key
+    known = session.judged.get(content)
+    if known is not None and known[0] is answer and known[1] is reference:  # judged already: the same judgement
+        observed, verdict = known[2], known[3]
+    else:
+        observed = session.normalised(answer, reference.document)
+        verdict = within_engine_limits(judge(scenario, observed, reference), session.runtime.label())
+        if "memory64_js_api" in needs and session.features().get("memory64_js_api") == "index":
+            verdict = with_older_memory64_shape(verdict, session.runtime.label())
+        keep(session.judged, content, (answer, reference, observed, verdict))
     return to_case(scenario, runtime, verdict, observed=observed, reference=reference.document)
 
 
