@@ -41,11 +41,14 @@ def _display_file(path: Path, working_directory: str) -> str:
     """:func:`display_file` once per file and working directory (a report shows each file on thousands of rows)."""
     directory, name = os.path.split(str(path))
     try:
-        # below the working directory, a file's relative path is its directory's (worked out once) and its name
-        relative = _relative_directory(directory or os.curdir, working_directory) \
-            if name not in ("", os.curdir, os.pardir) else os.pardir
-        if relative.startswith(os.pardir):
+        # a file's relative path is its directory's (worked out once per directory) and its name; a directory
+        # above the working directory other than its parent holds nothing below it (relpath would say ../)
+        relative = os.pardir if name in ("", os.curdir, os.pardir) \
+            else _relative_directory(directory or os.curdir, working_directory)
+        if relative == os.pardir:
             relative = os.path.relpath(path, working_directory)
+        elif relative.startswith(os.pardir):
+            return str(path)
         elif relative == os.curdir:
             relative = name
         else:
