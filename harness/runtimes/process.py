@@ -444,8 +444,13 @@ class JsonLineWorker:
 
         The first request not answered is always written (the child reads it
         as soon as it is free); those after it only while the bytes ahead of
-        it stay within the bound. A child gone is seen when an answer is awaited.
+        it stay within the bound. While the child has more than half of it
+        ahead, and more than one request, the rest wait, to go together
+        (one write for many small requests). A child gone is seen when an answer is awaited.
         """
+        if self._written > 1 and self._ahead > AHEAD_BYTES // 2:
+            return
+        lines = []
         while self._written < len(self._pending):
             position = self._written
             pending = self._pending[position]
@@ -455,18 +460,21 @@ class JsonLineWorker:
                 pending.line_for = self.starts
             line = pending.line
             if position and self._ahead + len(line) > AHEAD_BYTES:
-                return
+                break
             if debug_enabled():  # the echo is built only when it is shown: this runs for every request
                 debug(f"-> {self.name}: {line.decode('utf-8', 'replace').rstrip()[:2000]}")
             pending.written_to = self.starts
             self._written += 1
             self._ahead += len(line) if position else 0
-            try:
-                assert self._process is not None and self._process.stdin is not None
-                self._process.stdin.write(line)
-                self._process.stdin.flush()
-            except (BrokenPipeError, OSError):
-                pass
+            lines.append(line)
+        if not lines:
+            return
+        try:
+            assert self._process is not None and self._process.stdin is not None
+            self._process.stdin.write(lines[0] if len(lines) == 1 else b"".join(lines))
+            self._process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass
 
     def requests(self, messages: Sequence[dict[str, Any]], *, timeout: float) -> Iterator[dict[str, Any]]:
         """Send ``messages`` without waiting for each answer (pipelined), and yield the answers in order.
