@@ -364,8 +364,10 @@ class JsonLineWorker:
         :attr:`starts` counted ``generation``): it goes instead of ``message``
         to a child started since, and when requests are sent again to a fresh
         child after a crash or a timeout. A request is written at once while
-        the requests not answered before it hold :data:`AHEAD_BYTES` or fewer,
-        else once they are answered. Either may be an :class:`EncodedRequest` (encoded once for many sends).
+        the requests not answered before it hold :data:`AHEAD_BYTES` or fewer
+        (once they hold more than half of it, with the requests after it when
+        they are down to half), else once they are answered. Either may be an
+        :class:`EncodedRequest` (encoded once for many sends).
         """
         with self._lock:
             fresh = self._ensure_started()
