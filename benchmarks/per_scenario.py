@@ -11,6 +11,10 @@ ten ``memory/grow-returns-old-size`` (no function at all). Three timings:
   scenario judged against the reference model), for :data:`MANY` and for
   :data:`FEW` scenarios; the marginal cost of one is the difference over
   ``MANY - FEW``, so start-up, wabt.js and the probes are not counted.
+  How many of the scenarios repeat an earlier one's text is printed beside
+  it, and so is the same marginal cost over a set where every scenario
+  differs (:func:`distinct_variant`: the same module, each with data of its
+  own), for information (no goal).
 - the floor: the same request documents run by ``js/driver.js``'s own code
   in one warm Node process, timed inside Node (each compiles its modules
   from bytes, instantiates them and runs the steps; nothing of linmem).
@@ -84,14 +88,34 @@ def loop_variant(count: int) -> str:
     return text.replace("expect = 1521", f"expect = {sum(stored)}")
 
 
-def write_scenarios(directory: Path, count: int) -> None:
-    """``count`` scenario files in ``directory``: eight in ten identical, one a data variant, one without code."""
+def distinct_variant(index: int) -> str:
+    """``little-endian`` with two steps of its own: it writes byte ``index % 256`` at ``100 + index`` and reads it back.
+
+    The same module and the same work for every ``index``, yet no two scenarios alike.
+    """
+    return IDENTICAL.read_text() + (f'\n[[steps]]\nop = "write"\nview = "Uint8Array"\noffset = {100 + index}\n'
+                                    f'values = [{index % 256}]\n'
+                                    f'\n[[steps]]\nop = "read"\nview = "Uint8Array"\noffset = {100 + index}\n'
+                                    f'length = 1\nexpect = [{index % 256}]\n')
+
+
+def write_scenarios(directory: Path, count: int, *, distinct: bool = False) -> None:
+    """``count`` scenario files in ``directory``: eight in ten identical, one a data variant, one without code.
+
+    ``distinct``: every one different instead (:func:`distinct_variant`).
+    """
     identical, no_function = IDENTICAL.read_text(), NO_FUNCTION.read_text()
     directory.mkdir(parents=True, exist_ok=True)
     for index in range(count):
         kind = index % 10
         text = loop_variant(1 + index % 64) if kind == 4 else no_function if kind == 9 else identical
-        (directory / f"case-{index:04d}.scenario.toml").write_text(text)
+        (directory / f"case-{index:04d}.scenario.toml").write_text(distinct_variant(index) if distinct else text)
+
+
+def repeated_share(directory: Path) -> float:
+    """The share of the scenario files of ``directory`` whose text is an earlier one's."""
+    texts = [path.read_bytes() for path in sorted(directory.iterdir())]
+    return 1 - len(set(texts)) / len(texts)
 
 
 def linmem_run(directory: Path) -> None:
@@ -146,6 +170,15 @@ def process_per_case_seconds(lines: bytes) -> float:
     return statistics.mean(timings)
 
 
+def distinct_marginal(scratch: str, repeat: int) -> float:
+    """The marginal cost of a scenario through ``linmem run`` where no two scenarios are alike."""
+    many, few = Path(scratch) / "distinct-many", Path(scratch) / "distinct-few"
+    write_scenarios(many, MANY, distinct=True)
+    write_scenarios(few, FEW, distinct=True)
+    many_seconds, few_seconds = interleaved_best(repeat, lambda: linmem_run(many), lambda: linmem_run(few))
+    return max(many_seconds - few_seconds, 1e-7) / (MANY - FEW)
+
+
 def measure(repeat: int) -> list[Comparison]:
     """The marginal cost of a scenario through ``linmem run`` against the V8 floor and a process per case."""
     with tempfile.TemporaryDirectory(prefix="linmem-per-scenario-") as scratch:
@@ -155,8 +188,11 @@ def measure(repeat: int) -> list[Comparison]:
         linmem_run(few)  # warm: npm packages, the compile cache, the runtime's probe
         many_seconds, few_seconds = interleaved_best(repeat, lambda: linmem_run(many), lambda: linmem_run(few))
         print(f"per_scenario: linmem run, best of {repeat}: {MANY} scenarios {many_seconds:.3f} s, "
-              f"{FEW} scenarios {few_seconds:.3f} s", file=sys.stderr)
+              f"{FEW} scenarios {few_seconds:.3f} s; {repeated_share(many):.0%} of the {MANY} repeat an earlier "
+              f"one's text (8 in 10 are one file)", file=sys.stderr)
         marginal = max(many_seconds - few_seconds, 1e-7) / (MANY - FEW)  # noise can make it (near) zero
+        print(f"per_scenario: every scenario different (for information): {distinct_marginal(scratch, repeat) * 1e6:.0f} "
+              f"us marginal over {MANY}", file=sys.stderr)
         lines = request_lines(many)
         floor = floor_seconds(lines, repeat)
         per_process = process_per_case_seconds(lines)

@@ -48,3 +48,19 @@ def test_a_directory_with_no_case_file_is_bad_input(tmp_path: Path) -> None:
     write_file(tmp_path, "notes.toml", MINIMAL)
     with pytest.raises(InputError, match=r"no scenario files .*, .wast scripts or JS API test files \(\*.any.js\) found in"):
         collect([tmp_path])
+
+
+def test_below_a_directory_a_link_to_a_file_is_its_target_and_a_linked_directory_is_not_entered(
+        tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    target = write_file(outside, "t.wast", "(module)")
+    write_file(outside, "u.wast", "(module)")
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    write_file(tree / "sub", ".hidden.wast", "(module)")
+    (tree / "link.wast").symlink_to(target)
+    (tree / "dir").symlink_to(outside, target_is_directory=True)
+    (tree / "dangling.wast").symlink_to(tmp_path / "absent.wast")
+    files = collect([tree])
+    assert files.of(CaseKind.WAST) == [target.resolve(), (tree / "sub" / ".hidden.wast").resolve()]

@@ -13,7 +13,13 @@ import pytest
 from harness.errors import ProtocolError, RuntimeFailure, ToolTimeout
 from harness.resources import JS_DIR
 from harness.runtimes.discovery import Runtime
-from harness.runtimes.process import JsonLineWorker, describe_exit, run_tool, tail
+from harness.runtimes.process import (
+    EncodedRequest,
+    JsonLineWorker,
+    describe_exit,
+    run_tool,
+    tail,
+)
 from harness.runtimes.protocol import JsError, parse_answer, request
 
 MISBEHAVE = Path(__file__).parent / "fixtures" / "js" / "misbehave.js"
@@ -55,6 +61,24 @@ def test_a_hung_worker_is_killed_after_its_timeout_and_restarted(worker: JsonLin
         ask(worker, "hang", timeout=0.5)
     assert time.monotonic() - started < 5
     assert ask(worker, "echo", payload="after") == {"echoed": "after"}
+
+
+def test_an_encoded_request_is_the_line_of_its_document_with_each_id() -> None:
+    document = request("echo", payload={"text": "é\n", "n": [1, 2.5]})
+    encoded = EncodedRequest(document)
+    assert encoded.line(7) == b'{"v":1,"op":"echo","payload":{"text":"\\u00e9\\n","n":[1,2.5]},"id":7}\n'
+    assert encoded.line(12) == b'{"v":1,"op":"echo","payload":{"text":"\\u00e9\\n","n":[1,2.5]},"id":12}\n'
+    assert EncodedRequest({}).line(3) == b'{"id":3}\n'
+    with pytest.raises(ValueError, match="gets its id when it is sent"):
+        EncodedRequest({"id": 1})
+
+
+def test_an_encoded_request_is_answered_like_its_document_each_time_it_is_sent(worker: JsonLineWorker) -> None:
+    encoded = EncodedRequest(request("echo", payload="same"))
+    tickets = [worker.send(encoded) for _ in range(3)]
+    answers = [worker.receive_line(ticket, timeout=10) for ticket in tickets]
+    assert [parse_answer(answer, who=worker.name) for answer, _ in answers] == [{"echoed": "same"}] * 3
+    assert [line.startswith(b'{"id":%d,' % ticket) for (_, line), ticket in zip(answers, tickets)] == [True] * 3
 
 
 def test_pipelined_requests_are_answered_in_order_past_the_window(worker: JsonLineWorker) -> None:

@@ -31,7 +31,7 @@ from harness.scenarios.decoded import decoded, forget_all
 from harness.scenarios.format import ScenarioError, load_scenario
 from harness.scenarios.on_model import run_reference
 from harness.scenarios.on_runtime import RuntimeSession
-from harness.scenarios.suite import Reference, prepare, reference_of
+from harness.scenarios.suite import Reference, prepare, prepare_all, reference_of
 from tests.conftest import write_file
 
 #: stores n + 1 at byte 0 and reads it back: the observations are [n + 1] and n + 1
@@ -233,3 +233,43 @@ def test_a_damaged_translations_file_is_ignored(tmp_path: Path, compiler: Compil
     forget_all()
     assert all(body.compiled is None for body in decoded(item.binaries[0]).bodies)
     assert run_reference(item.scenario, list(item.binaries)).document["steps"] == [None, [3], 3]
+
+
+# -- the same content under other names ---------------------------------------------------
+def test_the_same_text_under_two_names_is_prepared_once_and_judged_under_each_name(
+        tmp_path: Path, compiler: Compiler, node_runtime: Runtime) -> None:
+    texts = {"a": store_text(3), "b": store_text(3), "c": store_text(4)}
+    prepared = prepare_all([load_scenario(write_file(tmp_path, f"{name}.scenario.toml", text))
+                            for name, text in texts.items()], compiler)
+    assert prepared[1].same_as is prepared[0] and prepared[2].same_as is None
+    assert prepared[1].content_key == prepared[0].content_key != prepared[2].content_key
+    target = Target(node_runtime, compiler)
+    try:
+        with ModelPool(workers=1) as pool:
+            references = [pool.submit(item).result for item in prepared]
+            cases = target.scenario_cases(prepared, [lambda wait=wait: wait(timeout=60) for wait in references])
+            cases += target.scenario_cases(prepared[:2], [lambda wait=wait: wait(timeout=60) for wait in references])
+    finally:
+        target.close()
+    assert [(case.id, case.status) for case in cases] == [
+        ("a.scenario.toml", Status.PASS), ("b.scenario.toml", Status.PASS), ("c.scenario.toml", Status.PASS),
+        ("a.scenario.toml", Status.PASS), ("b.scenario.toml", Status.PASS)]
+    assert [case.observed["steps"][1:] for case in cases] == [[[4], 4], [[4], 4], [[5], 5], [[4], 4], [[4], 4]]
+
+
+def test_a_wrong_expect_under_two_names_fails_under_each_name(
+        tmp_path: Path, compiler: Compiler, node_runtime: Runtime) -> None:
+    wrong = STORE.format(n=3, n_plus_1=5)  # 3 + 1 is stored and read back: 4, not 5
+    prepared = prepare_all([load_scenario(write_file(tmp_path, f"{name}.scenario.toml", wrong))
+                            for name in ("a", "b")], compiler)
+    assert prepared[1].same_as is prepared[0]
+    target = Target(node_runtime, compiler)
+    try:
+        with ModelPool(workers=1) as pool:
+            references = [pool.submit(item).result for item in prepared]
+            cases = target.scenario_cases(prepared, [lambda wait=wait: wait(timeout=60) for wait in references])
+    finally:
+        target.close()
+    assert [(case.id, case.status) for case in cases] == [("a.scenario.toml", Status.FAIL),
+                                                          ("b.scenario.toml", Status.FAIL)]
+    assert [[difference.step for difference in case.differences] for case in cases] == [[2, 3], [2, 3]]

@@ -111,8 +111,9 @@ class Target:
         for position, (prepared, reference) in enumerate(zip(scenarios, references)):
             if session is not None:
                 while sent < len(scenarios) and sent <= position + SEND_AHEAD:
-                    if runs_on(scenarios[sent], session):
-                        session.send_ahead(scenarios[sent].scenario, scenarios[sent].binaries, scenarios[sent].modules)
+                    ahead = scenarios[sent]
+                    if runs_on(ahead, session):
+                        session.send_ahead(ahead.scenario, ahead.binaries, ahead.modules, content=ahead.content_key)
                     sent += 1
             cases.append(self.scenario_case(prepared, reference))
             on_case(cases[-1])

@@ -39,11 +39,28 @@ def display_file(path: Path) -> str:
 @lru_cache(maxsize=4096)
 def _display_file(path: Path, working_directory: str) -> str:
     """:func:`display_file` once per file and working directory (a report shows each file on thousands of rows)."""
+    directory, name = os.path.split(str(path))
     try:
-        relative = os.path.relpath(path, working_directory)
+        # a file's relative path is its directory's (worked out once per directory) and its name; a directory
+        # above the working directory other than its parent holds nothing below it (relpath would say ../)
+        relative = os.pardir if name in ("", os.curdir, os.pardir) \
+            else _relative_directory(directory or os.curdir, working_directory)
+        if relative == os.pardir:
+            relative = os.path.relpath(path, working_directory)
+        elif relative.startswith(os.pardir):
+            return str(path)
+        elif relative == os.curdir:
+            relative = name
+        else:
+            relative = os.path.join(relative, name)
     except ValueError:
         return str(path)
     return str(path) if relative.startswith("..") else relative
+
+
+@lru_cache(maxsize=1024)
+def _relative_directory(directory: str, working_directory: str) -> str:
+    return os.path.relpath(directory, working_directory)
 
 
 def title(case: Case) -> str:

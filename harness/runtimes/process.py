@@ -202,13 +202,43 @@ def run_tool(
 AHEAD_BYTES = 16 * 1024
 
 
+class EncodedRequest:
+    """A request document encoded once, to be sent many times (each time with its own ``id``).
+
+    The line written for it is the same bytes as :class:`JsonLineWorker` writes for the document itself.
+    """
+
+    __slots__ = ("_head",)
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        if "id" in document:
+            raise ValueError("an encoded request gets its id when it is sent")
+        text = _encoded(document)
+        self._head = text[:-1] + (b',"id":' if len(text) > 2 else b'"id":')
+
+    def line(self, request_id: int) -> bytes:
+        """The request's line with ``request_id``."""
+        return self._head + str(request_id).encode("ascii") + b"}\n"
+
+
+def _encoded(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, separators=(",", ":")).encode("utf-8")
+
+
+def _line(message: dict[str, Any] | EncodedRequest, request_id: int) -> bytes:
+    """The line written for ``message`` under ``request_id``."""
+    if isinstance(message, EncodedRequest):
+        return message.line(request_id)
+    return _encoded(dict(message, id=request_id)) + b"\n"
+
+
 @dataclass
 class _Pending:
     """A request sent to a :class:`JsonLineWorker` and not answered yet."""
 
     id: int
-    message: dict[str, Any]
-    whole: dict[str, Any]  # what a child that did not see the requests before it is sent instead
+    message: dict[str, Any] | EncodedRequest
+    whole: dict[str, Any] | EncodedRequest  # what a child that did not see the requests before it is sent instead
     short_for: int | None  # the child (by :attr:`JsonLineWorker.starts`) that ``message`` is meant for
     written_to: int | None = None  # the child it was written to; None: not written yet
     line: bytes = b""  # the line for the child :attr:`line_for` (kept while it waits for room to be written)
@@ -241,6 +271,7 @@ class JsonLineWorker:
         self._ahead = 0  # their bytes, the first one's aside
         self._lock = threading.RLock()
         self._closed = False
+        self._last_line = b""  # the line of the answer received last
 
     # -- life cycle -------------------------------------------------------
     def _start(self) -> subprocess.Popen[bytes]:
@@ -322,7 +353,7 @@ class JsonLineWorker:
                 raise ValueError(f"{self.name}: a request cannot pass the {len(self._pending)} sent before it")
             return self.receive(self.send(message), timeout=timeout)
 
-    def send(self, message: dict[str, Any], *, whole: dict[str, Any] | None = None,
+    def send(self, message: dict[str, Any] | EncodedRequest, *, whole: dict[str, Any] | EncodedRequest | None = None,
              generation: int | None = None) -> int:
         """Send ``message`` without waiting for its answer; the ticket to :meth:`receive` it with.
 
@@ -333,8 +364,10 @@ class JsonLineWorker:
         :attr:`starts` counted ``generation``): it goes instead of ``message``
         to a child started since, and when requests are sent again to a fresh
         child after a crash or a timeout. A request is written at once while
-        the requests not answered before it hold :data:`AHEAD_BYTES` or fewer,
-        else once they are answered.
+        the requests not answered before it hold :data:`AHEAD_BYTES` or fewer
+        (once they hold more than half of it, with the requests after it when
+        they are down to half), else once they are answered. Either may be an
+        :class:`EncodedRequest` (encoded once for many sends).
         """
         with self._lock:
             fresh = self._ensure_started()
@@ -353,6 +386,10 @@ class JsonLineWorker:
         the requests sent after it are not lost: they go to a fresh child,
         whole, when their answers are received.
         """
+        return self.receive_line(ticket, timeout=timeout)[0]
+
+    def receive_line(self, ticket: int, *, timeout: float) -> tuple[dict[str, Any], bytes]:
+        """:meth:`receive`, with the line the answer came as (its JSON text, as the child wrote it)."""
         with self._lock:
             if not self._pending or self._pending[0].id != ticket:
                 raise ValueError(f"{self.name}: answers are received in the order their requests were sent")
@@ -364,7 +401,7 @@ class JsonLineWorker:
                     self._send_again()
                 elif head.written_to != self.starts:
                     self._write_pending()
-                return self._await_answer(head.id, timeout)
+                return self._await_answer(head.id, timeout), self._last_line
             finally:
                 self._pop_head()
                 if self._process is not None and not self._closed:
@@ -383,7 +420,7 @@ class JsonLineWorker:
         """Under the lock: a child running (started now if need be); whether it was started now."""
         if self._closed:
             raise RuntimeFailure(f"{self.name} was stopped")
-        if self._process is not None and (self._process.poll() is None or self._pending):
+        if self._process is not None and (self._pending or self._process.poll() is None):
             return False  # running; or it ended with requests unanswered, and receiving them will see the end
         self._stop()
         if self.starts:
@@ -409,30 +446,37 @@ class JsonLineWorker:
 
         The first request not answered is always written (the child reads it
         as soon as it is free); those after it only while the bytes ahead of
-        it stay within the bound. A child gone is seen when an answer is awaited.
+        it stay within the bound. While the child has more than half of it
+        ahead, and more than one request, the rest wait, to go together
+        (one write for many small requests). A child gone is seen when an answer is awaited.
         """
+        if self._written > 1 and self._ahead > AHEAD_BYTES // 2:
+            return
+        lines = []
         while self._written < len(self._pending):
             position = self._written
             pending = self._pending[position]
             if pending.line_for != self.starts:
                 whole = pending.short_for != self.starts
-                pending.line = json.dumps(dict(pending.whole if whole else pending.message, id=pending.id),
-                                          separators=(",", ":")).encode("utf-8") + b"\n"
+                pending.line = _line(pending.whole if whole else pending.message, pending.id)
                 pending.line_for = self.starts
             line = pending.line
             if position and self._ahead + len(line) > AHEAD_BYTES:
-                return
+                break
             if debug_enabled():  # the echo is built only when it is shown: this runs for every request
                 debug(f"-> {self.name}: {line.decode('utf-8', 'replace').rstrip()[:2000]}")
             pending.written_to = self.starts
             self._written += 1
             self._ahead += len(line) if position else 0
-            try:
-                assert self._process is not None and self._process.stdin is not None
-                self._process.stdin.write(line)
-                self._process.stdin.flush()
-            except (BrokenPipeError, OSError):
-                pass
+            lines.append(line)
+        if not lines:
+            return
+        try:
+            assert self._process is not None and self._process.stdin is not None
+            self._process.stdin.write(lines[0] if len(lines) == 1 else b"".join(lines))
+            self._process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass
 
     def requests(self, messages: Sequence[dict[str, Any]], *, timeout: float) -> Iterator[dict[str, Any]]:
         """Send ``messages`` without waiting for each answer (pipelined), and yield the answers in order.
@@ -489,6 +533,7 @@ class JsonLineWorker:
         if not isinstance(answer, dict) or answer.get("id") != request_id:
             self._stop()
             raise ProtocolError(f"{self.name} answered out of turn: {str(answer)[:200]}")
+        self._last_line = raw
         return answer
 
     def _fail_dead(self) -> dict[str, Any]:

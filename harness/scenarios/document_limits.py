@@ -78,6 +78,8 @@ def too_deep(text: str) -> tuple[int, int] | None:
     >>> too_deep('x = "' + "[" * 200 + '"') is None
     True
     """
+    if sum(text.count(opener) for opener in _OPENERS) <= MAX_NESTING:
+        return None  # no bracket can be deeper than there are brackets
     depth = 0
     for index, char in _code(text):
         if char in _OPENERS:
@@ -119,15 +121,23 @@ def unusable_value(document: Any) -> str | None:
     pending: list[tuple[Any, tuple[Any, ...]]] = [(document, ())]
     while pending:
         value, path = pending.pop()
-        if len(_step_key(path)[1]) > MAX_NESTING:
+        if len(path) > MAX_NESTING and len(_step_key(path)[1]) > MAX_NESTING:  # (never longer than the path)
             return f"{_where(path)}: values nest more than {MAX_NESTING} levels deep"
         if isinstance(value, (datetime.date, datetime.time)):
             return f"{_where(path)}: a date or time is not a value any scenario key takes"
+        # a plain value (not a date, not too deep) can be no problem: it is not looked at again
+        plain = len(path) < MAX_NESTING
         if isinstance(value, dict):
-            pending.extend((item, (*path, key)) for key, item in value.items())
+            pending.extend((item, (*path, key)) for key, item in value.items()
+                           if not (plain and type(item) in _PLAIN))
         elif isinstance(value, list):
-            pending.extend((item, (*path, position)) for position, item in enumerate(value))
+            pending.extend((item, (*path, position)) for position, item in enumerate(value)
+                           if not (plain and type(item) in _PLAIN))
     return None
+
+
+#: the types of values that hold nothing :func:`unusable_value` looks for
+_PLAIN = frozenset({int, float, str, bool})
 
 
 def _step_key(path: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:

@@ -819,7 +819,8 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb", buffering=0) as file:  # Path.read_bytes, without a buffer to fill
+            raw = file.read()
     except OSError:
         raw = None  # parse_document says what is wrong with it
     key = (raw, path.name.endswith(".json"))

@@ -20,7 +20,7 @@ from ..resources import JS_DIR
 from ..runtimes.discovery import Runtime
 from ..runtimes.engine_errors import normalise
 from ..runtimes.probes import probe_features
-from ..runtimes.process import JsonLineWorker
+from ..runtimes.process import EncodedRequest, JsonLineWorker
 from ..runtimes.protocol import JsError, parse_answer, request
 from ..values.codec import encode_address_value, encode_input
 from ..values.elements import from_wire
@@ -29,6 +29,8 @@ from .format import MEMORY_OPS, Scenario, Step
 from .linking import memory_of, text_memory
 
 SCENARIO_TIMEOUT = 30.0
+#: distinct scenarios whose requests a session keeps, built and encoded, for the next scenario with the same content
+KEPT_REQUESTS = 256
 
 
 #: step keys that hold JavaScript values (numbers, BigInts): sent losslessly (:func:`~harness.values.codec.encode_input`)
@@ -123,6 +125,14 @@ def scenario_request(scenario: Scenario, binaries: Sequence[bytes], modules: Seq
     )
 
 
+def keep(kept: collections.OrderedDict[bytes, Any], content: bytes, value: Any) -> None:
+    """Keep ``value`` for ``content`` in ``kept``, which holds the last :data:`KEPT_REQUESTS` contents."""
+    kept[content] = value
+    kept.move_to_end(content)
+    while len(kept) > KEPT_REQUESTS:
+        kept.popitem(last=False)
+
+
 def _without_bytes(source: dict[str, Any]) -> dict[str, Any]:
     """A module of a request named by its key alone (the driver has its bytes)."""
     return {key: value for key, value in source.items() if key != "wasm_b64"}
@@ -140,6 +150,14 @@ class RuntimeSession:
         self._ahead: collections.deque[tuple[Scenario, int]] = collections.deque()  # sent, not answered yet
         self._known: set[str] = set()  # the keys of the modules the driver process was sent
         self._known_generation = -1  # which process that is (the worker's start count)
+        #: requests by their scenario's content: the whole document, and its encodings by which modules carry bytes
+        self._requests: collections.OrderedDict[bytes, tuple[dict[str, Any], dict[tuple[bool, ...], EncodedRequest]]] \
+            = collections.OrderedDict()
+        #: the last answer by its scenario's content: the answer's line after its id, and the document read from it
+        self._answers: collections.OrderedDict[bytes, tuple[bytes, dict[str, Any]]] = collections.OrderedDict()
+        #: the last judgement by its scenario's content, kept by :func:`~.suite.judge_on_runtime`: the document
+        #: and the reference judged, and what they gave (the same objects again give the same judgement)
+        self.judged: collections.OrderedDict[bytes, tuple[Any, ...]] = collections.OrderedDict()
 
     def features(self) -> dict[str, Any]:
         """What the runtime can do (probed once per executable; see :mod:`harness.runtimes.probes`)."""
@@ -152,19 +170,36 @@ class RuntimeSession:
         """The runtime's observation document, with trap kinds recognised from messages."""
         return self.normalised(self.answer(scenario, binaries, modules), reference)
 
-    def send_ahead(self, scenario: Scenario, binaries: Sequence[bytes], modules: Sequence[Module | None]) -> None:
+    def send_ahead(self, scenario: Scenario, binaries: Sequence[bytes], modules: Sequence[Module | None],
+                   *, content: bytes | None = None) -> None:
         """Send the scenario's request now; :meth:`answer` for it, later and in the same order, waits for its answer.
 
-        The runtime works on it while linmem judges the scenarios before it.
+        The runtime works on it while linmem judges the scenarios before it. ``content`` is the
+        scenario's content key (:attr:`~.suite.PreparedScenario.content_key`), if known: a scenario
+        with the same content had the same request, which is built and encoded once.
         """
-        self._ahead.append((scenario, self._send(scenario, binaries, modules)))
+        self._ahead.append((scenario, self._send(scenario, binaries, modules, content)))
 
-    def answer(self, scenario: Scenario, binaries: Sequence[bytes], modules: Sequence[Module | None]) -> dict[str, Any]:
+    def answer(self, scenario: Scenario, binaries: Sequence[bytes], modules: Sequence[Module | None],
+               *, content: bytes | None = None) -> dict[str, Any]:
         """The driver's observation document as it came, before :meth:`normalised` sees the reference."""
         while self._ahead and self._ahead[0][0] is not scenario:  # sent ahead, then not asked for: not waited for
             self._drop(self._ahead.popleft()[1])
-        ticket = self._ahead.popleft()[1] if self._ahead else self._send(scenario, binaries, modules)
-        outcome = parse_answer(self.worker.receive(ticket, timeout=self.timeout), who=self.worker.name)
+        ticket = self._ahead.popleft()[1] if self._ahead else self._send(scenario, binaries, modules, content)
+        answer, line = self.worker.receive_line(ticket, timeout=self.timeout)
+        head = b'{"id":%d,' % ticket
+        after_id = line[len(head):] if content is not None and line.startswith(head) else None
+        known = self._answers.get(content) if after_id is not None else None  # type: ignore[arg-type]
+        if known is not None and known[0] == after_id:  # the same answer to the same request: the same document
+            return known[1]
+        document = self._document(answer)
+        if after_id is not None:
+            keep(self._answers, content, (after_id, document))  # type: ignore[arg-type]
+        return document
+
+    def _document(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """The observation document of the driver's answer (a failure raises, as :meth:`answer` says)."""
+        outcome = parse_answer(answer, who=self.worker.name)
         if isinstance(outcome, JsError):
             raise RuntimeFailure(f"{self.worker.name} failed: {outcome.name}: {outcome.message}",
                                  detail=outcome.stack)
@@ -175,17 +210,35 @@ class RuntimeSession:
         except ValueError as bad:
             raise ProtocolError(f"{self.worker.name} answered with a malformed large read: {bad}") from None
 
-    def _send(self, scenario: Scenario, binaries: Sequence[bytes], modules: Sequence[Module | None]) -> int:
+    def _send(self, scenario: Scenario, binaries: Sequence[bytes], modules: Sequence[Module | None],
+              content: bytes | None = None) -> int:
         """Send the request, each module's bytes only if this driver process was not sent them before."""
-        whole = scenario_request(scenario, binaries, modules, memory64_js_api=self.features().get("memory64_js_api"),
-                                 keyed=True)
+        whole, encodings = self._request(scenario, binaries, modules, content)
         generation = self.worker.starts
         if generation != self._known_generation:  # a fresh process knows no module
             self._known, self._known_generation = set(), generation
-        message = dict(whole, modules=[_without_bytes(source) if source["wasm_key"] in self._known else source
-                                       for source in whole["modules"]])
+        with_bytes = tuple(source["wasm_key"] not in self._known for source in whole["modules"])
+        message = encodings.get(with_bytes)
+        if message is None:
+            message = EncodedRequest(dict(whole, modules=[source if carries else _without_bytes(source)
+                                                          for source, carries in zip(whole["modules"], with_bytes)]))
+            encodings[with_bytes] = message
         self._known.update(source["wasm_key"] for source in whole["modules"])
         return self.worker.send(message, whole=whole, generation=generation)
+
+    def _request(self, scenario: Scenario, binaries: Sequence[bytes], modules: Sequence[Module | None],
+                 content: bytes | None) -> tuple[dict[str, Any], dict[tuple[bool, ...], EncodedRequest]]:
+        """The scenario's whole request and its encodings so far (kept by ``content``, when given)."""
+        known = self._requests.get(content) if content is not None else None
+        if known is not None:
+            self._requests.move_to_end(content)  # type: ignore[arg-type]
+            return known
+        whole = scenario_request(scenario, binaries, modules, memory64_js_api=self.features().get("memory64_js_api"),
+                                 keyed=True)
+        made: tuple[dict[str, Any], dict[tuple[bool, ...], EncodedRequest]] = (whole, {})
+        if content is not None:
+            keep(self._requests, content, made)
+        return made
 
     def _drop(self, ticket: int) -> None:
         """Receive an answer nobody asked for, whatever it is (the requests after it are answered in order)."""

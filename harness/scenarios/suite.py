@@ -10,9 +10,10 @@ scenario once; a runtime's run is judged against it and against every
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import pickle
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -27,7 +28,7 @@ from .decoded import decoded
 from .format import ModuleSource, Scenario, load_scenario
 from .linking import check_against_modules
 from .on_model import run_reference
-from .on_runtime import RuntimeSession
+from .on_runtime import RuntimeSession, keep
 from .requirements import requirements
 from .verdict import Reference, Verdict, judge, judge_model_alone
 
@@ -39,6 +40,9 @@ class PreparedScenario:
     scenario: Scenario
     binaries: tuple[bytes, ...]
     modules: tuple[Module | None, ...]  # None for bytes that do not decode (the runtimes' CompileError is the observation)
+    #: an earlier scenario of the run with the same content (:func:`prepare_all`): what depends on the content
+    #: alone (:attr:`content_key`, :attr:`needs`) is that one's, worked out once for all of them
+    same_as: PreparedScenario | None = field(default=None, compare=False, repr=False)
 
     @property
     def wasm_bytes(self) -> bytes:
@@ -54,12 +58,16 @@ class PreparedScenario:
     def content_key(self) -> bytes:
         """What the scenario's reference and its requests depend on: all of it but its file's path and its
         title, and its modules' bytes (two scenarios with the same key give the same reference and requests)."""
+        if self.same_as is not None:
+            return self.same_as.content_key
         return pickle.dumps((replace(self.scenario, path=Path(), title=""), self.binaries),
                             protocol=pickle.HIGHEST_PROTOCOL)
 
     @functools.cached_property
     def needs(self) -> dict[str, Any]:
         """The runtime features the scenario needs (:func:`~.requirements.requirements`), worked out once."""
+        if self.same_as is not None:
+            return self.same_as.needs
         return requirements(self.scenario, self.modules)
 
 
@@ -114,15 +122,43 @@ def prepare(scenario: Scenario, compiler: Compiler, compiled: CompiledTexts | No
     return PreparedScenario(scenario, binaries, modules)
 
 
+#: the fields of a :class:`Scenario` that are its content (all but where it was read from and its title)
+_CONTENT_FIELDS = tuple(item.name for item in dataclasses.fields(Scenario) if item.name not in ("path", "title"))
+
+
+def _same_content(earlier: Scenario, later: Scenario) -> bool:
+    """Whether ``later`` is ``earlier`` under another name, with inline modules only: every part of its
+    content the very same objects (as when one text is read under several names, :func:`~.format.load_scenario`).
+
+    Such a scenario compiles to the same bytes (inline text is compiled once per :func:`prepare_all`) and passes
+    the same checks. Parts that are only equal count as different: those scenarios are prepared on their own.
+    """
+    return (all(source.path is None for source in later.modules)
+            and all(getattr(earlier, name) is getattr(later, name) for name in _CONTENT_FIELDS))
+
+
 def prepare_all(scenarios: Sequence[Scenario], compiler: Compiler) -> list[PreparedScenario]:
-    """Prepare every scenario; all errors at once as :class:`InputErrors`."""
+    """Prepare every scenario; all errors at once as :class:`InputErrors`.
+
+    A scenario that is an earlier one under another name (:func:`_same_content`)
+    is not compiled and checked again: it is prepared :attr:`~PreparedScenario.same_as`
+    that one, so what depends on the content alone is worked out once.
+    """
     prepared, errors = [], []
     compiled: CompiledTexts = {}
+    first_by_steps: dict[int, PreparedScenario] = {}  # by the id of its steps (each one held: no id is reused)
     for scenario in scenarios:
+        first = first_by_steps.get(id(scenario.steps))
+        if first is not None and _same_content(first.scenario, scenario):
+            prepared.append(PreparedScenario(scenario, first.binaries, first.modules, first))
+            continue
         try:
-            prepared.append(prepare(scenario, compiler, compiled))
+            item = prepare(scenario, compiler, compiled)
         except HarnessError as error:
             errors.append(error)
+            continue
+        first_by_steps.setdefault(id(scenario.steps), item)
+        prepared.append(item)
     if errors:
         raise InputErrors(errors)
     return prepared
@@ -169,15 +205,21 @@ def judge_on_runtime(prepared: PreparedScenario, session: RuntimeSession,
         return to_case(scenario, runtime, Verdict(Status.UNSUPPORTED, reason=reason),
                              reference=awaited().document)
     try:
-        answer = session.answer(scenario, prepared.binaries, prepared.modules)
+        answer = session.answer(scenario, prepared.binaries, prepared.modules, content=prepared.content_key)
     except RuntimeFailure as failure:
         return to_case(scenario, runtime, Verdict(Status.ERROR, reason=failure.one_line()),
                              reference=awaited().document)
     reference = awaited()
-    observed = session.normalised(answer, reference.document)
-    verdict = within_engine_limits(judge(scenario, observed, reference), session.runtime.label())
-    if "memory64_js_api" in needs and session.features().get("memory64_js_api") == "index":
-        verdict = with_older_memory64_shape(verdict, session.runtime.label())
+    content = prepared.content_key
+    known = session.judged.get(content)
+    if known is not None and known[0] is answer and known[1] is reference:  # judged already: the same judgement
+        observed, verdict = known[2], known[3]
+    else:
+        observed = session.normalised(answer, reference.document)
+        verdict = within_engine_limits(judge(scenario, observed, reference), session.runtime.label())
+        if "memory64_js_api" in needs and session.features().get("memory64_js_api") == "index":
+            verdict = with_older_memory64_shape(verdict, session.runtime.label())
+        keep(session.judged, content, (answer, reference, observed, verdict))
     return to_case(scenario, runtime, verdict, observed=observed, reference=reference.document)
 
 
