@@ -7,7 +7,9 @@ prints one table, so every ratio is taken in the same run on the same machine.
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -76,3 +78,12 @@ def render(comparisons: list[Comparison]) -> str:
                        for column, (cell, width) in enumerate(zip(row, widths))).rstrip() for row in rows]
     lines.extend(f"  note: {item.work}: {item.missing}" for item in comparisons if item.missing)
     return "\n".join(lines)
+
+
+def main_of(measure: Callable[[int], list[Comparison]], description: str, *, repeat: int = 3) -> int:
+    """What a benchmark module does when it runs alone: ``--repeat N``, then its comparisons as a table."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=repeat, help="runs per figure; the best is kept")
+    comparisons = measure(parser.parse_args().repeat)
+    print(render(comparisons))
+    return 0 if all(item.holds is not False for item in comparisons) else 1

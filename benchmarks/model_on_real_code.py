@@ -21,7 +21,6 @@ first (tests/real_modules.py)::
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import json
@@ -34,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from comparisons import Comparison, render  # noqa: E402
+from comparisons import Comparison, main_of  # noqa: E402
 from timing import best_of  # noqa: E402
 
 from harness.compiler.wabt import Compiler  # noqa: E402
@@ -173,11 +172,7 @@ def _digest_of(document: dict) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3)
-    arguments = parser.parse_args()
-    print(render(measure(arguments.repeat)))
-    return 0
+    return main_of(measure, __doc__, repeat=3)
 
 
 if __name__ == "__main__":

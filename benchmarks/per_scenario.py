@@ -26,7 +26,6 @@ ten ``memory/grow-returns-old-size`` (no function at all). Three timings:
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import subprocess
@@ -40,8 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from comparisons import Comparison, render  # noqa: E402
-from timing import best_of  # noqa: E402
+from comparisons import Comparison, main_of  # noqa: E402
+from timing import best_of, compile_linmem_bytecode  # noqa: E402
 
 from harness.compiler.wabt import Compiler  # noqa: E402
 from harness.pipeline.collect import collect  # noqa: E402
@@ -185,6 +184,7 @@ def measure(repeat: int) -> list[Comparison]:
         many, few = Path(scratch) / "many", Path(scratch) / "few"
         write_scenarios(many, MANY)
         write_scenarios(few, FEW)
+        compile_linmem_bytecode()
         linmem_run(few)  # warm: npm packages, the compile cache, the runtime's probe
         many_seconds, few_seconds = interleaved_best(repeat, lambda: linmem_run(many), lambda: linmem_run(few))
         print(f"per_scenario: linmem run, best of {repeat}: {MANY} scenarios {many_seconds:.3f} s, "
@@ -203,10 +203,7 @@ def measure(repeat: int) -> list[Comparison]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
-    print(render(measure(parser.parse_args().repeat)))
-    return 0
+    return main_of(measure, __doc__, repeat=5)
 
 
 if __name__ == "__main__":

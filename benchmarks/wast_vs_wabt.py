@@ -16,7 +16,6 @@ information: it is not a goal.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -27,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from comparisons import Comparison, render  # noqa: E402
-from timing import best_of  # noqa: E402
+from comparisons import Comparison, main_of  # noqa: E402
+from timing import best_of, compile_linmem_bytecode  # noqa: E402
 
 #: the memory scripts of the 2.0 core (tests/conftest.py's MEMORY_FILES)
 MEMORY_FILES = ("address", "align", "endianness", "load", "store", "memory", "memory_grow", "memory_size",
@@ -73,6 +72,7 @@ def measure(repeat: int) -> list[Comparison]:
     paths = script_paths()
     if isinstance(paths, str):
         return [Comparison(WORK, 0.0, BASELINE, None, GOAL, missing=paths)]
+    compile_linmem_bytecode()
     linmem_run(paths)  # warm: the npm packages, the compile cache
     linmem_seconds = best_of(repeat, lambda: linmem_run(paths))
     reference_seconds = best_of(repeat, lambda: linmem_run(paths, "reference"))
@@ -87,11 +87,7 @@ def measure(repeat: int) -> list[Comparison]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3)
-    arguments = parser.parse_args()
-    print(render(measure(arguments.repeat)))
-    return 0
+    return main_of(measure, __doc__, repeat=3)
 
 
 if __name__ == "__main__":

@@ -30,17 +30,12 @@ by itself.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import queue
 import signal
-import socket
 import subprocess
-import sys
 import threading
-import time
-import traceback
 from concurrent.futures import Future
 from multiprocessing.connection import Connection
 from typing import Any, Callable
@@ -48,7 +43,8 @@ from typing import Any, Callable
 from ..errors import InputError, RuntimeFailure
 from ..model.deep_stack import run_deep
 from ..model.interpreter import _FRAMES_PER_CALL, _HEADROOM, MAX_CALL_DEPTH
-from ..runtimes.process import debug, describe_exit, kill_group, start_child
+from ..runtimes import python_child
+from ..runtimes.process import debug, describe_exit, kill_group
 from ..scenarios.decoded import reuse_translations
 from ..scenarios.suite import PreparedScenario, reference_for
 from ..scenarios.verdict import Reference
@@ -59,8 +55,6 @@ MODEL_TIMEOUT = 120.0
 MAX_WORKERS = 8
 #: seconds a fresh worker may take to start (import the model) before it counts as crashed
 START_TIMEOUT = 60.0
-#: seconds between two checks, in a worker, that the process that started it is still there
-ORPHAN_CHECK_INTERVAL = 0.5
 
 _Job = tuple[PreparedScenario, "Future[Reference]"]
 
@@ -262,29 +256,13 @@ class _ModelBug(Exception):
         self.error = error
 
 
-class RemoteTraceback(Exception):
-    """The traceback of an exception raised in a model worker, chained to it when raised again here."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
-
 
 class _Worker:
     """One model process (a fresh interpreter, in a session of its own) and the parent's end of its socket."""
 
     def __init__(self) -> None:
-        parent_end, child_end = socket.socketpair()
-        argv = [sys.executable, "-c", _BOOTSTRAP, json.dumps(sys.path), str(child_end.fileno()), str(os.getpid())]
-        try:
-            self.process = start_child(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                       pass_fds=(child_end.fileno(),))
-        except OSError as error:
-            parent_end.close()
-            raise RuntimeFailure(f"cannot start a reference model worker ({sys.executable}): "
-                                 f"{error.strerror or error}") from None
-        finally:
-            child_end.close()
-        self.connection = Connection(parent_end.detach())
+        self.process, self.connection = python_child.spawn("harness.pipeline.model_pool:serve_references",
+                                                           "a reference model worker")
         self.pid = self.process.pid
 
     def wait_ready(self, timeout: float) -> None:
@@ -312,7 +290,7 @@ class _Worker:
         except Exception as unreadable:  # noqa: BLE001 - an exception that pickles but does not unpickle
             raise _ModelBug(RuntimeError(f"a model worker's answer cannot be read: {unreadable!r}")) from None
         if kind == "bug":
-            payload.__cause__ = RemoteTraceback(remote_traceback)
+            payload.__cause__ = python_child.RemoteTraceback(remote_traceback)
             raise _ModelBug(payload)
         return payload
 
@@ -340,17 +318,11 @@ class _Worker:
 
 
 # -- in the worker process ------------------------------------------------------
-#: what a worker runs: the parent's import path first, so it imports the same harness as the parent
-_BOOTSTRAP = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
-              "from harness.pipeline.model_pool import serve_references; "
-              "serve_references(int(sys.argv[2]), int(sys.argv[3]))")
-
-
 def serve_references(fd: int, parent_pid: int) -> None:
     """A worker's life: the reference of each scenario received on socket ``fd``, until it closes."""
     connection = Connection(fd)
     reuse_translations()  # this process only computes references: each module translated once, kept on disk
-    threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
+    python_child.exit_with_parent(parent_pid)
     connection.send(("ready", None, ""))
     while True:
         try:
@@ -360,7 +332,7 @@ def serve_references(fd: int, parent_pid: int) -> None:
         try:
             connection.send(("reference", on_deep_stack(reference_for, scenario, binaries), ""))
         except Exception as bug:  # noqa: BLE001 - a bug in the model: the parent raises it again
-            _send_bug(connection, bug)
+            python_child.send_exception(connection, "bug", bug)
 
 
 #: Python frames a scenario's own machinery may take below the model's calls (the wasm calls' own are counted apart)
@@ -377,18 +349,3 @@ def on_deep_stack(compute: Callable[..., Reference], *args: Any) -> Reference:
     """
     frames = MAX_CALL_DEPTH * _FRAMES_PER_CALL + _HEADROOM + _SCENARIO_FRAMES
     return run_deep(lambda: compute(*args), frames)
-
-
-def _send_bug(connection: Connection, bug: Exception) -> None:
-    text = traceback.format_exc()
-    try:
-        connection.send(("bug", bug, text))
-    except Exception:  # noqa: BLE001 - an exception that does not pickle is sent as its words
-        connection.send(("bug", RuntimeError(f"{type(bug).__name__}: {bug}"), text))
-
-
-def _exit_when_orphaned(parent_pid: int) -> None:
-    """End the worker once the process that started it is gone, even in the middle of a case."""
-    while os.getppid() == parent_pid:
-        time.sleep(ORPHAN_CHECK_INTERVAL)
-    os._exit(1)

@@ -16,14 +16,8 @@ process that dies is a :class:`~harness.errors.RuntimeFailure`.
 
 from __future__ import annotations
 
-import json
-import os
-import socket
 import subprocess
-import sys
 import threading
-import time
-import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Sequence
@@ -32,14 +26,13 @@ from ..case import Case
 from ..compiler.wabt import Compiler
 from ..errors import RuntimeFailure
 from ..model.versions import SpecVersion
-from ..runtimes.process import describe_exit, kill_group, start_child
+from ..runtimes import python_child
+from ..runtimes.process import describe_exit, kill_group
 from .on_model import OnCase
 from .script import Command
 
 #: cases the process gathers before it sends them (fewer at a script's end)
 CASES_PER_MESSAGE = 64
-#: seconds between two checks, in the process, that its parent is still there
-ORPHAN_CHECK_INTERVAL = 0.5
 
 
 class ModelProcess:
@@ -65,7 +58,7 @@ class ModelProcess:
             if kind == "done":
                 return cases
             if kind == "raised":
-                payload.__cause__ = RemoteTraceback(remote_traceback)
+                payload.__cause__ = python_child.RemoteTraceback(remote_traceback)
                 raise payload
             for case in payload:
                 cases.append(case)
@@ -118,18 +111,7 @@ class ModelProcess:
 
 def _spawn() -> tuple[subprocess.Popen[bytes], Connection]:
     """A fresh model process, and the parent's end of its socket."""
-    parent_end, child_end = socket.socketpair()
-    argv = [sys.executable, "-c", _BOOTSTRAP, json.dumps(sys.path), str(child_end.fileno()), str(os.getpid())]
-    try:
-        process = start_child(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              pass_fds=(child_end.fileno(),))
-    except OSError as error:
-        parent_end.close()
-        raise RuntimeFailure(f"cannot start the reference model's process ({sys.executable}): "
-                             f"{error.strerror or error}") from None
-    finally:
-        child_end.close()
-    return process, Connection(parent_end.detach())
+    return python_child.spawn("harness.wast.model_process:serve_scripts", "the reference model's process")
 
 
 #: a model process started ahead of its use (:func:`prestart`), for the next :class:`ModelProcess` to take
@@ -165,26 +147,13 @@ def _take_spare() -> tuple[subprocess.Popen[bytes], Connection] | None:
     return taken
 
 
-class RemoteTraceback(Exception):
-    """The traceback of an exception raised in the model's process."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
-
-
 # -- in the model's process -------------------------------------------------------
-#: what the process runs: the parent's import path first, so it imports the same harness as the parent
-_BOOTSTRAP = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
-              "from harness.wast.model_process import serve_scripts; "
-              "serve_scripts(int(sys.argv[2]), int(sys.argv[3]))")
-
-
 def serve_scripts(fd: int, parent_pid: int) -> None:
     """The process's life: each script received on socket ``fd`` judged on the model, until the socket closes."""
     from .on_model import run_on_model
 
     connection = Connection(fd)
-    threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
+    python_child.exit_with_parent(parent_pid)
     try:
         runtime, cache_dir, use_cache = connection.recv()
     except (EOFError, OSError):
@@ -207,22 +176,7 @@ def serve_scripts(fd: int, parent_pid: int) -> None:
             except Exception as raised:  # noqa: BLE001 - raised again in the parent
                 if gathered:
                     connection.send(("cases", gathered, ""))
-                _send_raised(connection, raised)
+                python_child.send_exception(connection, "raised", raised)
                 continue
             connection.send(("cases", gathered, ""))
             connection.send(("done", None, ""))
-
-
-def _send_raised(connection: Connection, raised: Exception) -> None:
-    text = traceback.format_exc()
-    try:
-        connection.send(("raised", raised, text))
-    except Exception:  # noqa: BLE001 - an exception that does not pickle is sent as its words
-        connection.send(("raised", RuntimeError(f"{type(raised).__name__}: {raised}"), text))
-
-
-def _exit_when_orphaned(parent_pid: int) -> None:
-    """End the process once the one that started it is gone, even in the middle of a script."""
-    while os.getppid() == parent_pid:
-        time.sleep(ORPHAN_CHECK_INTERVAL)
-    os._exit(1)
