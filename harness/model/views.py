@@ -15,6 +15,7 @@ import math
 import struct
 import sys
 from array import array
+from operator import countOf
 from dataclasses import dataclass
 from typing import Callable, Union
 
@@ -88,6 +89,8 @@ def encode_all(kind: ViewKind, values: list[object]) -> bytes:
     they are the elements (a NaN, an infinity or one out of range goes one by one).
     """
     if kind.typecode is not None:
+        if countOf(map(type, values), int) == len(values):  # the common case, told in one pass without a set
+            return _packed(kind.typecode, values) or b"".join(kind.encode(value) for value in values)
         types = set(map(type, values))
         if types <= kind.exact_types:
             packed = _packed(kind.typecode, values)
