@@ -246,32 +246,6 @@ def translate(module: Module, body: FunctionBody, signature: FuncType, name: str
     return body.compiled
 
 
-def translation_context(module: Module, body: FunctionBody, signature: FuncType) -> bytes:
-    """Everything a translation of ``body`` depends on besides its code (``body.code``) and its name.
-
-    Two bodies with equal code and equal contexts translate to the same source
-    (given the same ``name``), so a cache of translations may key them by the two
-    together. It holds the signature, the declared locals, the module's type
-    section (block types, ``call_indirect``), the function index space's
-    signatures (``call``) and the memories' address types (``memory.grow``, runs of loads).
-    Keep it in step with what :class:`Translator` reads from the module.
-
-    >>> from .binary import FunctionBody, FuncType, Module
-    >>> module = Module(types=[FuncType(("i32",), ())], functions=[0])
-    >>> body = FunctionBody(("i64",), ())
-    >>> translation_context(module, body, module.types[0]) == translation_context(module, body, module.types[0])
-    True
-    """
-    parts = (
-        ("signature", signature.params, signature.results),
-        ("locals", body.locals),
-        ("types", tuple((entry.params, entry.results) for entry in module.types)),
-        ("functions", tuple((entry.params, entry.results) for entry in module.function_types())),
-        ("memories", tuple(limits.address for limits in module.memory_types())),
-    )
-    return repr(parts).encode()
-
-
 class Translator:
     """Turns one function body into Python source (see the module docstring)."""
 

@@ -15,8 +15,8 @@ import math
 import struct
 import sys
 from array import array
-from operator import countOf
 from dataclasses import dataclass
+from operator import countOf
 from typing import Callable, Union
 
 from .memory import Memory
